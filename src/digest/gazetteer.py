@@ -1,0 +1,187 @@
+"""The gazetteer: countries and regions with codes, aliases and demonyms; lookups never guess."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+
+import pycountry
+
+from .model import Country, Region, slugify
+
+# Codes that mean different countries in FIPS 10-4 (used by some legacy exports) and ISO 3166-1,
+# or that exist only in FIPS: a bare code is never taken to mean either.
+FIPS_CODES = {
+    "AJ": "Azerbaijan", "AS": "Australia", "AU": "Austria", "BG": "Bangladesh", "BM": "Burma",
+    "BO": "Belarus", "BU": "Bulgaria", "CE": "Sri Lanka", "CH": "China", "DA": "Denmark",
+    "EI": "Ireland", "EN": "Estonia", "GG": "Georgia", "GM": "Germany", "IC": "Iceland",
+    "IS": "Israel", "IZ": "Iraq", "JA": "Japan", "KN": "North Korea", "KS": "South Korea",
+    "LE": "Lebanon", "LG": "Latvia", "LH": "Lithuania", "LI": "Liberia", "MG": "Mongolia",
+    "MO": "Morocco", "MU": "Oman", "NG": "Niger", "NI": "Nigeria", "PP": "Papua New Guinea",
+    "RP": "Philippines", "RS": "Russia", "SF": "South Africa", "SN": "Singapore", "SP": "Spain",
+    "SU": "Sudan", "SW": "Sweden", "SZ": "Switzerland", "TI": "Tajikistan", "TU": "Türkiye",
+    "TX": "Turkmenistan", "UK": "United Kingdom", "UP": "Ukraine", "VM": "Vietnam",
+}
+
+
+def normalise(name: str) -> str:
+    """The lookup key of a name: NFC, straight apostrophes, single spaces, case-folded."""
+    name = unicodedata.normalize("NFC", name).replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a name resolved to and how: `canonical`, `alias`, `demonym` or `code`."""
+
+    entity: Country | Region
+    how: str
+
+    @property
+    def is_country(self) -> bool:
+        return isinstance(self.entity, Country)
+
+
+class Gazetteer:
+    """Countries and regions, looked up by exact name, alias, demonym or code, never fuzzily."""
+
+    def __init__(self, countries: list[Country], regions: list[Region]):
+        self.countries = tuple(sorted(countries, key=lambda c: c.slug))
+        self.regions = tuple(sorted(regions, key=lambda r: r.slug))
+        self.by_code = {c.code: c for c in self.countries}
+        self.by_slug: dict[str, Country | Region] = {}
+        for entity in (*self.countries, *self.regions):
+            if entity.slug in self.by_slug:
+                raise ValueError(f"gazetteer: slug {entity.slug!r} used twice")
+            self.by_slug[entity.slug] = entity
+        self._names: dict[str, Match] = {}
+        ambiguous: set[str] = set()
+
+        def add(name: str, match: Match) -> None:
+            key = normalise(name)
+            if not key or key in ambiguous:
+                return
+            old = self._names.get(key)
+            if old is None:
+                self._names[key] = match
+            elif old.entity != match.entity:
+                # A name two entities share names neither: the editor must be explicit.
+                if old.how == "canonical" and match.how != "canonical":
+                    return
+                del self._names[key]
+                ambiguous.add(key)
+
+        for entity in (*self.countries, *self.regions):
+            add(entity.name, Match(entity, "canonical"))
+        for entity in (*self.countries, *self.regions):
+            for alias in entity.aliases:
+                add(alias, Match(entity, "alias"))
+        for country in self.countries:
+            for demonym in country.demonyms:
+                add(demonym, Match(country, "demonym"))
+        self._ambiguous = frozenset(ambiguous)
+        self._text_re = self._build_text_re()
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def resolve(self, name: str) -> Match | None:
+        """The country or region `name` denotes, or None; never a guess."""
+        stripped = " ".join(name.split())
+        match = self._names.get(normalise(stripped))
+        if match is None:
+            if re.fullmatch(r"[A-Z]{2}", stripped) and stripped in self.by_code:
+                return Match(self.by_code[stripped], "code")
+            return None
+        if match.how == "canonical" and stripped != match.entity.name:
+            return Match(match.entity, "alias")  # right name, wrong case or spacing
+        return match
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        """Canonical names close to an unknown `name`, best first (for 'did you mean')."""
+        key = normalise(name)
+        keys = difflib.get_close_matches(key, self._names.keys(), n=n * 3, cutoff=0.75)
+        out: list[str] = []
+        for k in keys:
+            canonical = self._names[k].entity.name
+            if canonical not in out:
+                out.append(canonical)
+        return out[:n]
+
+    def code_hint(self, code: str) -> str | None:
+        """Why a bare two-letter code is not accepted, naming what it means in each scheme."""
+        code = code.strip()
+        if not re.fullmatch(r"[A-Za-z]{2}", code):
+            return None
+        upper = code.upper()
+        iso = self.by_code.get(upper)
+        fips = FIPS_CODES.get(upper)
+        if iso and fips and fips != iso.name:
+            return (f"'{code}' is a code, and codes are ambiguous between schemes "
+                    f"(ISO 3166: {iso.name}; FIPS 10-4: {fips}): write the country's name")
+        if fips and not iso:
+            return (f"'{code}' is not an ISO 3166 code (in FIPS 10-4 it is {fips}): "
+                    "write the country's name")
+        if iso:
+            return f"'{code}' is a country code, not a name: write {iso.name}"
+        return None
+
+    def find_in_text(self, text: str) -> list[Country]:
+        """Countries a headline names, by name, alias or demonym ('Kyrgyz-Tajik border'), in order."""
+        found: list[Country] = []
+        for m in self._text_re.finditer(text):
+            match = self._names.get(normalise(m.group(0)))
+            if match and isinstance(match.entity, Country) and match.entity not in found:
+                found.append(match.entity)
+        return found
+
+    def _build_text_re(self) -> re.Pattern[str]:
+        phrases: set[str] = set()
+        for country in self.countries:
+            for name in (country.name, *country.aliases, *country.demonyms):
+                if normalise(name) in self._names and len(name) > 2:
+                    phrases.add(name)
+        ordered = sorted(phrases, key=lambda p: (-len(p), p))
+        body = "|".join(re.escape(p) for p in ordered)
+        return re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+
+
+def _split(field: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in field.split(";") if part.strip())
+
+
+def _data_lines(name: str) -> list[list[str]]:
+    text = resources.files("digest").joinpath("data", name).read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            rows.append([part.strip() for part in line.split("|")])
+    return rows
+
+
+@functools.lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """The gazetteer from pycountry's ISO 3166-1 table and the project's own name table."""
+    table = {row[0]: row for row in _data_lines("countries.txt")}
+    countries = []
+    seen: set[str] = set()
+    for record in pycountry.countries:
+        code = record.alpha_2
+        row = table.get(code, [code, "", "", ""])
+        official = getattr(record, "official_name", None)
+        common = getattr(record, "common_name", None)
+        canonical = row[1] or common or record.name
+        aliases = list(_split(row[2]))
+        for extra in (record.name, common, official):
+            if extra and extra != canonical and extra not in aliases:
+                aliases.append(extra)
+        countries.append(Country(code, canonical, slugify(canonical), tuple(aliases), _split(row[3])))
+        seen.add(code)
+    for code, row in table.items():  # user-assigned codes such as XK (Kosovo)
+        if code not in seen:
+            countries.append(Country(code, row[1], slugify(row[1]), _split(row[2]), _split(row[3])))
+    regions = [Region(row[0], row[1], row[2], _split(row[3])) for row in _data_lines("regions.txt")]
+    return Gazetteer(countries, regions)

@@ -1,0 +1,144 @@
+"""The digest's pure data model: frozen clippings, countries, pairs, regions and sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from unidecode import unidecode
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX = 80
+
+
+def slugify(text: str, max_length: int = SLUG_MAX) -> str:
+    """An ASCII slug for `text` (`Türkiye` → `turkiye`), cut at a word boundary; may be empty."""
+    slug = _NON_ALNUM.sub("-", unidecode(text).lower()).strip("-")
+    if len(slug) > max_length:
+        cut = slug[: max_length + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:max_length]
+        slug = slug[:max_length].strip("-")
+    return slug
+
+
+@dataclass(frozen=True)
+class Country:
+    """An ISO 3166-1 country, by its alpha-2 code and the name editors write."""
+
+    code: str
+    name: str
+    slug: str
+    aliases: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    demonyms: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A named group that is not a country (Central Asia) or an organisation (CSTO)."""
+
+    slug: str
+    name: str
+    kind: str  # "region" or "organisation"
+    aliases: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Source:
+    """An outlet in the registry (RFE/RL, TASS) with what is known of it."""
+
+    name: str
+    slug: str
+    aliases: tuple[str, ...] = field(default=(), compare=False)
+    domains: tuple[str, ...] = field(default=(), compare=False)
+    kind: str = field(default="", compare=False)
+    country: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, order=True)
+class Pair:
+    """Two distinct countries in canonical order (by slug): `kyrgyzstan-tajikistan`."""
+
+    a: Country
+    b: Country
+
+    def __post_init__(self) -> None:
+        if self.a.code == self.b.code:
+            raise ValueError(f"a pair needs two distinct countries, got {self.a.name} twice")
+        if self.a.slug > self.b.slug:
+            raise ValueError(f"pair not in canonical order: {self.a.slug} > {self.b.slug}")
+
+    @classmethod
+    def of(cls, x: Country, y: Country) -> Pair:
+        """The pair of two countries, whatever order they are given in."""
+        return cls(x, y) if x.slug < y.slug else cls(y, x)
+
+    @property
+    def slug(self) -> str:
+        return f"{self.a.slug}-{self.b.slug}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.a.code.lower()}-{self.b.code.lower()}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.a.name}\u2013{self.b.name}"
+
+
+Date = dt.date | dt.datetime
+
+
+def date_key(value: Date) -> dt.datetime:
+    """An aware datetime for sorting: a bare date counts as midnight UTC."""
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+
+
+def format_date(value: Date) -> str:
+    """The ISO 8601 text of a date or an aware datetime, as written in front matter."""
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class Clipping:
+    """One excerpt of an article elsewhere, with its metadata; validated, immutable."""
+
+    title: str
+    date: Date
+    category: str
+    countries: tuple[Country, ...]
+    source: str
+    slug: str
+    body: str = ""
+    regions: tuple[Region, ...] = ()
+    topics: tuple[str, ...] = ()
+    author: str | None = None
+    author_role: str | None = None
+    source_url: str | None = None
+    source_site: str | None = None
+    source_title: str | None = None
+    path: str = field(default="", compare=False)
+
+    @property
+    def day(self) -> dt.date:
+        return self.date.date() if isinstance(self.date, dt.datetime) else self.date
+
+    @property
+    def month(self) -> str:
+        """`YYYY/MM`, the folder the file lives in and the month page it is listed on."""
+        return f"{self.day.year:04d}/{self.day.month:02d}"
+
+    @property
+    def sort_key(self) -> tuple[dt.datetime, str]:
+        """Chronological order, ties broken by slug so that every listing is deterministic."""
+        return (date_key(self.date), self.slug)
+
+    @property
+    def pairs(self) -> tuple[Pair, ...]:
+        """Every pair of the clipping's countries, in canonical order."""
+        ordered = sorted(self.countries, key=lambda c: c.slug)
+        return tuple(Pair(a, b) for a, b in combinations(ordered, 2))

@@ -1,0 +1,589 @@
+"""The one place the clipping rules live: front matter to a `Clipping`, or problems with lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .errors import FrontMatterError, Problem
+from .frontmatter import FrontMatter, Value, dump, read_file
+from .gazetteer import Gazetteer, load_gazetteer
+from .model import SLUG_RE, Clipping, Country, Region, format_date, slugify
+from .sources import Registry, domain_of, load_registry
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One front-matter key: whether it is required, its shape, and what it holds."""
+
+    name: str
+    required: bool
+    shape: str  # "text", "list", "date", "url", "slug", "domain"
+    help: str
+    example: str
+
+
+# The allowlist, in the order fields are written. CONTRIBUTING.md's reference is generated
+# from this table (scripts/gen_docs.py) and a test keeps the two in step.
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("title", True, "text", "the headline, as the digest shows it", "Kyrgyzstan says 31 killed in clashes at Tajikistan border"),
+    FieldSpec("date", True, "date", "publication date of the original: ISO 8601 date, or date and time with an offset", "2021-04-30"),
+    FieldSpec("category", True, "text", "one category (Analysis, News, ...)", "Analysis"),
+    FieldSpec("countries", True, "list", "the countries the clipping is about, by canonical name (at least one)", "[Kyrgyzstan, Tajikistan]"),
+    FieldSpec("regions", False, "list", "regions and organisations (Central Asia, Europe, EU, CSTO, SCO)", "[Central Asia]"),
+    FieldSpec("topics", False, "list", "free labels (Defense, Water, Borders)", "[Defense]"),
+    FieldSpec("source", True, "text", "the outlet that published the original, as named in the registry", "Al Jazeera"),
+    FieldSpec("author", False, "text", "the original's author", "Fozil Mashrab"),
+    FieldSpec("author_role", False, "text", "the author's role or affiliation as the byline gives it", "Research Associate"),
+    FieldSpec("source_url", False, "url", "the original's address (http or https)", "https://www.aljazeera.com/news/2021/4/30/example"),
+    FieldSpec("source_site", False, "domain", "the original's site when only its domain is known", "rferl.org"),
+    FieldSpec("source_title", False, "text", "the original's own headline when it differs from the title", "EU 'regrets' violence on Tajikistan-Kyrgyzstan border"),
+    FieldSpec("slug", False, "slug", "the clipping's address part; must equal the file name (without .md)", "kyrgyzstan-says-31-killed"),
+)
+FIELD_NAMES = tuple(f.name for f in FIELDS)
+SPECS = {f.name: f for f in FIELDS}
+
+# Pelican's own metadata: setting these in a clipping would change where or how Pelican writes it.
+PELICAN_RESERVED = {
+    "url": "the original's address goes in source_url",
+    "save_as": "clipping addresses are set by the site settings",
+    "template": "every clipping uses the clipping template",
+    "status": "every clipping in content/clippings is published",
+    "lang": "the digest has one language",
+    "translation": "the digest has one language",
+    "tags": "free labels go in topics",
+    "tag": "free labels go in topics",
+    "authors": "write one author in author",
+    "modified": "the date is the original's publication date",
+    "summary": "the excerpt is the body",
+    "country": "write countries, a list",
+    "region": "write regions, a list",
+    "topic": "write topics, a list",
+}
+
+RESERVED_SLUGS = frozenset({
+    "index", "archives", "tags", "tag", "categories", "category", "authors", "author", "search",
+    "404", "feeds", "feed", "pagefind", "theme", "admin", "data", "countries", "pairs", "regions",
+    "sources", "topics", "months", "clippings", "static", "pages", "drafts", "images", "sitemap",
+    "robots",
+})
+
+MAX_TITLE = 300
+MAX_TEXT = 200
+FUTURE_DAYS = 2  # a clipping dated further ahead than this is an error (time zones allowed for)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})$")
+_DATETIME_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Bidi controls can reorder what a reader sees; zero-width characters hide differences.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
+_LINK_TARGET = re.compile(
+    r"""(?:\]\(\s*<?|\b(?:href|src)\s*=\s*["']?|^\s{0,3}\[[^\]]+\]:\s*<?)([^)\s"'>]+)""",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass
+class Result:
+    """A clipping, when the front matter is valid, and every problem found (warnings included)."""
+
+    clipping: Clipping | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+def parse_date(text: str) -> dt.date | dt.datetime | None:
+    """An ISO 8601 date, or date-time with an offset; None for anything else (never a guess)."""
+    text = text.strip()
+    try:
+        if _DATE.match(text):
+            return dt.date.fromisoformat(text)
+        if _DATETIME.match(text):
+            return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+def normalise_url(url: str) -> str:
+    """An address for duplicate detection: no scheme, `www.`, trailing slash, fragment or utm_*."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    path = parts.path.rstrip("/")
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                             if not k.lower().startswith("utm_")))
+    return urlunsplit(("", host + port, path, query, "")).lstrip("/")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a clipping's source_url, or None when it is a proper http(s) address."""
+    if url != url.strip() or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        return f"source_url {url!r} contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return f"source_url {url!r} is not a valid address"
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = parts.scheme + ":" if parts.scheme else "no scheme"
+        return f"source_url must start with https:// or http:// (it has {shown})"
+    if not parts.hostname or "." not in parts.hostname:
+        return f"source_url {url!r} has no host name"
+    return None
+
+
+def _text_problem(key: str, value: str) -> str | None:
+    if _INVISIBLE.search(value):
+        ch = _INVISIBLE.search(value).group(0)
+        return (f"'{key}' contains an invisible or direction-changing character "
+                f"(U+{ord(ch):04X}): remove it")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return f"'{key}' contains a control character or a line break: keep it on one line"
+    return None
+
+
+class _Validator:
+    """Validates one parsed file; collects problems rather than stopping at the first."""
+
+    def __init__(self, fm: FrontMatter, gazetteer: Gazetteer, registry: Registry,
+                 rel: PurePosixPath | None, today: dt.date | None):
+        self.fm, self.gz, self.reg, self.rel, self.today = fm, gazetteer, registry, rel, today
+        self.problems: list[Problem] = []
+
+    def error(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.fm.path, line, message))
+
+    def warn(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.fm.path, line, message, "warning"))
+
+    def text(self, key: str, limit: int = MAX_TEXT) -> str | None:
+        value = self.fm.fields.get(key)
+        line = self.fm.line(key)
+        if value is None or value == "":
+            if SPECS[key].required:
+                self.error(line, f"'{key}' is missing: add `{key}: {SPECS[key].example}` "
+                           "to the front matter")
+            return None
+        if isinstance(value, list):
+            self.error(line, f"'{key}' must be text, not a list")
+            return None
+        value = value.strip()
+        problem = _text_problem(key, value)
+        if problem:
+            self.error(line, problem)
+            return None
+        if len(value) > limit:
+            self.error(line, f"'{key}' is {len(value)} characters long; the limit is {limit}")
+            return None
+        return value
+
+    def items(self, key: str) -> list[tuple[str, int]]:
+        value = self.fm.fields.get(key)
+        line = self.fm.line(key)
+        if value is None or value == "" or value == []:
+            if SPECS[key].required:
+                self.error(line, f"'{key}' is missing: add `{key}: {SPECS[key].example}`")
+            return []
+        if isinstance(value, str):
+            self.error(line, f"'{key}' must be a YAML list, as in `{key}: [{value}]`")
+            return []
+        lines = self.fm.item_lines.get(key, ())
+        out = []
+        for i, item in enumerate(value):
+            item_line = lines[i] if i < len(lines) else line
+            item = item.strip()
+            problem = _text_problem(key, item)
+            if not item:
+                self.error(item_line, f"'{key}' has an empty item")
+            elif problem:
+                self.error(item_line, problem)
+            else:
+                out.append((item, item_line))
+        return out
+
+    def keys(self) -> None:
+        for key in self.fm.fields:
+            line = self.fm.line(key)
+            if key in SPECS:
+                continue
+            if key in PELICAN_RESERVED:
+                self.error(line, f"'{key}' is not allowed in a clipping: {PELICAN_RESERVED[key]}")
+                continue
+            import difflib
+            close = difflib.get_close_matches(key, FIELD_NAMES, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            self.error(line, f"unknown key '{key}'{hint}; allowed keys: {', '.join(FIELD_NAMES)}")
+
+    def date(self) -> dt.date | dt.datetime | None:
+        raw = self.text("date")
+        if raw is None:
+            return None
+        line = self.fm.line("date")
+        value = parse_date(raw)
+        if value is None:
+            if _DATETIME_NAIVE.match(raw):
+                self.error(line, f"date {raw!r} has a time but no offset: add one, as in "
+                           f"{raw.replace(' ', 'T')}+00:00, or write the date alone")
+            else:
+                self.error(line, f"date {raw!r} is not an ISO date (YYYY-MM-DD, or "
+                           "YYYY-MM-DDTHH:MM+HH:MM); dates are never guessed")
+            return None
+        if self.today is not None:
+            day = value.date() if isinstance(value, dt.datetime) else value
+            if day > self.today + dt.timedelta(days=FUTURE_DAYS):
+                self.error(line, f"date {raw} is in the future: a clipping is dated by its "
+                           "original's publication")
+        return value
+
+    def countries(self) -> tuple[Country, ...]:
+        out: list[Country] = []
+        for name, line in self.items("countries"):
+            match = self.gz.resolve(name)
+            if match is None:
+                hint = self.gz.code_hint(name)
+                if hint:
+                    self.error(line, hint)
+                    continue
+                suggestions = self.gz.suggest(name)
+                dym = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else ""
+                self.error(line, f"unknown country '{name}'{dym}")
+                continue
+            entity = match.entity
+            if isinstance(entity, Region):
+                self.error(line, f"'{name}' is a {entity.kind}, not a country: list it under "
+                           "regions")
+                continue
+            if match.how == "code":
+                self.error(line, self.gz.code_hint(name) or f"write {entity.name}")
+                continue
+            if match.how == "demonym":
+                self.error(line, f"'{name}' is an adjective, not a country's name "
+                           f"(did you mean {entity.name}?)")
+                continue
+            if match.how == "alias":
+                self.warn(line, f"'{name}' is another name for {entity.name}: write "
+                          f"{entity.name} (`digest check --fix` does it)")
+            if entity in out:
+                self.error(line, f"{entity.name} is listed twice in countries")
+                continue
+            out.append(entity)
+        return tuple(out)
+
+    def regions(self) -> tuple[Region, ...]:
+        out: list[Region] = []
+        for name, line in self.items("regions"):
+            match = self.gz.resolve(name)
+            if match is None or match.how in ("code", "demonym"):
+                suggestions = [s for s in self.gz.suggest(name)
+                               if isinstance(self.gz.resolve(s).entity, Region)]
+                dym = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else ""
+                known = ", ".join(r.name for r in self.gz.regions)
+                self.error(line, f"unknown region or organisation '{name}'{dym}; known: {known}")
+                continue
+            if isinstance(match.entity, Country):
+                self.error(line, f"'{name}' is a country: list it under countries")
+                continue
+            if match.how == "alias":
+                self.warn(line, f"'{name}' is another name for {match.entity.name}: write "
+                          f"{match.entity.name} (`digest check --fix` does it)")
+            if match.entity in out:
+                self.error(line, f"{match.entity.name} is listed twice in regions")
+                continue
+            out.append(match.entity)
+        return tuple(out)
+
+    def topics(self) -> tuple[str, ...]:
+        out: list[str] = []
+        slugs: dict[str, str] = {}
+        for name, line in self.items("topics"):
+            match = self.gz.resolve(name)
+            if match is not None and match.how in ("canonical", "alias"):
+                where = "countries" if match.is_country else "regions"
+                self.error(line, f"topic '{name}' is {match.entity.name}: list it under {where}")
+                continue
+            slug = slugify(name)
+            if not slug:
+                self.error(line, f"topic '{name}' has no letters or digits to make an address "
+                           "from: spell it out")
+                continue
+            if slug in slugs:
+                self.error(line, f"topics '{slugs[slug]}' and '{name}' would share the address "
+                           f"'{slug}': keep one")
+                continue
+            slugs[slug] = name
+            out.append(name)
+        return tuple(out)
+
+    def category(self) -> str | None:
+        value = self.text("category", 60)
+        if value is not None and not slugify(value):
+            self.error(self.fm.line("category"), f"category '{value}' has no letters or digits "
+                       "to make an address from")
+            return None
+        return value
+
+    def source(self) -> str | None:
+        value = self.text("source", 100)
+        if value is None:
+            return None
+        line = self.fm.line("source")
+        if not slugify(value):
+            self.error(line, f"source '{value}' has no letters or digits to make an address from")
+            return None
+        match = self.reg.resolve(value)
+        if match is None:
+            suggestions = self.reg.suggest(value)
+            dym = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else ""
+            self.warn(line, f"outlet '{value}' is not in the registry{dym}: add it to "
+                      "data/sources.yml")
+        elif match.how == "alias":
+            self.warn(line, f"'{value}' is another name for {match.source.name}: write "
+                      f"{match.source.name} (`digest check --fix` does it)")
+            return match.source.name
+        return value
+
+    def source_url(self, source: str | None) -> str | None:
+        value = self.text("source_url", 2000)
+        if value is None:
+            return None
+        line = self.fm.line("source_url")
+        problem = url_problem(value)
+        if problem:
+            self.error(line, problem)
+            return None
+        owner = self.reg.by_domain(value)
+        match = self.reg.resolve(source) if source else None
+        if owner and match and owner != match.source:
+            self.warn(line, f"source_url is on {owner.name}'s site ({domain_of(value)}), but "
+                      f"source is {source}")
+        return value
+
+    def source_site(self) -> str | None:
+        value = self.text("source_site", 253)
+        if value is not None and not _DOMAIN.match(value):
+            self.error(self.fm.line("source_site"), f"source_site {value!r} is not a domain "
+                       "such as rferl.org (no scheme, no path, lower case)")
+            return None
+        return value
+
+    def slug(self) -> str | None:
+        stem = Path(self.fm.path).stem
+        given = self.text("slug", 100)
+        line = self.fm.line("slug")
+        slug = given if given is not None else stem
+        if not SLUG_RE.match(slug):
+            what = f"slug '{slug}'" if given is not None else f"file name '{stem}.md'"
+            self.error(line, f"{what} is not a valid address: use lower-case ASCII letters, "
+                       f"digits and single hyphens (for example '{slugify(slug) or 'border-talks'}')")
+            return None
+        if len(slug) > 100:
+            self.error(line, f"slug '{slug[:40]}...' is {len(slug)} characters; the limit is 100")
+            return None
+        if slug in RESERVED_SLUGS:
+            self.error(line, f"slug '{slug}' is reserved for the site's own pages: choose another")
+            return None
+        if given is not None and given != stem:
+            self.error(line, f"slug '{given}' differs from the file name '{stem}.md': rename "
+                       "the file or remove the slug line")
+            return None
+        return slug
+
+    def layout(self, date: dt.date | dt.datetime | None) -> None:
+        if self.rel is None:
+            return
+        parts = self.rel.parts
+        if len(parts) != 3 or not re.fullmatch(r"\d{4}", parts[0]) or \
+                not re.fullmatch(r"\d{2}", parts[1]) or self.rel.suffix != ".md":
+            self.error(None, "a clipping must live at content/clippings/YYYY/MM/<slug>.md "
+                       "(year and month of its date)")
+            return
+        if date is not None:
+            day = date.date() if isinstance(date, dt.datetime) else date
+            expected = f"{day.year:04d}/{day.month:02d}"
+            if f"{parts[0]}/{parts[1]}" != expected:
+                self.error(self.fm.line("date"), f"the date {format_date(date)} does not match "
+                           f"the folder {parts[0]}/{parts[1]}: move the file to "
+                           f"content/clippings/{expected}/")
+
+    def body(self) -> str:
+        body = self.fm.body
+        if not body.strip():
+            self.error(self.fm.end_line, "the excerpt is missing: write it after the closing '---'")
+            return body
+        for match in _LINK_TARGET.finditer(body):
+            target = match.group(1)
+            line = self.fm.body_line + body.count("\n", 0, match.start(1))
+            problem = link_problem(target)
+            if problem:
+                self.error(line, problem)
+        return body
+
+    def run(self) -> Clipping | None:
+        self.keys()
+        title = self.text("title", MAX_TITLE)
+        date = self.date()
+        category = self.category()
+        countries = self.countries()
+        regions = self.regions()
+        topics = self.topics()
+        source = self.source()
+        author = self.text("author")
+        author_role = self.text("author_role")
+        source_url = self.source_url(source)
+        source_site = self.source_site()
+        source_title = self.text("source_title", MAX_TITLE)
+        slug = self.slug()
+        self.layout(date)
+        body = self.body()
+        if any(p.is_error for p in self.problems):
+            return None
+        assert title and date and category and countries and source and slug
+        return Clipping(
+            title=title, date=date, category=category, countries=countries, source=source,
+            slug=slug, body=body, regions=regions, topics=topics, author=author,
+            author_role=author_role, source_url=source_url, source_site=source_site,
+            source_title=source_title, path=self.fm.path,
+        )
+
+
+_INTERNAL = re.compile(r"^\{(static|attach|filename|index|tag|category|author)\}(.*)$")
+
+
+def link_problem(target: str) -> str | None:
+    """Why a link or image target in an excerpt would break or escape the site, or None."""
+    internal = _INTERNAL.match(target)
+    if internal:
+        kind, rest = internal.groups()
+        if kind not in ("static", "attach", "filename"):
+            return f"'{{{kind}}}' links are not used in the digest: link to a clipping with {{filename}}"
+        if rest.startswith(("/", "\\")) or ".." in rest.replace("\\", "/").split("/") or "%2e" in rest.lower():
+            return (f"link '{target}' points outside the content folder: use a path below "
+                    "content/, such as {static}/images/map.png")
+        return None
+    if target.startswith("//"):
+        return f"link '{target}' has no scheme: write https:{target}"
+    if target.startswith("/"):
+        return (f"root-relative link '{target}' breaks when the site is served under a sub-path: "
+                "use a full https:// address, or {static}/... for a file in content/")
+    return None
+
+
+def validate(fm: FrontMatter, *, gazetteer: Gazetteer | None = None,
+             registry: Registry | None = None, rel: PurePosixPath | None = None,
+             today: dt.date | None = None) -> Result:
+    """Validate parsed front matter and body; `rel` is the path below content/clippings."""
+    v = _Validator(fm, gazetteer or load_gazetteer(), registry or load_registry(), rel, today)
+    clipping = v.run()
+    return Result(clipping, sorted(v.problems, key=lambda p: p.line or 0))
+
+
+def validate_file(path: Path, root: Path | None = None, display: str | None = None,
+                  today: dt.date | None = None) -> Result:
+    """Read and validate one clipping file; `root` is the clippings folder it should live in."""
+    display = display or str(path)
+    try:
+        fm = read_file(path, display)
+    except FrontMatterError as exc:
+        return Result(None, [exc.problem])
+    rel = None
+    if root is not None:
+        try:
+            rel = PurePosixPath(Path(path).resolve().relative_to(Path(root).resolve()).as_posix())
+        except ValueError:
+            rel = PurePosixPath(Path(path).name)
+    return validate(fm, rel=rel, today=today)
+
+
+def to_fields(clipping: Clipping) -> dict[str, Value]:
+    """A clipping's front-matter fields in allowlist order (the inverse of `validate`)."""
+    fields: dict[str, Value] = {
+        "title": clipping.title,
+        "date": format_date(clipping.date),
+        "category": clipping.category,
+        "countries": [c.name for c in clipping.countries],
+        "regions": [r.name for r in clipping.regions],
+        "topics": list(clipping.topics),
+        "source": clipping.source,
+        "author": clipping.author or "",
+        "author_role": clipping.author_role or "",
+        "source_url": clipping.source_url or "",
+        "source_site": clipping.source_site or "",
+        "source_title": clipping.source_title or "",
+    }
+    return fields
+
+
+def to_text(clipping: Clipping) -> str:
+    """The file text of a clipping (the slug is the file name, so it is not repeated)."""
+    return dump(to_fields(clipping), clipping.body)
+
+
+# -- across files -----------------------------------------------------------------------------
+
+
+def corpus_problems(clippings: list[Clipping], paths: list[str]) -> list[Problem]:
+    """Problems between files: shared slugs or originals, case-only names, colliding labels."""
+    problems: list[Problem] = []
+
+    def same(kind: str, groups: dict[str, list[str]], hint: str) -> None:
+        for files in groups.values():
+            files = sorted(set(files))
+            if len(files) < 2:
+                continue
+            for path in files:
+                others = ", ".join(f for f in files if f != path)
+                problems.append(Problem(path, None, f"{kind} as {others}{hint}"))
+
+    by_slug: dict[str, list[str]] = defaultdict(list)
+    by_url: dict[str, list[str]] = defaultdict(list)
+    for c in clippings:
+        by_slug[c.slug].append(c.path)
+        if c.source_url:
+            by_url[normalise_url(c.source_url)].append(c.path)
+    same("the same slug", by_slug, ": every clipping needs its own slug (rename one file)")
+    same("the same original (source_url)", by_url, ": keep one clipping per original")
+    by_case: dict[str, list[str]] = defaultdict(list)
+    for p in paths:
+        by_case[p.casefold()].append(p)
+    same("a file name differing only in case from", by_case, ": rename one")
+
+    # Spellings that differ but would share one page (Türkiye/Turkiye, C++/C#): the files
+    # using the less common spelling are told which spelling the others use.
+    for kind, get in (("topic", lambda c: c.topics), ("category", lambda c: (c.category,)),
+                      ("source", lambda c: (c.source,))):
+        spellings: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for c in clippings:
+            for label in get(c):
+                spellings[slugify(label)][label].append(c.path)
+        for slug, variants in spellings.items():
+            if len(variants) < 2:
+                continue
+            ranked = sorted(variants.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            main, main_files = ranked[0]
+            for label, files in ranked[1:]:
+                for path in sorted(set(files)):
+                    problems.append(Problem(path, None, (
+                        f"{kind} '{label}' and '{main}' (in {main_files[0]}) would share the "
+                        f"page '{slug}': use one spelling")))
+    return sorted(problems)
+
+
+def find_clippings(paths: list[Path]) -> list[Path]:
+    """Every `.md` file under the given files and folders, sorted."""
+    found: set[Path] = set()
+    for p in paths:
+        if p.is_dir():
+            found.update(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() == ".md")
+        else:
+            found.add(p)
+    return sorted(found)
