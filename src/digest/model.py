@@ -10,13 +10,14 @@ from itertools import combinations
 from unidecode import unidecode
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_APOSTROPHES = re.compile("['\u2019\u02bc`]")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
 
 
 def slugify(text: str, max_length: int = SLUG_MAX) -> str:
     """An ASCII slug for `text` (`Türkiye` → `turkiye`), cut at a word boundary; may be empty."""
-    slug = _NON_ALNUM.sub("-", unidecode(text).lower()).strip("-")
+    slug = _NON_ALNUM.sub("-", unidecode(_APOSTROPHES.sub("", text)).lower()).strip("-")
     if len(slug) > max_length:
         cut = slug[: max_length + 1]
         slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:max_length]

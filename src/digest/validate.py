@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -11,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import FrontMatterError, Problem
-from .frontmatter import FrontMatter, Value, dump, read_file
+from .frontmatter import FrontMatter, Value, dump, parse, read_file
 from .gazetteer import Gazetteer, load_gazetteer
 from .model import SLUG_RE, Clipping, Country, Region, format_date, slugify
 from .sources import Registry, domain_of, load_registry
@@ -219,7 +221,6 @@ class _Validator:
             if key in PELICAN_RESERVED:
                 self.error(line, f"'{key}' is not allowed in a clipping: {PELICAN_RESERVED[key]}")
                 continue
-            import difflib
             close = difflib.get_close_matches(key, FIELD_NAMES, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
             self.error(line, f"unknown key '{key}'{hint}; allowed keys: {', '.join(FIELD_NAMES)}")
@@ -587,3 +588,78 @@ def find_clippings(paths: list[Path]) -> list[Path]:
         else:
             found.add(p)
     return sorted(found)
+
+
+def check_paths(paths: list[Path], clippings_root: Path, display=str,
+                today: dt.date | None = None) -> tuple[list[Clipping], list[Problem]]:
+    """Validate every clipping under `paths`, then across them; every problem, sorted by file."""
+    files = find_clippings(paths)
+    clippings: list[Clipping] = []
+    problems: list[Problem] = []
+    for path in files:
+        result = validate_file(path, clippings_root, display(path), today)
+        problems.extend(result.problems)
+        if result.clipping is not None:
+            clippings.append(result.clipping)
+    problems.extend(corpus_problems(clippings, [display(p) for p in files]))
+    return clippings, sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def _replace_once(line: str, old: str, new: str, after: int = 0) -> str:
+    pattern = re.compile(rf"(?<![\w]){re.escape(old)}(?![\w])")
+    match = pattern.search(line, after)
+    if not match:
+        return line
+    return line[: match.start()] + new + line[match.end():]
+
+
+def fix_file(path: Path, display: str | None = None) -> list[str]:
+    """Rewrite aliases (countries, regions, outlet) to canonical names in place, nothing else.
+
+    Returns a description of each change. The file keeps its layout, line endings and BOM;
+    it is replaced atomically, and only when the result still parses.
+    """
+    display = display or str(path)
+    raw = Path(path).read_bytes()
+    fm = read_file(path, display)
+    gz, reg = load_gazetteer(), load_registry()
+    text = raw.decode("utf-8")
+    bom = text.startswith("\ufeff")
+    crlf = "\r\n" in text
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
+    changes: list[str] = []
+    for key in ("countries", "regions"):
+        values = fm.fields.get(key)
+        if not isinstance(values, list):
+            continue
+        for item, line in zip(values, fm.item_lines.get(key, ())):
+            match = gz.resolve(item.strip())
+            if match and match.how == "alias" and item.strip() != match.entity.name:
+                idx = line - 1
+                start = lines[idx].find(":") + 1 if lines[idx].lstrip().startswith(key) else 0
+                new_line = _replace_once(lines[idx], item.strip(), match.entity.name, start)
+                if new_line != lines[idx]:
+                    lines[idx] = new_line
+                    changes.append(f"{display}:{line}: {item.strip()} → {match.entity.name}")
+    source = fm.fields.get("source")
+    if isinstance(source, str) and source.strip():
+        match = reg.resolve(source.strip())
+        if match and match.how == "alias":
+            idx = fm.line("source") - 1
+            start = lines[idx].find(":") + 1
+            new_line = _replace_once(lines[idx], source.strip(), match.source.name, start)
+            if new_line != lines[idx]:
+                lines[idx] = new_line
+                changes.append(f"{display}:{idx + 1}: {source.strip()} → {match.source.name}")
+    if not changes:
+        return []
+    new_text = "\n".join(lines)
+    try:
+        parse(new_text, display)
+    except FrontMatterError:
+        return []  # the name needs quoting in this file: leave it for a person
+    out = ("\ufeff" if bom else "") + (new_text.replace("\n", "\r\n") if crlf else new_text)
+    tmp = Path(path).with_name(f".{Path(path).name}.fix")
+    tmp.write_bytes(out.encode("utf-8"))
+    os.replace(tmp, path)
+    return changes

@@ -1,0 +1,200 @@
+"""Importers: each turns an export into `Draft` clippings; `plan_import` decides what to write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..errors import FrontMatterError, Problem
+from ..frontmatter import dump, parse
+from ..gazetteer import Gazetteer
+from ..model import Clipping, Region, slugify
+from ..validate import FIELD_NAMES, normalise_url, validate
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+\.)(\s)", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text made literal in Markdown: no emphasis, links, HTML or headings by accident."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: f"{m.group(1)}{_escape_marker(m.group(2))}{m.group(3)}", text)
+
+
+def _escape_marker(marker: str) -> str:
+    return marker[:-1] + "\\." if marker.endswith(".") else "\\" + marker
+
+
+@dataclass
+class Draft:
+    """A clipping as an importer found it, before validation; `line` is where it starts."""
+
+    line: int
+    title: str = ""
+    date: dt.date | dt.datetime | None = None
+    category: str = ""
+    countries: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    source: str = ""
+    author: str = ""
+    author_role: str = ""
+    source_url: str = ""
+    source_site: str = ""
+    source_title: str = ""
+    slug: str = ""
+    body: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def fields(self) -> dict:
+        values = {
+            "title": self.title, "date": self.date.isoformat() if self.date else "",
+            "category": self.category, "countries": self.countries, "regions": self.regions,
+            "topics": self.topics, "source": self.source, "author": self.author,
+            "author_role": self.author_role, "source_url": self.source_url,
+            "source_site": self.source_site, "source_title": self.source_title,
+        }
+        return {k: values[k] for k in FIELD_NAMES if k in values}
+
+
+def classify_labels(labels: list[str], gazetteer: Gazetteer) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Labels to (countries, regions, topics, problems); a near-miss country is never a topic."""
+    countries: list[str] = []
+    regions: list[str] = []
+    topics: list[str] = []
+    problems: list[str] = []
+    for label in labels:
+        match = gazetteer.resolve(label)
+        if match is None:
+            hint = gazetteer.code_hint(label) if re.fullmatch(r"[A-Z]{2}", label) else None
+            if hint:
+                problems.append(f"label {hint}")
+                continue
+            close = gazetteer.suggest(label)
+            if close:
+                problems.append(f"unknown label '{label}' (did you mean {' or '.join(close)}?)")
+                continue
+            if label not in topics:
+                topics.append(label)
+            continue
+        if match.how == "code":
+            problems.append(f"label {gazetteer.code_hint(label)}")
+            continue
+        if match.how == "demonym":
+            problems.append(f"label '{label}' is an adjective (did you mean {match.entity.name}?)")
+            continue
+        target = regions if isinstance(match.entity, Region) else countries
+        if match.entity.name not in target:
+            target.append(match.entity.name)
+    return countries, regions, topics, problems
+
+
+@dataclass
+class Planned:
+    """One draft's fate: the file to write with its text, or why it is skipped."""
+
+    draft: Draft
+    path: Path | None = None
+    text: str = ""
+    clipping: Clipping | None = None
+    skipped: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do; nothing is written until `write` is called."""
+
+    items: list[Planned]
+
+    @property
+    def to_write(self) -> list[Planned]:
+        return [i for i in self.items if i.path is not None and not i.problems and not i.skipped]
+
+    @property
+    def skipped(self) -> list[Planned]:
+        return [i for i in self.items if i.skipped]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for i in self.items for p in i.problems]
+
+    def write(self) -> list[Path]:
+        """Write every planned file; refuses to overwrite anything (exclusive creation)."""
+        written = []
+        for item in self.to_write:
+            assert item.path is not None
+            item.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(item.path, "x", encoding="utf-8", newline="\n") as fh:
+                fh.write(item.text)
+            written.append(item.path)
+        return written
+
+
+def existing_keys(clippings: list[Clipping]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Lookup tables to recognise clippings already present: by original, and by title and outlet."""
+    by_url = {normalise_url(c.source_url): c.path for c in clippings if c.source_url}
+    by_title = {(c.title.casefold(), c.source.casefold()): c.path for c in clippings}
+    return by_url, by_title
+
+
+def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clipping],
+                display_root: str, export_name: str) -> ImportPlan:
+    """Validate drafts with the checker's rules and choose unique, never-overwriting paths."""
+    by_url, by_title = existing_keys(existing)
+    taken_slugs = {c.slug for c in existing}
+    items: list[Planned] = []
+    for draft in drafts:
+        item = Planned(draft)
+        items.append(item)
+        if draft.problems:
+            item.problems = [Problem(export_name, draft.line, m) for m in draft.problems]
+            continue
+        if draft.date is None:
+            item.problems = [Problem(export_name, draft.line, (
+                f"'{draft.title[:60]}' has no date: its address carries none; give one with "
+                "--date YYYY-MM-DD"))]
+            continue
+        url_key = normalise_url(draft.source_url) if draft.source_url else None
+        title_key = (draft.title.casefold(), draft.source.casefold())
+        if url_key and url_key in by_url:
+            item.skipped = f"already present as {by_url[url_key]}"
+            continue
+        if title_key in by_title:
+            item.skipped = f"already present as {by_title[title_key]}"
+            continue
+        base = draft.slug or slugify(draft.title) or "clipping"
+        slug, n = base, 2
+        while slug in taken_slugs:
+            slug = f"{base[:76]}-{n}"
+            n += 1
+        day = draft.date.date() if isinstance(draft.date, dt.datetime) else draft.date
+        rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
+        path = clippings_root / rel
+        display = f"{display_root}/{rel}"
+        while path.exists():  # never overwrite a file a person may have written
+            slug = f"{base[:76]}-{n}"
+            n += 1
+            rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
+            path, display = clippings_root / rel, f"{display_root}/{rel}"
+        text = dump(draft.fields(), draft.body)
+        try:
+            result = validate(parse(text, display), rel=rel)
+        except FrontMatterError as exc:
+            item.problems = [Problem(export_name, draft.line, f"{exc.problem.message}")]
+            continue
+        errors = [p for p in result.problems if p.is_error]
+        if errors:
+            item.problems = [Problem(export_name, draft.line, p.message) for p in errors]
+            continue
+        item.warnings = [Problem(export_name, draft.line, p.message, "warning")
+                         for p in result.problems]
+        taken_slugs.add(slug)
+        if url_key:
+            by_url[url_key] = display
+        by_title[title_key] = display
+        item.path, item.text, item.clipping = path, text, result.clipping
+    return ImportPlan(items)

@@ -1,0 +1,39 @@
+"""Run an importer over an export file against a project: read, parse, plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ..errors import ContentError, Problem, UsageError
+from ..project import Project
+from ..validate import check_paths
+from . import ImportPlan, plan_import
+
+FORMATS = ("text",)
+
+
+def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | None,
+                encoding: str | None) -> ImportPlan:
+    """Plan importing `path`; raises `ContentError` for an unreadable export."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
+    name = project.display(path)
+    data = path.read_bytes()
+    from .text import TextImporter, decode_export
+
+    try:
+        text = decode_export(data, name, encoding)
+    except ContentError as exc:
+        raise ContentError(f"{name} could not be read", exc.problems) from None
+    drafts, stray = TextImporter().parse(text, default_date)
+    if stray or not drafts:
+        problems = [Problem(name, int(s.split(":", 1)[0]), s.split(": ", 1)[1]) for s in stray]
+        if not drafts:
+            problems.append(Problem(name, None, "no entries found: each entry starts with a "
+                                    "'Categorie' line, then the category, then the headline"))
+        raise ContentError("nothing imported", problems)
+    existing, _ = check_paths([project.clippings], project.clippings, project.display) \
+        if project.clippings.exists() else ([], [])
+    return plan_import(drafts, project.clippings, existing,
+                       project.display(project.clippings), name)
