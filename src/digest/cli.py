@@ -169,6 +169,30 @@ def import_(
                f"{sum(1 for i in plan.items if i.warnings)} to review", err=True)
 
 
+@app.command()
+def build(
+    production: Annotated[bool, typer.Option("--production", help="Use publishconf.py (absolute "
+                                             "URLs for the published site).")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Check every clipping and build the site into output/.
+
+    The build runs Pelican strictly: any problem in a clipping, any warning or error from
+    Pelican, or a clipping that did not become a page fails it (exit 1), and output/ is then
+    left exactly as it was.
+    """
+    from .site import build as build_site
+
+    try:
+        proj = _project(project)
+        report = build_site(proj, production=production, today=dt.date.today())
+    except DigestError as exc:
+        raise _fail(exc) from None
+    for w in report.warnings:
+        typer.echo(str(w), err=True)
+    typer.echo(report.summary())
+
+
 def run() -> None:  # pragma: no cover - console script entry point
     app()
 

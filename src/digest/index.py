@@ -1,0 +1,183 @@
+"""Clippings grouped by country, pair, region, category, source, topic and month; matrix; related."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Generic, Hashable, Iterable, TypeVar
+
+from .model import Clipping, Country, Pair, Region, date_key, slugify
+
+K = TypeVar("K", bound=Hashable)
+
+KINDS = ("country", "pair", "region", "category", "source", "topic")
+
+
+@dataclass
+class Group(Generic[K]):
+    """One listing: a country, pair, region, category, source or topic and its clippings."""
+
+    kind: str
+    slug: str
+    name: str
+    entity: K
+    clippings: list[Clipping] = field(default_factory=list)  # newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.clippings)
+
+    def months(self) -> list[tuple[str, list[Clipping]]]:
+        """(`YYYY/MM`, clippings newest first) for each month, newest month first."""
+        out: dict[str, list[Clipping]] = {}
+        for c in self.clippings:
+            out.setdefault(c.month, []).append(c)
+        return list(out.items())
+
+    @property
+    def first(self) -> Clipping:
+        return self.clippings[-1]
+
+    @property
+    def last(self) -> Clipping:
+        return self.clippings[0]
+
+
+def newest_first(clippings: Iterable[Clipping]) -> list[Clipping]:
+    """Clippings newest first, ties broken by slug (reverse), so every listing is deterministic."""
+    return sorted(clippings, key=lambda c: c.sort_key, reverse=True)
+
+
+class DigestIndex:
+    """Every grouping the site shows, computed once from the clippings in linear time."""
+
+    def __init__(self, clippings: Iterable[Clipping], pair_min: int = 1):
+        self.clippings = newest_first(clippings)
+        groups: dict[str, dict[Hashable, Group]] = {k: {} for k in KINDS}
+
+        def add(kind: str, key: Hashable, slug: str, name: str, c: Clipping) -> None:
+            group = groups[kind].get(key)
+            if group is None:
+                group = groups[kind][key] = Group(kind, slug, name, key)
+            group.clippings.append(c)
+
+        for c in self.clippings:  # newest first, so every group is too
+            for country in c.countries:
+                add("country", country, country.slug, country.name, c)
+            for pair in c.pairs:
+                add("pair", pair, pair.slug, pair.name, c)
+            for region in c.regions:
+                add("region", region, region.slug, region.name, c)
+            for topic in c.topics:
+                add("topic", slugify(topic), slugify(topic), topic, c)
+            add("category", slugify(c.category), slugify(c.category), c.category, c)
+            add("source", slugify(c.source), slugify(c.source), c.source, c)
+        self.all_pairs = groups["pair"]
+        groups["pair"] = {k: g for k, g in groups["pair"].items() if g.count >= pair_min}
+        self.groups = {kind: sorted(g.values(), key=lambda g: g.slug) for kind, g in groups.items()}
+        self._by_key = groups
+        self.by_month: dict[str, list[Clipping]] = defaultdict(list)
+        for c in self.clippings:
+            self.by_month[c.month].append(c)
+        # Oldest-first keys per country and pair, to find "older than" positions by bisection.
+        self._asc_keys = {
+            key: [c.sort_key for c in reversed(g.clippings)]
+            for kind in ("country", "pair") for key, g in groups[kind].items()
+        }
+        self._asc_keys.update({k: [c.sort_key for c in reversed(g.clippings)]
+                               for k, g in self.all_pairs.items()})
+
+    def group(self, kind: str, key: Hashable) -> Group | None:
+        """The group of `kind` for a country, pair, region or a label's slug; None if absent."""
+        if kind == "pair":
+            return self._by_key["pair"].get(key)
+        return self._by_key[kind].get(key)
+
+    def country(self, country: Country) -> Group | None:
+        return self._by_key["country"].get(country)
+
+    def pair(self, pair: Pair) -> Group | None:
+        return self._by_key["pair"].get(pair)
+
+    def region(self, region: Region) -> Group | None:
+        return self._by_key["region"].get(region)
+
+    def partners(self, country: Country) -> list[tuple[Pair, int]]:
+        """Each pair a country belongs to (above the threshold), busiest first."""
+        out = [(p, g.count) for p, g in self._by_key["pair"].items() if country in (p.a, p.b)]
+        return sorted(out, key=lambda pc: (-pc[1], pc[0].slug))
+
+    def pairs_busiest(self) -> list[Group]:
+        """Pair groups, busiest first, then by name."""
+        return sorted(self.groups["pair"], key=lambda g: (-g.count, g.slug))
+
+    def busiest_pairs(self, days: int = 90, limit: int = 10) -> list[tuple[Group, int]]:
+        """Pairs with the most clippings in the `days` before the newest clipping (reproducible)."""
+        if not self.clippings:
+            return []
+        end = date_key(self.clippings[0].date)
+        start = end - dt.timedelta(days=days)
+        counts: dict[Pair, int] = defaultdict(int)
+        for c in self.clippings:
+            if date_key(c.date) < start:
+                break
+            for pair in c.pairs:
+                if pair in self._by_key["pair"]:
+                    counts[pair] += 1
+        ranked = sorted(counts.items(), key=lambda pc: (-pc[1], pc[0].slug))[:limit]
+        return [(self._by_key["pair"][p], n) for p, n in ranked]
+
+    def matrix(self) -> tuple[list[Country], dict[tuple[str, str], int]]:
+        """Countries that have any pair, and the count for each (code, code) in both orders."""
+        counts: dict[tuple[str, str], int] = {}
+        countries: set[Country] = set()
+        for pair, group in self.all_pairs.items():
+            counts[(pair.a.code, pair.b.code)] = counts[(pair.b.code, pair.a.code)] = group.count
+            countries.update((pair.a, pair.b))
+        return sorted(countries, key=lambda c: c.slug), counts
+
+    def related(self, clipping: Clipping, limit: int = 5, pool: int = 10) -> list[Clipping]:
+        """Earlier clippings sharing the most countries, then the most recent.
+
+        Only clippings older than this one are considered, so a clipping's page does not change
+        when newer clippings are added; candidates are the `pool` most recent earlier clippings
+        of each of its pairs and countries, which keeps the cost linear in the site's size.
+        """
+        key = clipping.sort_key
+        own = set(clipping.countries)
+        candidates: dict[str, Clipping] = {}
+        groups: list[Group] = []
+        for pair in clipping.pairs:
+            if pair in self.all_pairs:
+                groups.append(self.all_pairs[pair])
+        for country in clipping.countries:
+            group = self._by_key["country"].get(country)
+            if group:
+                groups.append(group)
+        for group in groups:
+            asc = self._asc_keys[group.entity]
+            older = bisect.bisect_left(asc, key)  # number of clippings strictly older
+            start = group.count - older
+            for c in group.clippings[start: start + pool]:
+                candidates[c.path or c.slug] = c
+        ranked = sorted(candidates.values(),
+                        key=lambda c: (-len(own.intersection(c.countries)), _neg(c.sort_key)))
+        return ranked[:limit]
+
+    def neighbours(self, clipping: Clipping, pair: Pair) -> tuple[Clipping | None, Clipping | None]:
+        """The previous (older) and next (newer) clipping of the same pair."""
+        group = self.all_pairs.get(pair)
+        if group is None:
+            return None, None
+        asc = self._asc_keys[pair]
+        i = bisect.bisect_left(asc, clipping.sort_key)
+        n = group.count
+        older = group.clippings[n - i] if i > 0 and n - i < n else None
+        newer = group.clippings[n - i - 2] if i + 1 < n else None
+        return older, newer
+
+
+def _neg(key: tuple[dt.datetime, str]) -> tuple[float, tuple[int, ...]]:
+    return (-key[0].timestamp(), tuple(-ord(ch) for ch in key[1]))

@@ -1,0 +1,27 @@
+"""The Pelican adapter: `register()` connects the clipping reader and the digest generator."""
+
+from __future__ import annotations
+
+from pelican import signals
+
+from .generator import DigestGenerator
+from .reader import ClippingReader
+
+
+def add_reader(readers) -> None:
+    """Read `.md` with the digest's reader; Pelican's HTML and reST readers are switched off."""
+    readers.reader_classes["md"] = ClippingReader
+    readers.reader_classes["markdown"] = ClippingReader
+    for ext in ("html", "htm", "rst"):
+        readers.reader_classes.pop(ext, None)
+
+
+def get_generators(pelican_object):
+    """The digest's generator, run after Pelican's articles and pages generators."""
+    return DigestGenerator
+
+
+def register() -> None:
+    """Connect the plugin's module-level functions to Pelican's signals."""
+    signals.readers_init.connect(add_reader)
+    signals.get_generators.connect(get_generators)

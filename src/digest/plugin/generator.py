@@ -1,0 +1,301 @@
+"""The Pelican generator for the digest's own pages: listings, month pages, indexes, feeds, data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from functools import partial
+from typing import Any
+
+from feedgenerator import Atom1Feed, get_tag_uri
+from pelican.generators import Generator
+from pelican.utils import sanitised_join
+
+from ..index import DigestIndex, Group
+from ..model import Clipping, Country, Pair, format_date, slugify
+from ..sources import load_registry
+from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
+
+KIND_TITLES = {"country": "Country", "pair": "Country pair", "region": "Region",
+               "category": "Category", "source": "Source", "topic": "Topic"}
+
+
+class SiteView:
+    """What templates may ask of the digest: addresses, groups, related clippings."""
+
+    def __init__(self, cfg: DigestSettings, index: DigestIndex, articles: dict[str, Any]):
+        self.cfg = cfg
+        self.index = index
+        self._articles = articles
+        self._registry = load_registry()
+        self.settings = cfg.values
+
+    # addresses -----------------------------------------------------------------------
+    def listing_url(self, kind: str, slug: str) -> str | None:
+        """The first page of a listing, or None when that page type is off or absent."""
+        if not self.cfg.values[f"{PREFIX[kind]}_SAVE_AS"]:
+            return None
+        return self.cfg.url(PREFIX[kind], slug=slug)
+
+    def month_url(self, kind: str | None, slug: str, month: str) -> str | None:
+        year, mon = month.split("/")
+        key = f"{PREFIX[kind]}_MONTH" if kind else "MONTH"
+        if not self.cfg.values[f"{key}_SAVE_AS"]:
+            return None
+        return self.cfg.url(key, slug=slug, year=year, month=mon)
+
+    def feed_url(self, kind: str | None, slug: str = "") -> str | None:
+        key = f"{PREFIX[kind]}_FEED_ATOM_SAVE_AS" if kind else "FEED_ALL_ATOM_SAVE_AS"
+        pattern = self.cfg.values[key]
+        return pattern.format(slug=slug) if pattern else None
+
+    def index_url(self, kind: str) -> str | None:
+        key = PLURALS[kind].upper()
+        return self.cfg.values[f"{key}_URL"] if self.cfg.values[f"{key}_SAVE_AS"] else None
+
+    def country_url(self, country: Country) -> str | None:
+        return self.listing_url("country", country.slug) if self.index.country(country) else None
+
+    def pair_url(self, pair: Pair) -> str | None:
+        return self.listing_url("pair", pair.slug) if self.index.pair(pair) else None
+
+    def label_url(self, kind: str, name: str) -> str | None:
+        return self.listing_url(kind, slugify(name))
+
+    # clippings ----------------------------------------------------------------------
+    def article(self, clipping: Clipping):
+        return self._articles[clipping.path]
+
+    def articles(self, clippings: list[Clipping]) -> list:
+        return [self._articles[c.path] for c in clippings]
+
+    def related(self, clipping: Clipping) -> list:
+        return self.articles(self.index.related(clipping, self.cfg["DIGEST_RELATED"]))
+
+    def neighbours(self, clipping: Clipping, pair: Pair) -> tuple:
+        older, newer = self.index.neighbours(clipping, pair)
+        return (self._articles[older.path] if older else None,
+                self._articles[newer.path] if newer else None)
+
+    def outlet(self, name: str) -> str:
+        """A one-line description of an outlet: 'TASS — state news agency, Russia'."""
+        match = self._registry.resolve(name)
+        if not match:
+            return ""
+        from ..gazetteer import load_gazetteer
+
+        source = match.source
+        country = load_gazetteer().by_code.get(source.country)
+        parts = [p for p in (source.kind, country.name if country else "") if p]
+        return ", ".join(parts)
+
+    @staticmethod
+    def archive_url(clipping: Clipping) -> str | None:
+        """The Wayback Machine's copy nearest the clipping's date, built without a request."""
+        if not clipping.source_url:
+            return None
+        return f"https://web.archive.org/web/{clipping.day:%Y%m%d}/{clipping.source_url}"
+
+
+class DigestGenerator(Generator):
+    """Writes country, pair, region, category, source and topic listings with their month
+    pages and feeds, the index pages, the home page and the open data files."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cfg = digest_settings(self.settings)
+        self.index: DigestIndex | None = None
+        self.view: SiteView | None = None
+
+    def generate_context(self) -> None:
+        articles = self.context.get("articles", [])
+        by_path = {a.clipping.path: a for a in articles if hasattr(a, "clipping")}
+        self.index = DigestIndex([a.clipping for a in articles if hasattr(a, "clipping")],
+                                 self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"])
+        self.view = SiteView(self.cfg, self.index, by_path)
+        self.context["digest"] = self.view
+        self.context["KIND_TITLES"] = KIND_TITLES
+
+    # output ---------------------------------------------------------------------------
+    def generate_output(self, writer) -> None:
+        assert self.index is not None and self.view is not None
+        write = partial(writer.write_file, relative_urls=self.settings["RELATIVE_URLS"])
+        latest = self.cfg["DIGEST_LISTING_LATEST"]
+        listing = self.get_template("listing")
+        month_tpl = self.get_template("month")
+        for kind in LISTINGS:
+            key = PREFIX[kind]
+            for group in self.index.groups[kind]:
+                months = group.months()
+                url = self.view.listing_url(kind, group.slug)
+                if url:
+                    write(self.cfg.save_as(key, slug=group.slug), listing, self.context,
+                          url=url, kind=kind, group=group, months=months,
+                          articles=self.view.articles(group.clippings[:latest]),
+                          template_name="listing", page_name=url.rstrip("/"))
+                for month, clippings in months:
+                    save_as = self._month_save_as(kind, group.slug, month)
+                    if save_as:
+                        write(save_as, month_tpl, self.context,
+                              url=self.view.month_url(kind, group.slug, month), kind=kind,
+                              group=group, month=month, months=months,
+                              articles=self.view.articles(clippings), template_name="month")
+                self._feed(kind, group)
+            index_key = PLURALS[kind].upper()
+            if self.cfg.values[f"{index_key}_SAVE_AS"]:
+                groups = (self.index.pairs_busiest() if kind == "pair"
+                          else self.index.groups[kind])
+                extra = {}
+                if kind == "country":
+                    extra["matrix"] = self.index.matrix()
+                write(self.cfg.values[f"{index_key}_SAVE_AS"], self.get_template(PLURALS[kind]),
+                      self.context, url=self.cfg.values[f"{index_key}_URL"], kind=kind,
+                      groups=groups, template_name=PLURALS[kind], **extra)
+        self._home_and_months(write)
+        self._feed(None, None)
+        self._data()
+
+    def _month_save_as(self, kind: str | None, slug: str, month: str) -> str:
+        year, mon = month.split("/")
+        key = f"{PREFIX[kind]}_MONTH" if kind else "MONTH"
+        return self.cfg.save_as(key, slug=slug, year=year, month=mon)
+
+    def _home_and_months(self, write) -> None:
+        assert self.index is not None and self.view is not None
+        months = list(self.index.by_month.items())
+        write("index.html", self.get_template("index"), self.context, url="",
+              articles=self.view.articles(self.index.clippings[: self.cfg["DIGEST_HOME_LATEST"]]),
+              busiest=self.index.busiest_pairs(self.cfg["DIGEST_HOME_PAIR_DAYS"]),
+              months=months, template_name="index", page_name="index")
+        month_tpl = self.get_template("month")
+        for month, clippings in months:
+            save_as = self._month_save_as(None, "", month)
+            if save_as:
+                write(save_as, month_tpl, self.context, url=self.view.month_url(None, "", month),
+                      kind=None, group=None, month=month, months=months,
+                      articles=self.view.articles(clippings), template_name="month")
+        if self.cfg.values["MONTHS_SAVE_AS"]:
+            write(self.cfg.values["MONTHS_SAVE_AS"], self.get_template("months"), self.context,
+                  url=self.cfg.values["MONTHS_URL"], months=months, template_name="months")
+
+    # feeds --------------------------------------------------------------------------
+    def _feed(self, kind: str | None, group: Group | None) -> None:
+        assert self.index is not None and self.view is not None
+        slug = group.slug if group else ""
+        path = self.view.feed_url(kind, slug)
+        if not path:
+            return
+        site = self.settings.get("SITEURL", "").rstrip("/")
+        sitename = self.settings.get("SITENAME", "Digest")
+        clippings = (group.clippings if group else self.index.clippings)
+        clippings = clippings[: self.cfg["DIGEST_FEED_MAX_ITEMS"]]
+        if group:
+            title = f"{sitename}: {group.name}"
+            link = self.view.listing_url(kind, slug) or ""
+        else:
+            title, link = sitename, ""
+        feed = Atom1Feed(title=title, link=f"{site}/{link}", description="",
+                         feed_url=f"{site}/{path}", language=self.settings.get("DEFAULT_LANG", "en"),
+                         feed_guid=f"{site}/{path}")
+        for c in clippings:
+            article = self.view.article(c)
+            url = f"{site}/{article.url}"
+            feed.add_item(
+                title=c.title, link=url, description=article.summary,
+                unique_id=get_tag_uri(url, c.day) if site else url,
+                author_name=c.author or None, pubdate=article.date, updateddate=article.date,
+                categories=[x.name for x in c.countries] + [r.name for r in c.regions]
+                + list(c.topics),
+            )
+        target = sanitised_join(self.output_path, path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        buffer = io.StringIO()
+        feed.write(buffer, "utf-8")
+        with open(target, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(buffer.getvalue())
+
+    # open data ----------------------------------------------------------------------
+    def _data(self) -> None:
+        assert self.index is not None and self.view is not None
+        folder = self.cfg["DIGEST_DATA_SAVE_AS"]
+        if not folder:
+            return
+        site = self.settings.get("SITEURL", "").rstrip("/")
+        out = sanitised_join(self.output_path, folder)
+        os.makedirs(out, exist_ok=True)
+        oldest_first = list(reversed(self.index.clippings))
+        records = [clipping_record(c, self.view, site) for c in oldest_first]
+        _write_json(os.path.join(out, "clippings.json"), {"version": 1, "clippings": records})
+        _write_csv(os.path.join(out, "clippings.csv"), records)
+        pairs = []
+        for group in self.index.pairs_busiest():
+            pair: Pair = group.entity
+            pairs.append({
+                "pair": pair.key, "slug": pair.slug, "name": pair.name,
+                "countries": [pair.a.code, pair.b.code],
+                "country_names": [pair.a.name, pair.b.name],
+                "count": group.count, "first": group.first.day.isoformat(),
+                "last": group.last.day.isoformat(),
+                "url": _abs(site, self.view.listing_url("pair", pair.slug)),
+            })
+        _write_json(os.path.join(out, "pairs.json"), {"version": 1, "pairs": pairs})
+        countries = []
+        for group in self.index.groups["country"]:
+            country: Country = group.entity
+            countries.append({
+                "code": country.code, "name": country.name, "slug": country.slug,
+                "count": group.count, "first": group.first.day.isoformat(),
+                "last": group.last.day.isoformat(),
+                "partners": [{"code": (p.b if p.a == country else p.a).code, "count": n}
+                             for p, n in self.index.partners(country)],
+                "url": _abs(site, self.view.listing_url("country", country.slug)),
+            })
+        _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
+
+
+def _abs(site: str, url: str | None) -> str | None:
+    return None if url is None else f"{site}/{url}"
+
+
+def clipping_record(c: Clipping, view: SiteView, site: str) -> dict[str, Any]:
+    """One clipping in the open data files (the format is documented in docs/data.md)."""
+    return {
+        "slug": c.slug,
+        "title": c.title,
+        "date": format_date(c.date),
+        "category": c.category,
+        "countries": [x.code for x in c.countries],
+        "country_names": [x.name for x in c.countries],
+        "regions": [r.name for r in c.regions],
+        "topics": list(c.topics),
+        "source": c.source,
+        "author": c.author,
+        "author_role": c.author_role,
+        "source_url": c.source_url,
+        "source_site": c.source_site,
+        "source_title": c.source_title,
+        "pairs": [p.key for p in c.pairs],
+        "url": f"{site}/{view.article(c).url}",
+    }
+
+
+def _write_json(path: str, data: Any) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=False)
+        fh.write("\n")
+
+
+CSV_COLUMNS = ("slug", "title", "date", "category", "countries", "regions", "topics", "source",
+               "author", "author_role", "source_url", "source_site", "source_title", "pairs",
+               "url")
+
+
+def _write_csv(path: str, records: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for r in records:
+            writer.writerow(["|".join(v) if isinstance(v, list) else ("" if v is None else v)
+                             for v in (r[k] for k in CSV_COLUMNS)])

@@ -1,0 +1,101 @@
+"""The digest's settings: defaults read without mutating the user's settings, validated in one place."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..errors import UsageError
+
+# Listing kinds and their Pelican-style URL settings. `{slug}` is the listing's slug; month
+# pages add `{year}` and `{month}`. An empty *_SAVE_AS turns that page type off.
+LISTINGS = ("country", "pair", "region", "category", "source", "topic")
+# Pelican's own CATEGORY_* settings drive its category pages, which cost O(N²); the digest's
+# category listings therefore use DIGEST_CATEGORY_* and Pelican's are switched off.
+PREFIX = {"country": "COUNTRY", "pair": "PAIR", "region": "REGION", "category": "DIGEST_CATEGORY",
+          "source": "SOURCE", "topic": "TOPIC"}
+PLURALS = {"country": "countries", "pair": "pairs", "region": "regions",
+           "category": "categories", "source": "sources", "topic": "topics"}
+
+DEFAULTS: dict[str, Any] = {
+    "DIGEST_PAIR_MIN_CLIPPINGS": 1,
+    "DIGEST_LISTING_LATEST": 20,
+    "DIGEST_FEED_MAX_ITEMS": 50,
+    "DIGEST_HOME_LATEST": 20,
+    "DIGEST_HOME_PAIR_DAYS": 90,
+    "DIGEST_RELATED": 5,
+    "DIGEST_DATA_SAVE_AS": "data/",
+    "FEED_ALL_ATOM_SAVE_AS": "feeds/all.atom.xml",
+    "MONTH_URL": "{year}/{month}/",
+    "MONTH_SAVE_AS": "{year}/{month}/index.html",
+    "MONTHS_URL": "months/",
+    "MONTHS_SAVE_AS": "months/index.html",
+}
+for _kind in LISTINGS:
+    _p = PLURALS[_kind]
+    _K = PREFIX[_kind]
+    DEFAULTS[f"{_K}_URL"] = f"{_p}/{{slug}}/"
+    DEFAULTS[f"{_K}_SAVE_AS"] = f"{_p}/{{slug}}/index.html"
+    DEFAULTS[f"{_K}_MONTH_URL"] = f"{_p}/{{slug}}/{{year}}/{{month}}/"
+    DEFAULTS[f"{_K}_MONTH_SAVE_AS"] = f"{_p}/{{slug}}/{{year}}/{{month}}/index.html"
+    DEFAULTS[f"{_K}_FEED_ATOM_SAVE_AS"] = f"feeds/{_p}/{{slug}}.atom.xml"
+    DEFAULTS[f"{_p.upper()}_URL"] = f"{_p}/"
+    DEFAULTS[f"{_p.upper()}_SAVE_AS"] = f"{_p}/index.html"
+
+_INT_KEYS = ("DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
+             "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED")
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """The digest's settings, complete and validated."""
+
+    values: Mapping[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def url(self, key: str, **fields: str) -> str:
+        return self.values[f"{key}_URL"].format(**fields)
+
+    def save_as(self, key: str, **fields: str) -> str:
+        pattern = self.values[f"{key}_SAVE_AS"]
+        return pattern.format(**fields) if pattern else ""
+
+
+def _path_problem(key: str, value: str) -> str | None:
+    if not isinstance(value, str):
+        return f"{key} must be a string, not {type(value).__name__}"
+    if value.startswith(("/", "\\")) or re.search(r"(^|[/\\])\.\.([/\\]|$)", value) or \
+            re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value):
+        return f"{key} = {value!r} must be a relative path inside the output folder"
+    return None
+
+
+def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
+    """The digest's settings from Pelican's: defaults filled in on a copy, every key checked.
+
+    Raises `UsageError` naming every bad key at once.
+    """
+    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    problems = []
+    for key in _INT_KEYS:
+        value = values[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(f"{key} must be a whole number of at least 1, not {value!r}")
+    fields = {"slug": "x", "year": "2021", "month": "04"}
+    for key, value in values.items():
+        if key.endswith(("_URL", "_SAVE_AS")):
+            problem = _path_problem(key, value)
+            if problem:
+                problems.append(problem)
+                continue
+            try:
+                value.format(**fields)
+            except (KeyError, IndexError, ValueError) as exc:
+                problems.append(f"{key} = {value!r} uses an unknown field {exc}: use "
+                                "{slug}, {year} and {month}")
+    if problems:
+        raise UsageError("invalid settings:\n  " + "\n  ".join(problems))
+    return DigestSettings(values)

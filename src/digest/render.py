@@ -1,0 +1,68 @@
+"""Excerpt Markdown to safe HTML: Python-Markdown, then an nh3 allowlist; plain-text summaries."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import markdown
+import nh3
+
+TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
+    "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr",
+    "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
+    "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u",
+    "ul",
+}
+# No event handlers, no style, no classes but code languages and footnote markers.
+ATTRIBUTES = {
+    "a": {"href", "title", "id"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "code": {"class"},
+    "div": {"class"},
+    "sup": {"id"},
+    "li": {"id"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    **{f"h{n}": {"id"} for n in range(2, 7)},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+EXTENSIONS = ["extra", "sane_lists", "toc"]
+_WS = re.compile(r"\s+")
+
+
+class Renderer:
+    """One Markdown instance reused for every excerpt (creating one per file costs time)."""
+
+    def __init__(self) -> None:
+        self._md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+
+    def html(self, body: str) -> str:
+        """Sanitized HTML of a Markdown excerpt."""
+        self._md.reset()
+        return sanitize(self._md.convert(body))
+
+
+def sanitize(fragment: str) -> str:
+    """HTML with only allowlisted tags, attributes and URL schemes; scripts and styles removed."""
+    return nh3.clean(
+        fragment, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer", strip_comments=True,
+        clean_content_tags={"script", "style", "iframe", "object", "embed", "template"},
+    )
+
+
+def plain_text(fragment: str) -> str:
+    """The text of an HTML fragment, whitespace collapsed."""
+    return _WS.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
+
+
+def summary(text: str, words: int = 50) -> str:
+    """The first `words` words of plain text, with an ellipsis when cut."""
+    parts = text.split()
+    if len(parts) <= words:
+        return " ".join(parts)
+    return " ".join(parts[:words]).rstrip(",;:") + "\u2026"

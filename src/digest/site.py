@@ -1,0 +1,201 @@
+"""Build around Pelican: pre-flight check, strict run, output checks and an atomic swap."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import BuildError, Problem, UsageError
+from .project import Project
+from .validate import check_paths
+
+# Pelican's own page types and feeds that the digest replaces with linear-cost versions (its
+# term pages scan every article per term) or does not publish (author pages).
+PELICAN_OFF: dict[str, Any] = {
+    "CATEGORY_SAVE_AS": "", "TAG_SAVE_AS": "", "AUTHOR_SAVE_AS": "", "ARCHIVES_SAVE_AS": "",
+    "YEAR_ARCHIVE_SAVE_AS": "", "MONTH_ARCHIVE_SAVE_AS": "", "DAY_ARCHIVE_SAVE_AS": "",
+    "DRAFT_SAVE_AS": "", "DRAFT_PAGE_SAVE_AS": "", "AUTHORS_SAVE_AS": "", "TAGS_SAVE_AS": "",
+    "DIRECT_TEMPLATES": [], "PAGINATED_TEMPLATES": {}, "USE_FOLDER_AS_CATEGORY": False,
+    "FEED_ATOM": None, "FEED_RSS": None, "FEED_ALL_ATOM": None, "FEED_ALL_RSS": None,
+    "CATEGORY_FEED_ATOM": None, "CATEGORY_FEED_RSS": None, "AUTHOR_FEED_ATOM": None,
+    "AUTHOR_FEED_RSS": None, "TAG_FEED_ATOM": None, "TAG_FEED_RSS": None,
+    "TRANSLATION_FEED_ATOM": None, "TRANSLATION_FEED_RSS": None,
+    "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False, "DELETE_OUTPUT_DIRECTORY": False,
+    "OUTPUT_SOURCES": False, "WRITE_SELECTED": [], "ARTICLE_PATHS": ["clippings"],
+    "PAGE_PATHS": ["pages"], "READERS": {"html": None, "htm": None, "rst": None},
+    "ARTICLE_LANG_SAVE_AS": "", "PAGE_LANG_SAVE_AS": "", "ARTICLE_TRANSLATION_ID": None,
+    "PAGE_TRANSLATION_ID": None,
+}
+
+
+@dataclass
+class BuildReport:
+    """What a build wrote, for the one-line summary."""
+
+    clippings: int = 0
+    pages: int = 0
+    feeds: int = 0
+    seconds: float = 0.0
+    output: Path | None = None
+    warnings: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"built {self.clippings} clippings: {self.pages} pages, {self.feeds} feeds in "
+                f"{self.seconds:.1f} s")
+
+
+class _Collector(logging.Handler):
+    """Collects every warning and error Pelican logs; any one fails the build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def pelican_settings(project: Project, output: Path, production: bool = False) -> dict[str, Any]:
+    """Pelican's settings for a build: the project's file, then the digest's safety overrides."""
+    from pelican.settings import read_settings
+
+    conf = project.publish_settings_file if production else project.settings_file
+    if not conf.is_file():
+        raise UsageError(f"{project.display(conf)} is missing")
+    cwd = Path.cwd()
+    try:
+        os.chdir(project.root)  # Pelican resolves relative paths in settings from here
+        settings = dict(read_settings(str(conf), override=dict(PELICAN_OFF)))
+    except Exception as exc:  # the settings file is user code: report, do not crash
+        raise UsageError(f"{project.display(conf)} could not be read: {exc}") from None
+    finally:
+        os.chdir(cwd)
+    for key in ("SITEURL",):
+        value = settings.get(key, "")
+        if production:
+            if not value or not str(value).startswith("https://") or str(value).endswith("/"):
+                raise UsageError(f"{conf.name}: SITEURL must be an https:// address without a "
+                                 f"trailing slash for production, not {value!r}")
+    theme = Path(project.root, settings.get("THEME") or "theme")
+    if not (theme / "templates").is_dir():
+        raise UsageError(f"{conf.name}: THEME = {settings.get('THEME')!r} is not a theme "
+                         "folder (it needs templates/)")
+    jinja = dict(settings.get("JINJA_ENVIRONMENT") or {})
+    jinja["autoescape"] = True  # never off: metadata is untrusted text
+    plugins = [p for p in settings.get("PLUGINS") or [] if p not in ("digest.plugin",)]
+    settings.update(PELICAN_OFF)
+    settings.pop("AUTHOR", None)  # a site-wide author would make Pelican build author lists
+    settings.update({
+        "PATH": str(project.content), "OUTPUT_PATH": str(output), "THEME": str(theme),
+        "JINJA_ENVIRONMENT": jinja, "PLUGINS": ["digest.plugin", *plugins],
+        "PLUGIN_PATHS": settings.get("PLUGIN_PATHS") or [],
+    })
+    return settings
+
+
+def build(project: Project, production: bool = False, today=None) -> BuildReport:
+    """Check, build into a fresh folder and swap it into `output/`; raises `BuildError`.
+
+    Any problem in a clipping, any warning or error Pelican logs, and any clipping that did not
+    become a page fails the build; the previous output is then left as it was.
+    """
+    start = time.perf_counter()
+    clippings, problems = check_paths([project.clippings], project.clippings, project.display,
+                                      today)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built", errors)
+    project.root.joinpath(".digest-build").mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="output-", dir=project.root / ".digest-build"))
+    try:
+        report = _run_pelican(project, tmp, production, len(clippings))
+        report.warnings = [p for p in problems if not p.is_error]
+        _swap(tmp, project.output)
+        report.output = project.output
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            (project.root / ".digest-build").rmdir()
+        except OSError:
+            pass
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _run_pelican(project: Project, output: Path, production: bool, expected: int) -> BuildReport:
+    from pelican import Pelican, signals
+
+    settings = pelican_settings(project, output, production)
+    collector = _Collector()
+    pelican_logger = logging.getLogger("pelican")
+    pelican_logger.addHandler(collector)
+    seen: dict[str, Any] = {}
+
+    def finalized(generator) -> None:
+        seen["articles"] = [a.source_path for a in generator.articles]
+
+    signals.article_generator_finalized.connect(finalized)
+    cwd = Path.cwd()
+    try:
+        os.chdir(project.root)
+        Pelican(settings).run()
+    except BuildError:
+        raise
+    except Exception as exc:
+        raise BuildError(f"Pelican failed: {type(exc).__name__}: {exc}",
+                         _problems_from(collector)) from None
+    finally:
+        os.chdir(cwd)
+        signals.article_generator_finalized.disconnect(finalized)
+        pelican_logger.removeHandler(collector)
+    problems = _problems_from(collector)
+    if problems:
+        raise BuildError("Pelican reported problems: nothing was published", problems)
+    built = len(seen.get("articles", []))
+    if built != expected:
+        raise BuildError(f"{expected} clippings checked but {built} became pages: nothing was "
+                         "published")
+    report = BuildReport(clippings=built)
+    for _root, _dirs, files in os.walk(output):
+        report.pages += sum(1 for f in files if f.endswith(".html"))
+        report.feeds += sum(1 for f in files if f.endswith(".atom.xml"))
+    return report
+
+
+def _problems_from(collector: _Collector) -> list[Problem]:
+    out = []
+    for record in collector.records:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            detail = getattr(exc, "problems", None)
+            if detail:
+                out.extend(detail)
+                continue
+            message = f"{message}: {type(exc).__name__}: {exc}"
+        out.append(Problem("pelican", None, f"{record.levelname.lower()}: {message}"))
+    return out
+
+
+def _swap(new: Path, output: Path) -> None:
+    """Put the finished build in place of `output/`; the old one is removed only afterwards."""
+    old = None
+    if output.exists():
+        old = output.with_name(f".{output.name}-old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(output, old)
+    try:
+        os.replace(new, output)
+    except OSError:
+        if old is not None:
+            os.replace(old, output)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
