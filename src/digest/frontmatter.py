@@ -34,6 +34,8 @@ _FENCE = re.compile(r"^---[ \t]*$")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 
 Value = str | list[str]
+# YAML folds these into spaces, so a value holding one would not survive a round trip.
+_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,10 @@ def read_file(path: Path | str, display: str | None = None) -> FrontMatter:
 def dump(fields: dict[str, Value], body: str) -> str:
     """A clipping file: the fields as YAML front matter in the given order, then the body."""
     data = {k: v for k, v in fields.items() if v not in (None, "", [], ())}
+    for key, value in data.items():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if _BREAKS.search(item):
+                raise ValueError(f"'{key}' contains a line break or control character")
     text = yaml.dump(
         data, Dumper=StringDumper, sort_keys=False, allow_unicode=True,
         default_flow_style=None, width=10**9,

@@ -13,12 +13,14 @@ from ..gazetteer import Gazetteer
 from ..model import Clipping, Region, slugify
 from ..validate import FIELD_NAMES, normalise_url, validate
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
+_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+\.)(\s)", re.MULTILINE)
 
 
 def escape_markdown(text: str) -> str:
     """Plain text made literal in Markdown: no emphasis, links, HTML or headings by accident."""
+    text = _ENTITY_LIKE.sub("&amp;", text).replace("<", "&lt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return _MD_LINE_START.sub(lambda m: f"{m.group(1)}{_escape_marker(m.group(2))}{m.group(3)}", text)
 

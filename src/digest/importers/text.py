@@ -56,10 +56,22 @@ def decode_export(data: bytes, name: str, encoding: str | None) -> str:
                 "not UTF-8: give the export's encoding with --encoding (cp1251 for Cyrillic "
                 "Windows exports, cp866 for DOS, latin-1 for Western European)"))]) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if encoding and _is_utf8(data) and encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
+        raise ContentError("", [Problem(name, None, (
+            f"the export is UTF-8, not {encoding}: import it without --encoding"))])
     if encoding and _looks_like_mojibake(text):
         raise ContentError("", [Problem(name, None, (
             f"decoding as {encoding} gives unreadable text: the export is in another encoding"))])
     return unicodedata.normalize("NFC", text)
+
+
+def _is_utf8(data: bytes) -> bool:
+    # Legacy single-byte text with letters above 0x7F almost never forms valid UTF-8.
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any(b >= 0x80 for b in data)
 
 
 def _looks_like_mojibake(text: str) -> bool:
