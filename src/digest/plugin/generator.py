@@ -42,7 +42,7 @@ class SiteView:
     def month_url(self, kind: str | None, slug: str, month: str) -> str | None:
         year, mon = month.split("/")
         key = f"{PREFIX[kind]}_MONTH" if kind else "MONTH"
-        if not self.cfg.values[f"{key}_SAVE_AS"]:
+        if not self.cfg.values[f"{key}_SAVE_AS"] or (kind and not self.listing_url(kind, slug)):
             return None
         return self.cfg.url(key, slug=slug, year=year, month=mon)
 
@@ -53,7 +53,9 @@ class SiteView:
 
     def index_url(self, kind: str) -> str | None:
         key = PLURALS[kind].upper()
-        return self.cfg.values[f"{key}_URL"] if self.cfg.values[f"{key}_SAVE_AS"] else None
+        if not self.cfg.values[f"{key}_SAVE_AS"] or not self.cfg.values[f"{PREFIX[kind]}_SAVE_AS"]:
+            return None  # an index of pages that are switched off would only hold dead links
+        return self.cfg.values[f"{key}_URL"]
 
     def country_url(self, country: Country) -> str | None:
         return self.listing_url("country", country.slug) if self.index.country(country) else None
@@ -136,7 +138,7 @@ class DigestGenerator(Generator):
                           articles=self.view.articles(group.clippings[:latest]),
                           template_name="listing", page_name=url.rstrip("/"))
                 for month, clippings in months:
-                    save_as = self._month_save_as(kind, group.slug, month)
+                    save_as = self._month_save_as(kind, group.slug, month) if url else ""
                     if save_as:
                         write(save_as, month_tpl, self.context,
                               url=self.view.month_url(kind, group.slug, month), kind=kind,
@@ -144,7 +146,7 @@ class DigestGenerator(Generator):
                               articles=self.view.articles(clippings), template_name="month")
                 self._feed(kind, group)
             index_key = PLURALS[kind].upper()
-            if self.cfg.values[f"{index_key}_SAVE_AS"]:
+            if self.view.index_url(kind):
                 groups = (self.index.pairs_busiest() if kind == "pair"
                           else self.index.groups[kind])
                 extra = {}

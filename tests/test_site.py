@@ -1,0 +1,274 @@
+"""Building sites: the shipped digest, small fixture sites, failures that publish nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
+
+import pytest
+
+from digest.errors import BuildError, UsageError
+from digest.project import Project
+from digest.site import build
+from tests.conftest import REPO, Site, clipping_text
+
+pytestmark = pytest.mark.slow
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: list[str] = []
+        self.h1 = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "h1":
+            self.h1 += 1
+        if "id" in a:
+            self.ids.append(a["id"])
+        for key in ("href", "src"):
+            if a.get(key):
+                self.links.append(a[key])
+
+
+def parse_html(path: Path) -> Links:
+    p = Links()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def crawl(output: Path) -> list[str]:
+    """Every internal link or asset in every page that does not resolve to a file."""
+    broken = []
+    for page in output.rglob("*.html"):
+        rel = page.relative_to(output).as_posix()
+        for link in parse_html(page).links:
+            parts = urlsplit(link)
+            if parts.scheme or link.startswith(("//", "mailto:", "#")):
+                continue
+            target = urlsplit(urljoin("http://x/" + rel, link)).path.lstrip("/")
+            path = output / target
+            if target == "" or target.endswith("/"):
+                path = path / "index.html"
+            if not path.exists():
+                broken.append(f"{rel} -> {link}")
+    return broken
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory) -> Path:
+    """The shipped digest, built from a copy of the repository's content."""
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(REPO / "content", root / "content")
+    shutil.copytree(REPO / "theme", root / "theme")
+    shutil.copy(REPO / "pelicanconf.py", root / "pelicanconf.py")
+    report = build(Project(root))
+    assert report.clippings == 8
+    return root / "output"
+
+
+def clipping_titles(page: Path) -> list[str]:
+    html = page.read_text(encoding="utf-8")
+    block = html.split('<ol class="clippings">', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r'<li><a href="[^"]+">([^<]+)</a>', block)
+
+
+def test_shipped_pair_page_lists_exactly_the_clippings_naming_both(shipped):
+    from digest.validate import check_paths
+
+    clippings, _ = check_paths([REPO / "content" / "clippings"], REPO / "content" / "clippings")
+    expected = {c.title for c in clippings
+                if {"KG", "TJ"} <= {x.code for x in c.countries}}
+    import html
+    shown = {html.unescape(t) for t in clipping_titles(shipped / "pairs/kyrgyzstan-tajikistan/index.html")}
+    assert shown == expected and len(expected) == 5
+
+
+def test_shipped_site_links_resolve_and_pages_are_sound(shipped):
+    assert crawl(shipped) == []
+    for page in shipped.rglob("*.html"):
+        parsed = parse_html(page)
+        assert parsed.h1 == 1, page
+        assert len(parsed.ids) == len(set(parsed.ids)), page
+
+
+def test_shipped_output_is_lean(shipped):
+    total = sum(p.stat().st_size for p in shipped.rglob("*") if p.is_file())
+    assert total / 8 < 40_000  # a tiny site is dominated by its listing pages
+    articles = list(shipped.glob("20*/*/*/index.html"))
+    assert len(articles) == 8
+    assert max(p.stat().st_size for p in articles) < 100_000
+
+
+def test_shipped_feeds_parse_and_are_capped(shipped):
+    feeds = list(shipped.rglob("*.atom.xml"))
+    assert shipped / "feeds/all.atom.xml" in feeds
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    for feed in feeds:
+        root = ElementTree.parse(feed).getroot()
+        entries = root.findall("a:entry", ns)
+        assert 1 <= len(entries) <= 50
+        for e in entries:
+            assert e.find("a:summary", ns).text
+
+
+def test_data_files_follow_docs(shipped):
+    doc = (REPO / "docs" / "data.md").read_text(encoding="utf-8")
+
+    def documented(section: str) -> list[str]:
+        part = doc.split(f"## `{section}`", 1)[1].split("\n## ", 1)[0]
+        return re.findall(r"^\| `([a-z_]+)` \|", part, re.M)
+
+    data = json.loads((shipped / "data/clippings.json").read_text())
+    assert data["version"] == 1 and len(data["clippings"]) == 8
+    for record in data["clippings"]:
+        assert list(record) == documented("data/clippings.json")
+        assert record["url"].endswith("/") and record["date"][:4] == "2021"
+    pairs = json.loads((shipped / "data/pairs.json").read_text())["pairs"]
+    assert all(list(p) == documented("data/pairs.json") for p in pairs)
+    kg_tj = next(p for p in pairs if p["pair"] == "kg-tj")
+    assert kg_tj["count"] == 5 and kg_tj["first"] == "2021-04-30" and kg_tj["last"] == "2021-08-18"
+    countries = json.loads((shipped / "data/countries.json").read_text())["countries"]
+    assert all(list(c) == documented("data/countries.json") for c in countries)
+    import csv
+    rows = list(csv.reader((shipped / "data/clippings.csv").open(encoding="utf-8")))
+    assert rows[0] == documented("data/clippings.csv") and len(rows) == 9
+
+
+# -- fixture sites --------------------------------------------------------------------------
+
+
+def add_many(site: Site) -> None:
+    site.add("2021/04/a.md", title="A", date="2021-04-01", countries=("Kyrgyzstan", "Tajikistan"))
+    site.add("2021/04/b.md", title="B", date="2021-04-02", countries=("Tajikistan", "Kyrgyzstan", "China"))
+    site.add("2021/05/c.md", title="C", date="2021-05-03", countries=("China", "Russia"))
+    site.add("2021/06/d.md", title="D", date="2021-06-04", countries=("Kyrgyzstan", "Tajikistan"),
+             source="Global Times", category="Global Times")
+
+
+def test_pairs_threshold_and_order(site):
+    add_many(site)
+    (site.root / "pelicanconf.py").write_text(
+        (site.root / "pelicanconf.py").read_text() + "\nDIGEST_PAIR_MIN_CLIPPINGS = 2\n")
+    build(site.project)
+    out = site.root / "output"
+    assert (out / "pairs/kyrgyzstan-tajikistan/index.html").exists()
+    assert not (out / "pairs/china-russia").exists()
+    assert clipping_titles(out / "pairs/kyrgyzstan-tajikistan/index.html") == ["D", "B", "A"]
+    assert clipping_titles(out / "pairs/kyrgyzstan-tajikistan/2021/04/index.html") == ["B", "A"]
+    # the country page still names the partner, but links only pairs that have pages
+    html = (out / "countries/china/index.html").read_text()
+    assert "China–Russia" not in html and "china-russia" not in html
+    assert crawl(out) == []
+
+
+def test_month_pages_do_not_change_when_newer_clippings_arrive(site):
+    add_many(site)
+    build(site.project)
+    before = (site.root / "output/pairs/kyrgyzstan-tajikistan/2021/04/index.html").read_text()
+    article = (site.root / "output/2021/04/b/index.html").read_text()
+    site.add("2021/07/e.md", title="E", date="2021-07-05", countries=("Kyrgyzstan", "Tajikistan"))
+    build(site.project)
+    assert (site.root / "output/pairs/kyrgyzstan-tajikistan/2021/04/index.html").read_text() == before
+    assert (site.root / "output/2021/04/b/index.html").read_text() == article
+    assert clipping_titles(site.root / "output/pairs/kyrgyzstan-tajikistan/index.html")[0] == "E"
+
+
+def test_source_and_category_with_the_same_name_do_not_collide(site):
+    add_many(site)
+    build(site.project)
+    out = site.root / "output"
+    assert (out / "feeds/sources/global-times.atom.xml").exists()
+    assert (out / "feeds/categories/global-times.atom.xml").exists()
+    assert (out / "sources/global-times/index.html").exists()
+    assert (out / "categories/global-times/index.html").exists()
+
+
+def test_empty_save_as_turns_a_page_type_off(site):
+    add_many(site)
+    (site.root / "pelicanconf.py").write_text((site.root / "pelicanconf.py").read_text() +
+                                             '\nTOPIC_SAVE_AS = ""\nPAIR_MONTH_SAVE_AS = ""\n')
+    site.add("2021/06/t.md", title="T", date="2021-06-09", topics=["Water"])
+    build(site.project)
+    out = site.root / "output"
+    assert not (out / "topics/water").exists()
+    assert not (out / "pairs/kyrgyzstan-tajikistan/2021").exists()
+    assert crawl(out) == []
+
+
+def test_bad_settings_are_named(site):
+    add_many(site)
+    (site.root / "pelicanconf.py").write_text((site.root / "pelicanconf.py").read_text() +
+                                             '\nPAIR_SAVE_AS = "../escape/{slug}.html"\n'
+                                             'DIGEST_FEED_MAX_ITEMS = 0\n')
+    with pytest.raises((UsageError, BuildError)) as info:
+        build(site.project)
+    text = str(info.value)
+    assert "PAIR_SAVE_AS" in text and "DIGEST_FEED_MAX_ITEMS" in text
+
+
+def test_a_bad_clipping_fails_the_build_and_keeps_the_old_output(site):
+    add_many(site)
+    build(site.project)
+    index = (site.root / "output/index.html").read_text()
+    site.add("2021/06/bad.md", clipping_text(date="06/04/2021"))
+    with pytest.raises(BuildError) as info:
+        build(site.project)
+    assert any(p.path.endswith("2021/06/bad.md") and p.line == 3 for p in info.value.problems)
+    assert (site.root / "output/index.html").read_text() == index
+    assert not (site.root / ".digest-build").exists()
+
+
+def test_a_plugin_failure_on_one_clipping_names_it(site, monkeypatch):
+    add_many(site)
+    build(site.project)
+    from digest import render
+
+    original = render.Renderer.html
+
+    def explode(self, body):
+        if "boom" in body:
+            raise RuntimeError("renderer exploded")
+        return original(self, body)
+
+    monkeypatch.setattr(render.Renderer, "html", explode)
+    site.add("2021/06/boom.md", title="Boom", body="boom")
+    with pytest.raises(BuildError) as info:
+        build(site.project)
+    assert "2021/06/boom.md" in str(info.value)
+    assert not (site.root / "output/2021/06/boom").exists()
+
+
+def test_a_deleted_clipping_leaves_no_page(site):
+    add_many(site)
+    build(site.project)
+    assert (site.root / "output/2021/05/c/index.html").exists()
+    (site.root / "content/clippings/2021/05/c.md").unlink()
+    build(site.project)
+    assert not (site.root / "output/2021/05/c").exists()
+    assert not (site.root / "output/pairs/china-russia").exists()
+
+
+def test_html_files_in_content_are_not_published(site):
+    add_many(site)
+    (site.root / "content/clippings/2021/04/evil.html").write_text("<script>alert(1)</script>")
+    build(site.project)
+    assert not list((site.root / "output").rglob("evil*"))
+
+
+def test_builds_are_deterministic(site):
+    add_many(site)
+    build(site.project)
+    first = {p.relative_to(site.root / "output"): p.read_bytes()
+             for p in (site.root / "output").rglob("*") if p.is_file()}
+    build(site.project)
+    second = {p.relative_to(site.root / "output"): p.read_bytes()
+              for p in (site.root / "output").rglob("*") if p.is_file()}
+    assert first == second
