@@ -185,12 +185,68 @@ def build(
 
     try:
         proj = _project(project)
-        report = build_site(proj, production=production, today=dt.date.today())
+        with _progress() as progress:
+            report = build_site(proj, production=production, today=dt.date.today(),
+                                progress=progress)
     except DigestError as exc:
         raise _fail(exc) from None
     for w in report.warnings:
         typer.echo(str(w), err=True)
     typer.echo(report.summary())
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535,
+                                      help="The port to serve on (127.0.0.1 only).")] = 8000,
+    project: ProjectOption = None,
+) -> None:
+    """Build the site, serve output/ on http://127.0.0.1:PORT/, and rebuild on every change to
+    content, theme or settings. A failed rebuild is reported; the last good site stays served.
+    Stop with Ctrl-C."""
+    from .site import serve as serve_site
+
+    def report(result, error) -> None:
+        if error is not None:
+            for p in getattr(error, "problems", ()):
+                typer.echo(str(p), err=True)
+            typer.echo(f"build failed: {getattr(error, 'message', error)}", err=True)
+        else:
+            typer.echo(f"{result.summary()}; serving http://127.0.0.1:{port}/")
+
+    try:
+        serve_site(_project(project), port, on_build=report)
+    except DigestError as exc:
+        raise _fail(exc) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot serve on 127.0.0.1:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+class _progress:
+    """A rich progress bar on a terminal for builds of many clippings; silent otherwise."""
+
+    def __enter__(self):
+        self._bar = None
+        self._task = None
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < 500 or not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("reading clippings", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def run() -> None:  # pragma: no cover - console script entry point

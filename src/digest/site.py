@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import shutil
@@ -9,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import BuildError, Problem, UsageError
 from .project import Project
@@ -27,7 +29,7 @@ PELICAN_OFF: dict[str, Any] = {
     "AUTHOR_FEED_RSS": None, "TAG_FEED_ATOM": None, "TAG_FEED_RSS": None,
     "TRANSLATION_FEED_ATOM": None, "TRANSLATION_FEED_RSS": None,
     "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False, "DELETE_OUTPUT_DIRECTORY": False,
-    "OUTPUT_SOURCES": False, "WRITE_SELECTED": [], "ARTICLE_PATHS": ["clippings"],
+    "OUTPUT_SOURCES": False, "ARTICLE_PATHS": ["clippings"],
     "PAGE_PATHS": ["pages"], "READERS": {"html": None, "htm": None, "rst": None},
     "ARTICLE_LANG_SAVE_AS": "", "PAGE_LANG_SAVE_AS": "", "ARTICLE_TRANSLATION_ID": None,
     "PAGE_TRANSLATION_ID": None,
@@ -99,7 +101,8 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
     return settings
 
 
-def build(project: Project, production: bool = False, today=None) -> BuildReport:
+def build(project: Project, production: bool = False, today=None,
+          progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Check, build into a fresh folder and swap it into `output/`; raises `BuildError`.
 
     Any problem in a clipping, any warning or error Pelican logs, and any clipping that did not
@@ -114,7 +117,7 @@ def build(project: Project, production: bool = False, today=None) -> BuildReport
     project.root.joinpath(".digest-build").mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="output-", dir=project.root / ".digest-build"))
     try:
-        report = _run_pelican(project, tmp, production, len(clippings))
+        report = _run_pelican(project, tmp, production, len(clippings), progress)
         report.warnings = [p for p in problems if not p.is_error]
         _swap(tmp, project.output)
         report.output = project.output
@@ -128,7 +131,8 @@ def build(project: Project, production: bool = False, today=None) -> BuildReport
     return report
 
 
-def _run_pelican(project: Project, output: Path, production: bool, expected: int) -> BuildReport:
+def _run_pelican(project: Project, output: Path, production: bool, expected: int,
+                 progress: Callable[[int, int], None] | None = None) -> BuildReport:
     from pelican import Pelican, signals
 
     settings = pelican_settings(project, output, production)
@@ -140,11 +144,20 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
     def finalized(generator) -> None:
         seen["articles"] = [a.source_path for a in generator.articles]
 
+    read = [0]
+
+    def on_read(generator, metadata) -> None:
+        read[0] += 1
+        if progress is not None:
+            progress(read[0], expected)
+
     signals.article_generator_finalized.connect(finalized)
+    signals.article_generator_context.connect(on_read)
     cwd = Path.cwd()
     try:
         os.chdir(project.root)
-        Pelican(settings).run()
+        with contextlib.redirect_stdout(io.StringIO()):  # Pelican prints its own summary
+            Pelican(settings).run()
     except BuildError:
         raise
     except Exception as exc:
@@ -153,6 +166,7 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
     finally:
         os.chdir(cwd)
         signals.article_generator_finalized.disconnect(finalized)
+        signals.article_generator_context.disconnect(on_read)
         pelican_logger.removeHandler(collector)
     problems = _problems_from(collector)
     if problems:
@@ -199,3 +213,51 @@ def _swap(new: Path, output: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def serve(project: Project, port: int, production: bool = False,
+          on_build: Callable[[BuildReport | None, Exception | None], None] | None = None,
+          stop: Callable[[], bool] | None = None) -> None:
+    """Build, serve `output/` on 127.0.0.1:`port`, and rebuild when content, theme or settings
+    change; a failed rebuild is reported and the last good site stays served."""
+    import functools
+    import http.server
+    import threading
+
+    from watchfiles import watch
+
+    def rebuild() -> None:
+        try:
+            report = build(project, production=production)
+        except (BuildError, UsageError) as exc:
+            if on_build:
+                on_build(None, exc)
+            return
+        if on_build:
+            on_build(report, None)
+
+    rebuild()
+    handler = functools.partial(_QuietHandler, directory=str(project.output))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    watched = [p for p in (project.content, project.root / "theme", project.settings_file,
+                           project.publish_settings_file) if p.exists()]
+    stop_event = threading.Event()
+    try:
+        for _changes in watch(*watched, stop_event=stop_event, rust_timeout=500,
+                              yield_on_timeout=True):
+            if stop and stop():
+                break
+            if _changes:
+                rebuild()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(__import__("http.server").server.SimpleHTTPRequestHandler):
+    """Serves files without logging every request to the terminal."""
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
