@@ -152,7 +152,8 @@ class DigestGenerator(Generator):
                 extra = {}
                 if kind == "country":
                     extra["matrix"] = self.index.matrix()
-                write(self.cfg.values[f"{index_key}_SAVE_AS"], self.get_template(PLURALS[kind]),
+                template = PLURALS[kind] if kind in ("country", "pair") else "groups"
+                write(self.cfg.values[f"{index_key}_SAVE_AS"], self.get_template(template),
                       self.context, url=self.cfg.values[f"{index_key}_URL"], kind=kind,
                       groups=groups, template_name=PLURALS[kind], **extra)
         self._home_and_months(write)
