@@ -163,7 +163,8 @@ class DigestIndex:
             for c in group.clippings[start: start + pool]:
                 candidates[c.path or c.slug] = c
         ranked = sorted(candidates.values(),
-                        key=lambda c: (-len(own.intersection(c.countries)), _neg(c.sort_key)))
+                        key=lambda c: (len(own.intersection(c.countries)), c.sort_key),
+                        reverse=True)
         return ranked[:limit]
 
     def neighbours(self, clipping: Clipping, pair: Pair) -> tuple[Clipping | None, Clipping | None]:
@@ -177,7 +178,3 @@ class DigestIndex:
         older = group.clippings[n - i] if i > 0 and n - i < n else None
         newer = group.clippings[n - i - 2] if i + 1 < n else None
         return older, newer
-
-
-def _neg(key: tuple[dt.datetime, str]) -> tuple[float, tuple[int, ...]]:
-    return (-key[0].timestamp(), tuple(-ord(ch) for ch in key[1]))

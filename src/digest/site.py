@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import functools
+import hashlib
 import io
 import logging
 import os
@@ -10,12 +13,12 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from .errors import BuildError, Problem, UsageError
+from .errors import BuildError, FrontMatterError, Problem, UsageError
+from .model import Clipping
 from .project import Project
-from .validate import check_paths
 
 # Pelican's own page types and feeds that the digest replaces with linear-cost versions (its
 # term pages scan every article per term) or does not publish (author pages).
@@ -101,6 +104,83 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
     return settings
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A clipping file checked and rendered ahead of Pelican, keyed by its content hash."""
+
+    sha256: str
+    clipping: Clipping
+    html: str
+    summary: str
+
+
+@functools.lru_cache(maxsize=1)
+def _worker_renderer():
+    from .render import Renderer
+
+    return Renderer()
+
+
+def _prepare_one(job: tuple[str, str, str, dt.date | None]):
+    """Validate and render one file (runs in a worker process)."""
+    from .frontmatter import decode, parse
+    from .render import plain_text, summary
+    from .validate import Result, validate
+
+    path, display, rel, today = job
+    data = Path(path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        fm = parse(decode(data, display), display)
+    except FrontMatterError as exc:
+        return path, digest, Result(None, [exc.problem]), None
+    result = validate(fm, rel=PurePosixPath(rel), today=today)
+    if result.clipping is None:
+        return path, digest, result, None
+    html = _worker_renderer().html(result.clipping.body)
+    return path, digest, result, (html, summary(plain_text(html)))
+
+
+def prepare(project: Project, today: dt.date | None = None, jobs: int | None = None):
+    """Check every clipping and render its excerpt, on all cores; then check across files.
+
+    Returns the clippings, every problem, and the prepared renderings by absolute path.
+    """
+    from .validate import corpus_problems, find_clippings
+
+    files = find_clippings([project.clippings])
+    work = []
+    for f in files:
+        try:
+            rel = f.resolve().relative_to(project.clippings.resolve()).as_posix()
+        except ValueError:
+            rel = f.name
+        work.append((str(f.resolve()), project.display(f), rel, today))
+    jobs = jobs or min(os.cpu_count() or 1, 8)
+    if jobs > 1 and len(work) >= 200:
+        import multiprocessing
+
+        from .gazetteer import load_gazetteer
+        from .sources import load_registry
+
+        load_gazetteer(), load_registry()  # loaded once, inherited by forked workers
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(jobs) as pool:
+            results = pool.map(_prepare_one, work, chunksize=64)
+    else:
+        results = [_prepare_one(job) for job in work]
+    clippings, problems, prepared = [], [], {}
+    for path, digest, result, rendered in results:
+        problems.extend(result.problems)
+        if result.clipping is not None:
+            clippings.append(result.clipping)
+            html, text = rendered
+            prepared[path] = Prepared(digest, result.clipping, html, text)
+    problems.extend(corpus_problems(clippings, [job[1] for job in work]))
+    problems.sort(key=lambda p: (p.path, p.line or 0))
+    return clippings, problems, prepared
+
+
 def build(project: Project, production: bool = False, today=None,
           progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Check, build into a fresh folder and swap it into `output/`; raises `BuildError`.
@@ -109,15 +189,14 @@ def build(project: Project, production: bool = False, today=None,
     become a page fails the build; the previous output is then left as it was.
     """
     start = time.perf_counter()
-    clippings, problems = check_paths([project.clippings], project.clippings, project.display,
-                                      today)
+    clippings, problems, prepared = prepare(project, today)
     errors = [p for p in problems if p.is_error]
     if errors:
         raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built", errors)
     project.root.joinpath(".digest-build").mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="output-", dir=project.root / ".digest-build"))
     try:
-        report = _run_pelican(project, tmp, production, len(clippings), progress)
+        report = _run_pelican(project, tmp, production, len(clippings), progress, prepared)
         report.warnings = [p for p in problems if not p.is_error]
         _swap(tmp, project.output)
         report.output = project.output
@@ -132,10 +211,12 @@ def build(project: Project, production: bool = False, today=None,
 
 
 def _run_pelican(project: Project, output: Path, production: bool, expected: int,
-                 progress: Callable[[int, int], None] | None = None) -> BuildReport:
+                 progress: Callable[[int, int], None] | None = None,
+                 prepared: dict[str, Prepared] | None = None) -> BuildReport:
     from pelican import Pelican, signals
 
     settings = pelican_settings(project, output, production)
+    settings["DIGEST_PREPARED"] = prepared or {}
     collector = _Collector()
     pelican_logger = logging.getLogger("pelican")
     pelican_logger.addHandler(collector)
@@ -212,7 +293,18 @@ def _swap(new: Path, output: Path) -> None:
             os.replace(old, output)
         raise
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        _remove_later(old)
+
+
+def _remove_later(folder: Path) -> None:
+    """Delete a replaced output folder without making the build wait for it."""
+    if os.name == "posix" and shutil.which("rm"):
+        import subprocess
+
+        subprocess.Popen(["rm", "-rf", "--", str(folder)], start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def serve(project: Project, port: int, production: bool = False,

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ from pelican.generators import Generator
 from pelican.utils import sanitised_join
 
 from ..index import DigestIndex, Group
-from ..model import Clipping, Country, Pair, format_date, slugify
+from ..model import Clipping, Country, Pair, date_key, format_date, slugify
 from ..sources import load_registry
 from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
 
@@ -22,13 +23,35 @@ KIND_TITLES = {"country": "Country", "pair": "Country pair", "region": "Region",
                "category": "Category", "source": "Source", "topic": "Topic"}
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A clipping as listings show it, with its address computed once (Pelican recomputes an
+    article's URL on every access)."""
+
+    url: str
+    title: str
+    clipping: Clipping
+    summary: str
+    date_iso: str
+    day: str
+    meta: str
+
+
+def make_entry(article) -> Entry:
+    """The listing entry of a Pelican article that holds a clipping."""
+    c: Clipping = article.clipping
+    meta = f"{c.source} · {', '.join(x.name for x in c.countries)}"
+    return Entry(article.url, c.title, c, article.summary, format_date(c.date), c.day.isoformat(),
+                 meta)
+
+
 class SiteView:
     """What templates may ask of the digest: addresses, groups, related clippings."""
 
-    def __init__(self, cfg: DigestSettings, index: DigestIndex, articles: dict[str, Any]):
+    def __init__(self, cfg: DigestSettings, index: DigestIndex, entries: dict[str, Entry]):
         self.cfg = cfg
         self.index = index
-        self._articles = articles
+        self._entries = entries
         self._registry = load_registry()
         self.settings = cfg.values
 
@@ -67,19 +90,30 @@ class SiteView:
         return self.listing_url(kind, slugify(name))
 
     # clippings ----------------------------------------------------------------------
-    def article(self, clipping: Clipping):
-        return self._articles[clipping.path]
+    def entry(self, clipping: Clipping) -> Entry:
+        return self._entries[clipping.path]
 
-    def articles(self, clippings: list[Clipping]) -> list:
-        return [self._articles[c.path] for c in clippings]
+    def entries(self, clippings: list[Clipping]) -> list[Entry]:
+        return [self._entries[c.path] for c in clippings]
 
-    def related(self, clipping: Clipping) -> list:
-        return self.articles(self.index.related(clipping, self.cfg["DIGEST_RELATED"]))
+    def related(self, clipping: Clipping) -> list[Entry]:
+        return self.entries(self.index.related(clipping, self.cfg["DIGEST_RELATED"]))
 
-    def neighbours(self, clipping: Clipping, pair: Pair) -> tuple:
+    def neighbours(self, clipping: Clipping, pair: Pair) -> tuple[Entry | None, Entry | None]:
         older, newer = self.index.neighbours(clipping, pair)
-        return (self._articles[older.path] if older else None,
-                self._articles[newer.path] if newer else None)
+        return (self._entries[older.path] if older else None,
+                self._entries[newer.path] if newer else None)
+
+    def nav(self, pages) -> list[tuple[str, str]]:
+        """The site's sections and pages as (label, url), computed once per build."""
+        labels = {"country": "Countries", "pair": "Pairs", "region": "Regions",
+                  "source": "Sources", "category": "Categories", "topic": "Topics"}
+        out = [(labels[k], u) for k in ("country", "pair", "region", "source", "category",
+                                         "topic") if (u := self.index_url(k))]
+        if self.cfg.values["MONTHS_SAVE_AS"]:
+            out.append(("Months", self.cfg.values["MONTHS_URL"]))
+        out.extend((p.title, p.url) for p in pages)
+        return out
 
     def outlet(self, name: str) -> str:
         """A one-line description of an outlet: 'TASS — state news agency, Russia'."""
@@ -112,12 +146,14 @@ class DigestGenerator(Generator):
         self.view: SiteView | None = None
 
     def generate_context(self) -> None:
-        articles = self.context.get("articles", [])
-        by_path = {a.clipping.path: a for a in articles if hasattr(a, "clipping")}
-        self.index = DigestIndex([a.clipping for a in articles if hasattr(a, "clipping")],
+        articles = [a for a in self.context.get("articles", []) if hasattr(a, "clipping")]
+        entries = {a.clipping.path: make_entry(a) for a in articles}
+        self.index = DigestIndex([a.clipping for a in articles],
                                  self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"])
-        self.view = SiteView(self.cfg, self.index, by_path)
+        self.view = SiteView(self.cfg, self.index, entries)
         self.context["digest"] = self.view
+        self.context["digest_nav"] = self.view.nav(self.context.get("pages", []))
+        self.context["digest_feed"] = self.view.feed_url(None)
         self.context["KIND_TITLES"] = KIND_TITLES
 
     # output ---------------------------------------------------------------------------
@@ -135,7 +171,7 @@ class DigestGenerator(Generator):
                 if url:
                     write(self.cfg.save_as(key, slug=group.slug), listing, self.context,
                           url=url, kind=kind, group=group, months=months,
-                          articles=self.view.articles(group.clippings[:latest]),
+                          entries=self.view.entries(group.clippings[:latest]),
                           template_name="listing", page_name=url.rstrip("/"))
                 for month, clippings in months:
                     save_as = self._month_save_as(kind, group.slug, month) if url else ""
@@ -143,7 +179,7 @@ class DigestGenerator(Generator):
                         write(save_as, month_tpl, self.context,
                               url=self.view.month_url(kind, group.slug, month), kind=kind,
                               group=group, month=month, months=months,
-                              articles=self.view.articles(clippings), template_name="month")
+                              entries=self.view.entries(clippings), template_name="month")
                 self._feed(kind, group)
             index_key = PLURALS[kind].upper()
             if self.view.index_url(kind):
@@ -169,7 +205,7 @@ class DigestGenerator(Generator):
         assert self.index is not None and self.view is not None
         months = list(self.index.by_month.items())
         write("index.html", self.get_template("index"), self.context, url="",
-              articles=self.view.articles(self.index.clippings[: self.cfg["DIGEST_HOME_LATEST"]]),
+              entries=self.view.entries(self.index.clippings[: self.cfg["DIGEST_HOME_LATEST"]]),
               busiest=self.index.busiest_pairs(self.cfg["DIGEST_HOME_PAIR_DAYS"]),
               months=months, template_name="index", page_name="index")
         month_tpl = self.get_template("month")
@@ -178,7 +214,7 @@ class DigestGenerator(Generator):
             if save_as:
                 write(save_as, month_tpl, self.context, url=self.view.month_url(None, "", month),
                       kind=None, group=None, month=month, months=months,
-                      articles=self.view.articles(clippings), template_name="month")
+                      entries=self.view.entries(clippings), template_name="month")
         if self.cfg.values["MONTHS_SAVE_AS"]:
             write(self.cfg.values["MONTHS_SAVE_AS"], self.get_template("months"), self.context,
                   url=self.cfg.values["MONTHS_URL"], months=months, template_name="months")
@@ -203,12 +239,12 @@ class DigestGenerator(Generator):
                          feed_url=f"{site}/{path}", language=self.settings.get("DEFAULT_LANG", "en"),
                          feed_guid=f"{site}/{path}")
         for c in clippings:
-            article = self.view.article(c)
-            url = f"{site}/{article.url}"
+            entry = self.view.entry(c)
+            url = f"{site}/{entry.url}"
             feed.add_item(
-                title=c.title, link=url, description=article.summary,
+                title=c.title, link=url, description=entry.summary,
                 unique_id=get_tag_uri(url, c.day) if site else url,
-                author_name=c.author or None, pubdate=article.date, updateddate=article.date,
+                author_name=c.author or None, pubdate=date_key(c.date), updateddate=date_key(c.date),
                 categories=[x.name for x in c.countries] + [r.name for r in c.regions]
                 + list(c.topics),
             )
@@ -280,7 +316,7 @@ def clipping_record(c: Clipping, view: SiteView, site: str) -> dict[str, Any]:
         "source_site": c.source_site,
         "source_title": c.source_title,
         "pairs": [p.key for p in c.pairs],
-        "url": f"{site}/{view.article(c).url}",
+        "url": f"{site}/{view.entry(c).url}",
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 from pathlib import Path, PurePosixPath
@@ -37,12 +38,17 @@ class ClippingReader(BaseReader):
 
     def read(self, source_path):
         path = Path(source_path).resolve()
-        display = self._display(path)
-        fm = read_file(path, display)
         rel = path.relative_to(self._root)
         if rel.parts and rel.parts[0] == "clippings":
+            # `digest build` checked and rendered every clipping ahead (on all cores); the
+            # rendering is used only if the file still has the bytes that were checked.
+            prepared = self.settings.get("DIGEST_PREPARED", {}).get(str(path))
+            if prepared is not None:
+                if hashlib.sha256(path.read_bytes()).hexdigest() == prepared.sha256:
+                    return self._metadata(prepared.clipping, prepared.html, prepared.summary)
+            fm = read_file(path, self._display(path))
             return self._clipping(fm, PurePosixPath(*rel.parts[1:]).as_posix())
-        return self._page(fm)
+        return self._page(read_file(path, self._display(path)))
 
     def _clipping(self, fm, rel: str):
         result = validate(fm, rel=PurePosixPath(rel))
@@ -50,13 +56,16 @@ class ClippingReader(BaseReader):
             raise ContentError(f"{fm.path}: invalid clipping", result.errors)
         c = result.clipping
         content = self._renderer.html(c.body)
+        return self._metadata(c, content, summary(plain_text(content)))
+
+    def _metadata(self, c, content: str, text: str):
         when = date_key(c.date)
         metadata = {
             "title": c.title,
             "date": SafeDatetime(when.year, when.month, when.day, when.hour, when.minute,
                                  when.second, tzinfo=when.tzinfo),
             "slug": c.slug,
-            "summary": html.escape(summary(plain_text(content))),
+            "summary": html.escape(text),
             "clipping": c,
         }
         return content, metadata
