@@ -25,6 +25,8 @@ def build_golden(into: Path) -> Path:
     shutil.copytree(GOLDEN / "site", into, dirs_exist_ok=True)
     shutil.copytree(REPO / "theme", into / "theme", dirs_exist_ok=True)
     build(Project(into))
+    # The search bundle is Pagefind's own (binary, versioned): compared by the browser tests.
+    shutil.rmtree(into / "output" / "pagefind")
     return into / "output"
 
 

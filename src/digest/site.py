@@ -49,10 +49,12 @@ class BuildReport:
     seconds: float = 0.0
     output: Path | None = None
     warnings: list[Problem] = field(default_factory=list)
+    search_seconds: float = 0.0
 
     def summary(self) -> str:
+        search = f" (search index {self.search_seconds:.1f} s)" if self.search_seconds else ""
         return (f"built {self.clippings} clippings: {self.pages} pages, {self.feeds} feeds in "
-                f"{self.seconds:.1f} s")
+                f"{self.seconds:.1f} s{search}")
 
 
 class _Collector(logging.Handler):
@@ -257,10 +259,51 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
         raise BuildError(f"{expected} clippings checked but {built} became pages: nothing was "
                          "published")
     report = BuildReport(clippings=built)
+    site_url = str(settings.get("SITEURL") or "")
+    if site_url.startswith(("http://", "https://")):
+        write_sitemap(output, site_url.rstrip("/"))
+    if settings.get("DIGEST_SEARCH", True):
+        started = time.perf_counter()
+        search_index(output)
+        report.search_seconds = time.perf_counter() - started
     for _root, _dirs, files in os.walk(output):
         report.pages += sum(1 for f in files if f.endswith(".html"))
         report.feeds += sum(1 for f in files if f.endswith(".atom.xml"))
     return report
+
+
+def search_index(output: Path) -> None:
+    """Build the Pagefind index of the clipping pages into `output/pagefind/` (no network)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pagefind", "--site", str(output), "--silent"],
+        capture_output=True, text=True, timeout=1800)
+    if result.returncode != 0 or not (output / "pagefind" / "pagefind.js").exists():
+        detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
+        raise BuildError("the search index could not be built: " + " / ".join(detail))
+
+
+# Pages that are not content: the search page, the 404 page.
+_NOT_IN_SITEMAP = ("404.html", "search/index.html")
+
+
+def write_sitemap(output: Path, site_url: str) -> None:
+    """`sitemap.xml` listing every HTML page by its absolute address, in a stable order."""
+    from xml.sax.saxutils import escape
+
+    urls = []
+    for page in sorted(output.rglob("*.html")):
+        rel = page.relative_to(output).as_posix()
+        if rel in _NOT_IN_SITEMAP or rel.startswith(("pagefind/", "theme/")):
+            continue
+        path = rel[: -len("index.html")] if rel.endswith("index.html") else rel
+        urls.append(f"<url><loc>{escape(f'{site_url}/{path}')}</loc></url>")
+    (output / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(urls) + "\n</urlset>\n", encoding="utf-8")
 
 
 def _problems_from(collector: _Collector) -> list[Problem]:

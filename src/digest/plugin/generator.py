@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from feedgenerator import Atom1Feed, get_tag_uri
+from markupsafe import Markup
 from pelican.generators import Generator
 from pelican.utils import sanitised_join
 
@@ -54,6 +55,8 @@ class SiteView:
         self._entries = entries
         self._registry = load_registry()
         self.settings = cfg.values
+        site = str(cfg.values.get("SITEURL") or "")
+        self.site_url = site.rstrip("/") if site.startswith(("http://", "https://")) else ""
 
     # addresses -----------------------------------------------------------------------
     def listing_url(self, kind: str, slug: str) -> str | None:
@@ -112,6 +115,8 @@ class SiteView:
                                          "topic") if (u := self.index_url(k))]
         if self.cfg.values["MONTHS_SAVE_AS"]:
             out.append(("Months", self.cfg.values["MONTHS_URL"]))
+        if self.cfg.values["SEARCH_SAVE_AS"]:
+            out.append(("Search", self.cfg.values["SEARCH_URL"]))
         out.extend((p.title, p.url) for p in pages)
         return out
 
@@ -126,6 +131,62 @@ class SiteView:
         country = load_gazetteer().by_code.get(source.country)
         parts = [p for p in (source.kind, country.name if country else "") if p]
         return ", ".join(parts)
+
+    def timeline(self, group: Group) -> list[dict[str, Any]]:
+        """Bars for an inline SVG chart of clippings per month, gaps included, oldest first."""
+        counts = {m: len(cs) for m, cs in group.months()}
+        first, last = group.first.day, group.last.day
+        months = []
+        y, m = first.year, first.month
+        while (y, m) <= (last.year, last.month):
+            months.append(f"{y:04d}/{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        top = max(counts.values())
+        bars = []
+        for i, month in enumerate(months):
+            n = counts.get(month, 0)
+            height = round(60 * n / top) if n else 0
+            bars.append({"month": month, "count": n, "x": i * 12, "height": height,
+                         "y": 64 - height,
+                         "url": self.month_url(group.kind, group.slug, month) if n else None})
+        return bars
+
+    def matrix(self) -> dict[str, Any]:
+        """The co-occurrence matrix of the most-named countries, with shading levels."""
+        limit = self.cfg["DIGEST_MATRIX_COUNTRIES"]
+        countries, counts = self.index.matrix()
+        busiest = sorted(countries, key=lambda c: (-self.index.country(c).count, c.slug))[:limit]
+        shown = sorted(busiest, key=lambda c: c.slug)
+        top = max(counts.values(), default=0)
+        bounds = _levels(top)
+
+        def level(n: int) -> int:
+            return next(i for i, b in enumerate(bounds, 1) if n <= b) if n else 0
+
+        rows = []
+        for a in shown:
+            cells = []
+            for b in shown:
+                n = counts.get((a.code, b.code), 0) if a != b else 0
+                pair = Pair.of(a, b) if a != b else None
+                cells.append({"count": n, "level": level(n), "same": a == b,
+                              "url": self.pair_url(pair) if pair and n else None})
+            rows.append((a, cells))
+        legend = []
+        low = 1
+        for i, b in enumerate(bounds, 1):
+            legend.append((i, low, b))
+            low = b + 1
+        return {"countries": shown, "rows": rows, "legend": legend,
+                "all": len(countries), "pairs": self.index.pairs_busiest()}
+
+    @staticmethod
+    def jsonld(data: dict[str, Any]) -> Markup:
+        """JSON-LD for a <script> block: `<`, `>` and `&` escaped so no text can close it."""
+        text = json.dumps({k: v for k, v in data.items() if v not in (None, "", [])},
+                          ensure_ascii=False, separators=(",", ":"))
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
     @staticmethod
     def archive_url(clipping: Clipping) -> str | None:
@@ -187,12 +248,18 @@ class DigestGenerator(Generator):
                           else self.index.groups[kind])
                 extra = {}
                 if kind == "country":
-                    extra["matrix"] = self.index.matrix()
+                    extra["matrix"] = self.view.matrix()
                 template = PLURALS[kind] if kind in ("country", "pair") else "groups"
                 write(self.cfg.values[f"{index_key}_SAVE_AS"], self.get_template(template),
                       self.context, url=self.cfg.values[f"{index_key}_URL"], kind=kind,
                       groups=groups, template_name=PLURALS[kind], **extra)
         self._home_and_months(write)
+        if self.cfg.values["SEARCH_SAVE_AS"]:
+            write(self.cfg.values["SEARCH_SAVE_AS"], self.get_template("search"), self.context,
+                  url=self.cfg.values["SEARCH_URL"], template_name="search")
+        # The 404 page is served at any depth, so its links cannot be relative.
+        write("404.html", self.get_template("404"), self.context, relative_urls=False,
+              url="404.html", template_name="404")
         self._feed(None, None)
         self._data()
 
@@ -292,6 +359,14 @@ class DigestGenerator(Generator):
                 "url": _abs(site, self.view.listing_url("country", country.slug)),
             })
         _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
+
+
+def _levels(top: int) -> list[int]:
+    """Upper bounds of up to five shading levels for counts from 1 to `top`."""
+    if top <= 5:
+        return list(range(1, top + 1))
+    bounds = sorted({max(1, round(top * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
+    return bounds
 
 
 def _abs(site: str, url: str | None) -> str | None:

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "MONTH_SAVE_AS": "{year}/{month}/index.html",
     "MONTHS_URL": "months/",
     "MONTHS_SAVE_AS": "months/index.html",
+    "SEARCH_URL": "search/",
+    "SEARCH_SAVE_AS": "search/index.html",
+    "DIGEST_MATRIX_COUNTRIES": 20,
 }
 for _kind in LISTINGS:
     _p = PLURALS[_kind]
@@ -43,7 +46,7 @@ for _kind in LISTINGS:
     DEFAULTS[f"{_p.upper()}_URL"] = f"{_p}/"
     DEFAULTS[f"{_p.upper()}_SAVE_AS"] = f"{_p}/index.html"
 
-_INT_KEYS = ("DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
+_INT_KEYS = ("DIGEST_MATRIX_COUNTRIES", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
              "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED")
 
 
@@ -79,6 +82,7 @@ def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
     Raises `UsageError` naming every bad key at once.
     """
     values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    values["SITEURL"] = settings.get("SITEURL", "")
     problems = []
     for key in _INT_KEYS:
         value = values[key]
