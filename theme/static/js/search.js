@@ -16,4 +16,12 @@
     translations: { placeholder: "Search clippings" },
     sort: { date: "desc" }
   });
+  // Tie the page's visible label to Pagefind's input (it has only a placeholder).
+  var input = element.querySelector("input[type=text], input:not([type])");
+  var label = document.getElementById("search-label");
+  if (input && label) {
+    input.id = "search-input";
+    label.setAttribute("for", "search-input");
+    label.hidden = false;
+  }
 })();

@@ -1,0 +1,149 @@
+"""The shipped digest in headless Chromium, served on 127.0.0.1 under /digest/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from digest.project import Project
+from digest.site import build
+from tests.browser import (CHROMIUM, CHROMIUM_ARGS, Server, copy_project, free_port,
+                           guard_page, require_chromium)
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    require_chromium()
+    port = free_port()
+    root = copy_project(REPO, tmp_path_factory.mktemp("site") / "site",
+                        f'SITEURL = "http://127.0.0.1:{port}/digest"\nRELATIVE_URLS = False\n')
+    build(Project(root))
+    with Server(root / "output", port) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, served):
+    context = browser.new_context()
+    page = context.new_page()
+    page.errors = []
+    guard_page(page, served.base, page.errors)
+    yield page
+    context.close()
+
+
+def test_reader_clicks_from_home_to_the_original(page, served):
+    page.goto(served.base)
+    page.get_by_role("link", name="Countries").first.click()
+    page.get_by_role("link", name="Kyrgyzstan", exact=True).first.click()
+    assert page.url == served.base + "countries/kyrgyzstan/"
+    page.get_by_role("link", name="Kyrgyzstan–Tajikistan").first.click()
+    assert page.url == served.base + "pairs/kyrgyzstan-tajikistan/"
+    page.get_by_role("link", name="Kyrgyzstan says 31 killed in clashes at Tajikistan border").click()
+    assert page.locator("h1").inner_text() == "Kyrgyzstan says 31 killed in clashes at Tajikistan border"
+    original = page.get_by_role("link", name=re.compile("Read the original"))
+    assert original.get_attribute("href") == ("https://www.aljazeera.com/news/2021/4/30/"
+                                              "kyrgyzstan-says-31-killed-in-clashes-at-tajikistan-border")
+    assert page.errors == []
+
+
+def test_matrix_cell_leads_to_the_pair(page, served):
+    page.goto(served.base + "countries/")
+    row = page.locator("table tr", has=page.locator("th[scope=row]", has_text="Kyrgyzstan"))
+    cells = row.locator("td")
+    headers = page.locator("table thead th").all_inner_texts()
+    cells.nth(headers.index("TJ")).locator("a").click()
+    assert page.url == served.base + "pairs/kyrgyzstan-tajikistan/"
+    assert page.errors == []
+
+
+def test_search_finds_a_headline_and_filters_by_country(page, served):
+    page.goto(served.base + "search/")
+    box = page.get_by_placeholder("Search clippings")
+    box.fill("Porosity")
+    result = page.locator(".pagefind-ui__result-link").first
+    result.wait_for(timeout=15000)
+    assert "Porosity of Tajik-Afghan Border" in result.inner_text()
+    assert result.get_attribute("href").startswith("/digest/2021/08/porosity")
+    box.fill("border")
+    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+    page.wait_for_timeout(500)
+    before = page.locator(".pagefind-ui__result-link").count()
+    country = page.locator(".pagefind-ui__filter-panel details", has_text="country")
+    country.locator("summary").click()
+    country.get_by_label(re.compile("^Russia")).check()
+    page.wait_for_timeout(1000)
+    titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
+    assert 0 < len(titles) < before
+    assert all("Russia" in t or "Kyrgyzstan to Tajikistan" in t for t in titles)
+    assert titles == ["Russia redeploys attack aircraft from Kyrgyzstan to Tajikistan for drills on Afghan border"]
+    assert page.errors == []
+
+
+def test_404_works_at_any_depth(page, served):
+    response = page.goto(served.base + "a/b/c/missing")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Page not found"
+    color = page.evaluate("getComputedStyle(document.querySelector('.skip')).position")
+    assert color == "absolute"  # the stylesheet loaded
+    page.get_by_role("link", name="Browse by country").click()
+    assert page.url == served.base + "countries/"
+
+
+PAGES = {
+    "home": "",
+    "clipping": "2021/08/eu-regrets-violence-on-tajikistan-kyrgyzstan-border/",
+    "country": "countries/tajikistan/",
+    "pair": "pairs/kyrgyzstan-tajikistan/",
+    "countries": "countries/",
+    "search": "search/",
+    "404": "no/such/page/",
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_serious_accessibility_violations(page, served, name):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(served.base + PAGES[name])
+    if name == "search":
+        page.get_by_placeholder("Search clippings").fill("border")
+        page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+    results = Axe().run(page)
+    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in results.response["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert bad == []
+    if name == "404":  # the page itself answers 404, which Chromium logs
+        page.errors[:] = [e for e in page.errors if "status of 404" not in e]
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_screenshots_for_people_to_look_at(browser, served, width):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    for name in ("home", "clipping", "pair", "countries"):
+        page.goto(served.base + PAGES[name])
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+        assert not overflow, f"{name} scrolls sideways at {width} px"
+    context.close()
