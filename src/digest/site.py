@@ -9,11 +9,12 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable
 
 from .errors import BuildError, FrontMatterError, Problem, UsageError
@@ -125,18 +126,13 @@ def _worker_renderer():
 
 def _prepare_one(job: tuple[str, str, str, dt.date | None]):
     """Validate and render one file (runs in a worker process)."""
-    from .frontmatter import decode, parse
     from .render import plain_text, summary
-    from .validate import Result, validate
+    from .validate import validate_file
 
-    path, display, rel, today = job
+    path, display, root, today = job
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        fm = parse(decode(data, display), display)
-    except FrontMatterError as exc:
-        return path, digest, Result(None, [exc.problem]), None
-    result = validate(fm, rel=PurePosixPath(rel), today=today)
+    result = validate_file(Path(path), Path(root), display, today, data=data)
     if result.clipping is None:
         return path, digest, result, None
     html = _worker_renderer().html(result.clipping.body)
@@ -151,13 +147,8 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     from .validate import corpus_problems, find_clippings
 
     files = find_clippings([project.clippings])
-    work = []
-    for f in files:
-        try:
-            rel = f.resolve().relative_to(project.clippings.resolve()).as_posix()
-        except ValueError:
-            rel = f.name
-        work.append((str(f.resolve()), project.display(f), rel, today))
+    root = str(project.clippings)
+    work = [(str(f.resolve()), project.display(f), root, today) for f in files]
     jobs = jobs or min(os.cpu_count() or 1, 8)
     if jobs > 1 and len(work) >= 200:
         import multiprocessing
@@ -197,6 +188,7 @@ def build(project: Project, production: bool = False, today=None,
         raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built", errors)
     project.root.joinpath(".digest-build").mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="output-", dir=project.root / ".digest-build"))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
     try:
         report = _run_pelican(project, tmp, production, len(clippings), progress, prepared)
         report.warnings = [p for p in problems if not p.is_error]
@@ -259,6 +251,7 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
         raise BuildError(f"{expected} clippings checked but {built} became pages: nothing was "
                          "published")
     report = BuildReport(clippings=built)
+    scan_output(output)
     site_url = str(settings.get("SITEURL") or "")
     if site_url.startswith(("http://", "https://")):
         write_sitemap(output, site_url.rstrip("/"))
@@ -270,6 +263,41 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
         report.pages += sum(1 for f in files if f.endswith(".html"))
         report.feeds += sum(1 for f in files if f.endswith(".atom.xml"))
     return report
+
+
+_SCRIPT = re.compile(rb"<script\b[^>]*>", re.IGNORECASE)
+_ALLOWED_SCRIPT = re.compile(
+    rb'<script (?:type="application/ld\+json"|src="[^"]*/(?:pagefind/pagefind-ui|theme/js/[a-z-]+)'
+    rb'\.js"(?: defer)?)>')
+_OUTPUT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".css", ".js", ".png", ".jpg", ".jpeg",
+                    ".gif", ".webp", ".svg", ".ico", ".pdf", ".txt", ".woff2"}
+
+
+def scan_output(output: Path) -> None:
+    """Refuse to publish what no clipping should produce: a script the theme did not write,
+    a hidden file, a link, or a file type outside the allowlist."""
+    problems = []
+    for folder, dirs, files in os.walk(output):
+        for name in dirs + files:
+            path = Path(folder, name)
+            rel = path.relative_to(output).as_posix()
+            if name.startswith(".") and rel not in (".nojekyll",):
+                problems.append(Problem(rel, None, "hidden file in the output"))
+            if path.is_symlink():
+                problems.append(Problem(rel, None, "symbolic link in the output"))
+        for name in files:
+            path = Path(folder, name)
+            rel = path.relative_to(output).as_posix()
+            if path.suffix.lower() not in _OUTPUT_SUFFIXES and name not in ("CNAME", ".nojekyll"):
+                problems.append(Problem(rel, None, f"unexpected file type '{path.suffix}' in "
+                                        "the output"))
+            if name.endswith(".html"):
+                for tag in _SCRIPT.findall(path.read_bytes()):
+                    if not _ALLOWED_SCRIPT.fullmatch(tag):
+                        problems.append(Problem(rel, None, f"script not written by the theme: "
+                                                f"{tag[:80].decode('utf-8', 'replace')}"))
+    if problems:
+        raise BuildError("the output failed the safety scan: nothing was published", problems)
 
 
 def search_index(output: Path) -> None:

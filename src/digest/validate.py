@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import FrontMatterError, Problem
-from .frontmatter import FrontMatter, Value, dump, parse, read_file
+from .frontmatter import FrontMatter, Value, decode, dump, parse, read_file
 from .gazetteer import Gazetteer, load_gazetteer
 from .model import SLUG_RE, Clipping, Country, Region, format_date, slugify
 from .sources import Registry, domain_of, load_registry
@@ -467,9 +467,13 @@ def link_problem(target: str) -> str | None:
         kind, rest = internal.groups()
         if kind not in ("static", "attach", "filename"):
             return f"'{{{kind}}}' links are not used in the digest: link to a clipping with {{filename}}"
-        if rest.startswith(("/", "\\")) or ".." in rest.replace("\\", "/").split("/") or "%2e" in rest.lower():
+        parts = rest.replace("\\", "/").split("/")
+        if ".." in parts or "\\" in rest or "%2e" in rest.lower() or re.match(r"^[a-zA-Z]:", rest):
             return (f"link '{target}' points outside the content folder: use a path below "
                     "content/, such as {static}/images/map.png")
+        if kind in ("static", "attach") and not rest.startswith("/images/"):
+            return (f"link '{target}' must point into content/images/, written from the "
+                    "content folder: {static}/images/map.png")
         return None
     if target.startswith("//"):
         return f"link '{target}' has no scheme: write https:{target}"
@@ -489,11 +493,17 @@ def validate(fm: FrontMatter, *, gazetteer: Gazetteer | None = None,
 
 
 def validate_file(path: Path, root: Path | None = None, display: str | None = None,
-                  today: dt.date | None = None) -> Result:
-    """Read and validate one clipping file; `root` is the clippings folder it should live in."""
+                  today: dt.date | None = None, data: bytes | None = None) -> Result:
+    """Read and validate one clipping file; `root` is the clippings folder it should live in.
+
+    `data`, when given, is the file's content already read (the build hashes it too).
+    """
     display = display or str(path)
     try:
-        fm = read_file(path, display)
+        if data is None:
+            fm = read_file(path, display)
+        else:
+            fm = parse(decode(data, display), display)
     except FrontMatterError as exc:
         return Result(None, [exc.problem])
     rel = None
@@ -502,7 +512,29 @@ def validate_file(path: Path, root: Path | None = None, display: str | None = No
             rel = PurePosixPath(Path(path).resolve().relative_to(Path(root).resolve()).as_posix())
         except ValueError:
             rel = PurePosixPath(Path(path).name)
-    return validate(fm, rel=rel, today=today)
+    result = validate(fm, rel=rel, today=today)
+    if root is not None:
+        result.problems.extend(_missing_targets(fm, Path(path), Path(root).parent))
+        if result.clipping is not None and any(p.is_error for p in result.problems):
+            result.clipping = None
+    return result
+
+
+def _missing_targets(fm: FrontMatter, path: Path, content: Path) -> list[Problem]:
+    """`{filename}`, `{static}` and `{attach}` links whose target does not exist."""
+    problems = []
+    for match in _LINK_TARGET.finditer(fm.body):
+        internal = _INTERNAL.match(match.group(1))
+        if not internal or link_problem(match.group(1)):
+            continue
+        kind, rest = internal.groups()
+        target = rest.split("#", 1)[0].split("?", 1)[0]
+        base = content if target.startswith("/") else path.parent
+        if not target or not (base / target.lstrip("/")).is_file():
+            line = fm.body_line + fm.body.count("\n", 0, match.start(1))
+            problems.append(Problem(fm.path, line, f"link '{match.group(1)}' points to a file "
+                                    f"that does not exist under content/"))
+    return problems
 
 
 def to_fields(clipping: Clipping) -> dict[str, Value]:
