@@ -225,6 +225,37 @@ def serve(
         raise typer.Exit(0) from None
 
 
+@app.command()
+def publish(
+    remote: Annotated[str, typer.Option("--remote", help="The git remote to push to.")] = "origin",
+    branch: Annotated[str, typer.Option("--branch", help="The branch GitHub Pages serves.")] = "gh-pages",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Build and say what would be pushed; "
+                                          "commit and push nothing.")] = False,
+    no_push: Annotated[bool, typer.Option("--no-push", help="Commit to the branch, do not push.")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Build with production settings (publishconf.py) and push output/ to the gh-pages branch.
+
+    Refuses (exit 1) when a clipping has a problem or the build fails, and exit 2 when the
+    production settings are wrong (SITEURL must be https:// without a trailing slash). Adds
+    .nojekyll, and CNAME when DIGEST_CNAME names a custom domain.
+    """
+    from .site import publish as publish_site
+
+    try:
+        plan = publish_site(_project(project), remote=remote, branch=branch, dry_run=dry_run,
+                            push=not no_push)
+    except DigestError as exc:
+        raise _fail(exc) from None
+    cname = f", custom domain {plan.cname}" if plan.cname else ""
+    if dry_run:
+        typer.echo(f"would push {plan.files} files from {plan.output} to {plan.remote}/"
+                   f"{plan.branch}{cname}")
+    else:
+        where = f"{plan.remote}/{plan.branch}" if not no_push else f"branch {plan.branch}"
+        typer.echo(f"published {plan.files} files to {where}{cname}")
+
+
 class _progress:
     """A rich progress bar on a terminal for builds of many clippings; silent otherwise."""
 

@@ -71,7 +71,7 @@ class _Collector(logging.Handler):
 
 def pelican_settings(project: Project, output: Path, production: bool = False) -> dict[str, Any]:
     """Pelican's settings for a build: the project's file, then the digest's safety overrides."""
-    from pelican.settings import read_settings
+    from pelican.settings import get_settings_from_file, read_settings
 
     conf = project.publish_settings_file if production else project.settings_file
     if not conf.is_file():
@@ -80,16 +80,24 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
     try:
         os.chdir(project.root)  # Pelican resolves relative paths in settings from here
         settings = dict(read_settings(str(conf), override=dict(PELICAN_OFF)))
+        # Pelican silently drops a trailing slash from SITEURL; production must not guess.
+        raw_siteurl = get_settings_from_file(str(conf)).get("SITEURL", "")
     except Exception as exc:  # the settings file is user code: report, do not crash
         raise UsageError(f"{project.display(conf)} could not be read: {exc}") from None
     finally:
         os.chdir(cwd)
-    for key in ("SITEURL",):
-        value = settings.get(key, "")
-        if production:
-            if not value or not str(value).startswith("https://") or str(value).endswith("/"):
-                raise UsageError(f"{conf.name}: SITEURL must be an https:// address without a "
-                                 f"trailing slash for production, not {value!r}")
+    if production:
+        value = str(raw_siteurl or "")
+        if not value.startswith("https://") or value.endswith("/") or "://" not in value[:8] \
+                or len(value) <= len("https://"):
+            raise UsageError(f"{conf.name}: SITEURL must be the published https:// address "
+                             f"without a trailing slash (set it there or in DIGEST_SITEURL), "
+                             f"not {value!r}")
+        if settings.get("RELATIVE_URLS"):
+            raise UsageError(f"{conf.name}: RELATIVE_URLS must be False for production")
+        cname = str(settings.get("DIGEST_CNAME") or "")
+        if cname and not re.fullmatch(r"(?:[a-z0-9-]+\.)+[a-z]{2,63}", cname):
+            raise UsageError(f"{conf.name}: DIGEST_CNAME {cname!r} is not a domain name")
     theme = Path(project.root, settings.get("THEME") or "theme")
     if not (theme / "templates").is_dir():
         raise UsageError(f"{conf.name}: THEME = {settings.get('THEME')!r} is not a theme "
@@ -255,6 +263,12 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
     site_url = str(settings.get("SITEURL") or "")
     if site_url.startswith(("http://", "https://")):
         write_sitemap(output, site_url.rstrip("/"))
+        (output / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: "
+                                           f"{site_url.rstrip('/')}/sitemap.xml\n")
+    if production:
+        (output / ".nojekyll").write_text("")  # serve folders such as _x as they are
+        if settings.get("DIGEST_CNAME"):
+            (output / "CNAME").write_text(f"{settings['DIGEST_CNAME']}\n")
     if settings.get("DIGEST_SEARCH", True):
         started = time.perf_counter()
         search_index(output)
@@ -424,3 +438,53 @@ class _QuietHandler(__import__("http.server").server.SimpleHTTPRequestHandler):
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         pass
+
+
+@dataclass
+class PublishPlan:
+    """What `digest publish` pushes: the built folder, the branch and remote, the file count."""
+
+    output: Path
+    branch: str
+    remote: str
+    files: int
+    cname: str
+
+
+def publish(project: Project, remote: str = "origin", branch: str = "gh-pages",
+            dry_run: bool = False, push: bool = True, message: str | None = None) -> PublishPlan:
+    """Build with production settings and commit `output/` to `branch` (pushing to `remote`).
+
+    The build fails (and nothing is pushed) on any problem; with `dry_run` nothing is
+    committed or pushed.
+    """
+    import subprocess
+
+    if not (project.root / ".git").exists():
+        raise UsageError(f"{project.root} is not a git repository: publish commits the site to "
+                         f"its '{branch}' branch")
+    if push and not dry_run:
+        remotes = subprocess.run(["git", "remote"], cwd=project.root, capture_output=True,
+                                 text=True).stdout.split()
+        if remote not in remotes:
+            raise UsageError(f"no git remote named '{remote}': add one, or use --remote")
+    build(project, production=True)
+    files = sum(1 for p in project.output.rglob("*") if p.is_file())
+    cname_file = project.output / "CNAME"
+    cname = cname_file.read_text().strip() if cname_file.exists() else ""
+    plan = PublishPlan(project.output, branch, remote, files, cname)
+    if dry_run:
+        return plan
+    import ghp_import
+
+    cwd = Path.cwd()
+    try:
+        os.chdir(project.root)
+        ghp_import.ghp_import(str(project.output), branch=branch, remote=remote, push=push,
+                              nojekyll=True, cname=cname or None,
+                              mesg=message or "Publish the digest")
+    except ghp_import.GhpError as exc:
+        raise BuildError(f"publishing failed: {exc}") from None
+    finally:
+        os.chdir(cwd)
+    return plan
