@@ -169,6 +169,117 @@ def import_(
                f"{sum(1 for i in plan.items if i.warnings)} to review", err=True)
 
 
+def _ask_names(label: str, default: list[str], kind: str, required: bool) -> list[str]:
+    """Prompt for a comma-separated list of countries or regions until every name is known."""
+    from .gazetteer import load_gazetteer
+    from .model import Country, Region
+
+    gz = load_gazetteer()
+    want = Country if kind == "country" else Region
+    while True:
+        answer = typer.prompt(label, default=", ".join(default) if default else "",
+                              show_default=bool(default))
+        names = [n.strip() for n in answer.split(",") if n.strip()]
+        if required and not names:
+            typer.echo("at least one is needed", err=True)
+            continue
+        out, bad = [], []
+        for name in names:
+            match = gz.resolve(name)
+            if match and isinstance(match.entity, want) and match.how != "code":
+                out.append(match.entity.name)
+            else:
+                close = [s for s in gz.suggest(name) if isinstance(gz.resolve(s).entity, want)]
+                bad.append(f"unknown {kind} '{name}'" + (f" (did you mean {' or '.join(close)}?)"
+                                                         if close else ""))
+        if not bad:
+            return out
+        for b in bad:
+            typer.echo(b, err=True)
+
+
+@app.command()
+def new(
+    title: Annotated[Optional[str], typer.Option(help="The headline.", show_default=False)] = None,
+    date: Annotated[Optional[str], typer.Option(help="The original's date: YYYY-MM-DD, or "
+                                                "YYYY-MM-DDTHH:MM+HH:MM.", show_default=False)] = None,
+    category: Annotated[Optional[str], typer.Option(help="The category (Analysis, News...).",
+                                                    show_default=False)] = None,
+    country: Annotated[Optional[list[str]], typer.Option(help="A country it names (repeat for "
+                                                         "each).", show_default=False)] = None,
+    region: Annotated[Optional[list[str]], typer.Option(help="A region or organisation (repeat).",
+                                                        show_default=False)] = None,
+    topic: Annotated[Optional[list[str]], typer.Option(help="A topic (repeat).",
+                                                       show_default=False)] = None,
+    source: Annotated[Optional[str], typer.Option(help="The outlet (RFE/RL, TASS...).",
+                                                  show_default=False)] = None,
+    author: Annotated[Optional[str], typer.Option(help="The original's author.",
+                                                  show_default=False)] = None,
+    author_role: Annotated[Optional[str], typer.Option(help="The author's role.",
+                                                       show_default=False)] = None,
+    source_url: Annotated[Optional[str], typer.Option("--source-url", help="The original's "
+                                                      "address.", show_default=False)] = None,
+    excerpt: Annotated[Optional[str], typer.Option(help="The excerpt (Markdown).",
+                                                   show_default=False)] = None,
+    from_html: Annotated[Optional[str], typer.Option("--from-html", help="Pre-fill from an "
+                                                     "article page: a saved file or an address.",
+                                                     show_default=False)] = None,
+    no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt: fail if a required "
+                                           "field is missing.")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Write a new clipping at content/clippings/YYYY/MM/<slug>.md.
+
+    Every field can be given as an option; what is missing is asked for (countries and outlets
+    checked against the gazetteer and the registry). With --from-html the title, author, date,
+    outlet, address and excerpt are read from the page and countries suggested from its
+    headline; you confirm each. The slug is unique, no file is overwritten, and the result is
+    checked: exit 1 with the problems if it fails.
+    """
+    from .scaffold import NewClipping, write_new
+
+    try:
+        proj = _project(project)
+        facts = None
+        if from_html:
+            from .importers.html import extract, read_page
+
+            data, base = read_page(from_html)
+            facts = extract(data, base or (from_html if "://" in from_html else ""))
+        new_clip = NewClipping(
+            title=title or (facts.title if facts else ""), date=date or (facts.date if facts else ""),
+            category=category or "", countries=list(country or []), regions=list(region or []),
+            topics=list(topic or []), source=source or (facts.source if facts else ""),
+            author=author or (facts.author if facts else ""), author_role=author_role or "",
+            source_url=source_url or (facts.source_url if facts else ""),
+            body=excerpt or (facts.excerpt if facts else ""))
+        interactive = not no_input
+        if interactive:
+            def ask(label: str, value: str, required: bool = True) -> str:
+                return typer.prompt(label, default=value or ("" if not required else None),
+                                    show_default=bool(value)).strip()
+
+            new_clip.title = ask("Title", new_clip.title)
+            new_clip.date = ask("Date (YYYY-MM-DD)", new_clip.date)
+            new_clip.category = ask("Category", new_clip.category or "News")
+            if not new_clip.countries:
+                new_clip.countries = _ask_names(
+                    "Countries (comma-separated)", facts.countries if facts else [], "country",
+                    True)
+            new_clip.source = ask("Source (outlet)", new_clip.source)
+            if not new_clip.body:
+                new_clip.body = ask("Excerpt", "")
+        path, clipping, problems = write_new(new_clip, proj.clippings,
+                                             proj.display(proj.clippings), dt.date.today())
+    except DigestError as exc:
+        raise _fail(exc) from None
+    errors, _ = _print_problems(problems)
+    if path is None:
+        typer.echo("nothing written: give the missing or corrected fields", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"wrote {proj.display(path)}")
+
+
 @app.command()
 def build(
     production: Annotated[bool, typer.Option("--production", help="Use publishconf.py (absolute "

@@ -590,6 +590,8 @@ def corpus_problems(clippings: list[Clipping], paths: list[str]) -> list[Problem
         by_case[p.casefold()].append(p)
     same("a file name differing only in case from", by_case, ": rename one")
 
+    problems.extend(near_duplicates(clippings))
+
     # Spellings that differ but would share one page (Türkiye/Turkiye, C++/C#): the files
     # using the less common spelling are told which spelling the others use.
     for kind, get in (("topic", lambda c: c.topics), ("category", lambda c: (c.category,)),
@@ -609,6 +611,40 @@ def corpus_problems(clippings: list[Clipping], paths: list[str]) -> list[Problem
                         f"{kind} '{label}' and '{main}' (in {main_files[0]}) would share the "
                         f"page '{slug}': use one spelling")))
     return sorted(problems)
+
+
+def _headline_key(title: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", title.casefold()).split())
+
+
+def near_duplicates(clippings: list[Clipping], days: int = 7,
+                    ratio: float = 0.9) -> list[Problem]:
+    """Warnings for near-identical headlines from the same outlet within `days` of each other."""
+    from .model import date_key
+
+    problems: list[Problem] = []
+    by_source: dict[str, list[Clipping]] = defaultdict(list)
+    for c in clippings:
+        by_source[c.source.casefold()].append(c)
+    window = dt.timedelta(days=days)
+    for group in by_source.values():
+        group.sort(key=lambda c: c.sort_key)
+        keys = [_headline_key(c.title) for c in group]
+        start = 0
+        for i, c in enumerate(group):
+            when = date_key(c.date)
+            while date_key(group[start].date) < when - window:
+                start += 1
+            for j in range(start, i):
+                other = group[j]
+                matcher = difflib.SequenceMatcher(None, keys[i], keys[j])
+                if matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio \
+                        and matcher.ratio() >= ratio:
+                    for a, b in ((c, other), (other, c)):
+                        problems.append(Problem(a.path, None, (
+                            f"near-identical headline from {c.source} within {days} days as "
+                            f"{b.path}: is it the same article?"), "warning"))
+    return problems
 
 
 def find_clippings(paths: list[Path]) -> list[Path]:

@@ -1,0 +1,76 @@
+"""Write a new clipping file from fields (`digest new`): a unique slug, never an overwrite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .errors import FrontMatterError, Problem
+from .frontmatter import dump, parse
+from .model import Clipping, slugify
+from .validate import FIELD_NAMES, find_clippings, validate
+
+
+@dataclass
+class NewClipping:
+    """The fields of a clipping to write; lists hold names as the editor typed them."""
+
+    title: str = ""
+    date: str = ""
+    category: str = ""
+    countries: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    source: str = ""
+    author: str = ""
+    author_role: str = ""
+    source_url: str = ""
+    source_site: str = ""
+    source_title: str = ""
+    body: str = ""
+
+    def fields(self) -> dict:
+        return {k: getattr(self, k) for k in FIELD_NAMES if hasattr(self, k)}
+
+
+def unique_slug(title: str, clippings_root: Path) -> str:
+    """A slug from the title that no clipping file uses yet (`-2`, `-3`... when taken)."""
+    base = slugify(title) or "clipping"
+    taken = {p.stem for p in find_clippings([clippings_root])} if clippings_root.exists() else set()
+    slug, n = base, 2
+    while slug in taken:
+        slug = f"{base[:76]}-{n}"
+        n += 1
+    return slug
+
+
+def write_new(new: NewClipping, clippings_root: Path, display_root: str,
+              today: dt.date | None = None) -> tuple[Path | None, Clipping | None, list[Problem]]:
+    """Check the fields with the clipping rules and write the file when they pass.
+
+    Returns the path written (None when nothing was), the clipping and every problem.
+    """
+    from .validate import parse_date
+
+    when = parse_date(new.date) if new.date else None
+    if when is None:
+        return None, None, [Problem(display_root, None, f"date {new.date!r} is not an ISO date "
+                                    "(YYYY-MM-DD, or YYYY-MM-DDTHH:MM+HH:MM)")]
+    day = when.date() if isinstance(when, dt.datetime) else when
+    slug = unique_slug(new.title, clippings_root)
+    rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
+    display = f"{display_root}/{rel}"
+    try:
+        text = dump(new.fields(), new.body)
+        result = validate(parse(text, display), rel=rel, today=today)
+    except (FrontMatterError, ValueError) as exc:
+        message = exc.problem.message if isinstance(exc, FrontMatterError) else str(exc)
+        return None, None, [Problem(display, None, message)]
+    if any(p.is_error for p in result.problems):
+        return None, None, result.problems
+    path = clippings_root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8", newline="\n") as fh:  # never overwrite
+        fh.write(text)
+    return path, result.clipping, result.problems

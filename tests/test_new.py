@@ -1,0 +1,131 @@
+"""`digest new`, by options, by prompts, and from an article's page (file or 127.0.0.1)."""
+
+from __future__ import annotations
+
+import http.server
+import functools
+import threading
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from digest.cli import app
+from digest.importers.html import USER_AGENT, extract, iso_date
+from tests.browser import free_port
+from tests.conftest import FIXTURES
+
+runner = CliRunner()
+PAGES = FIXTURES / "pages"
+
+
+def test_extract_json_ld_graph():
+    facts = extract((PAGES / "rferl-graph.html").read_bytes())
+    assert facts.title == "Kyrgyz-Tajik Border Talks Stall Again"
+    assert facts.author == "Farangis Najibullah"
+    assert facts.date == "2021-05-12T09:30:00+02:00"
+    assert facts.source == "RFE/RL"
+    assert facts.source_url == "https://www.rferl.org/a/kyrgyz-tajik-border-talks/31250000.html"
+    assert facts.excerpt.startswith("Delegations from Bishkek")
+    assert facts.countries == ["Kyrgyzstan", "Tajikistan"]
+
+
+def test_extract_plain_meta_and_time():
+    facts = extract((PAGES / "plain-meta.html").read_bytes())
+    assert (facts.title, facts.author, facts.date) == ("Sino-Kazakh trade grows", "Ann Lee", "2022-03-04")
+    assert facts.source == "The Diplomat"  # from the address's domain, through the registry
+    assert facts.excerpt == "Trade between China and Kazakhstan grew by a fifth last year."
+    assert facts.countries == ["China", "Kazakhstan"]
+
+
+def test_iso_dates_are_never_guessed():
+    assert iso_date("2021-05-12T09:30:00Z") == "2021-05-12T09:30:00+00:00"
+    assert iso_date("2021-05-12T09:30:00") == "2021-05-12"
+    assert iso_date("May 12, 2021") == "" and iso_date("2021-02-30") == ""
+
+
+def test_new_with_every_option(site):
+    args = ["new", "--no-input", "--title", "Border talks stall", "--date", "2021-05-12",
+            "--category", "News", "--country", "Kyrgyzstan", "--country", "Tajikistan",
+            "--source", "RFE/RL", "--excerpt", "Talks ended without agreement."]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    path = site.project.clippings / "2021/05/border-talks-stall.md"
+    assert path.exists() and "countries: [Kyrgyzstan, Tajikistan]" in path.read_text()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0
+    assert (site.project.clippings / "2021/05/border-talks-stall-2.md").exists()
+    assert "Talks ended" in path.read_text()  # the first file is untouched
+    check = runner.invoke(app, ["check"])  # the same headline twice: a warning naming both
+    assert check.exit_code == 0
+    assert "border-talks-stall.md: warning: near-identical headline from RFE/RL within 7 days " \
+        "as content/clippings/2021/05/border-talks-stall-2.md" in check.output
+
+
+def test_new_fails_with_the_problems(site):
+    result = runner.invoke(app, ["new", "--no-input", "--title", "X", "--date", "2021-05-12",
+                                 "--category", "News", "--country", "Kyrgystan", "--source",
+                                 "TASS", "--excerpt", "x"])
+    assert result.exit_code == 1
+    assert "unknown country 'Kyrgystan' (did you mean Kyrgyzstan?)" in result.output
+    assert not any(site.project.clippings.rglob("*.md"))
+    result = runner.invoke(app, ["new", "--no-input", "--title", "X", "--date", "12.05.2021"])
+    assert result.exit_code == 1 and "not an ISO date" in result.output
+
+
+def test_new_prompts_for_what_is_missing(site):
+    answers = "\n".join(["Border talks", "2021-05-12", "News", "Kyrgystan", "Kyrgyzstan, Tajikistan",
+                         "RFE RL", "An excerpt."]) + "\n"
+    result = runner.invoke(app, ["new"], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "unknown country 'Kyrgystan' (did you mean Kyrgyzstan?)" in result.output
+    text = (site.project.clippings / "2021/05/border-talks.md").read_text()
+    assert "countries: [Kyrgyzstan, Tajikistan]" in text
+    assert "another name for RFE/RL" in result.output  # a warning, with the fix named
+
+
+def test_new_from_a_saved_page_then_confirm(site):
+    answers = "\n" * 3 + "\n" + "\n" + "\n"  # accept every pre-filled value
+    result = runner.invoke(app, ["new", "--from-html", str(PAGES / "rferl-graph.html")],
+                           input=answers)
+    assert result.exit_code == 0, result.output
+    text = (site.project.clippings / "2021/05/kyrgyz-tajik-border-talks-stall-again.md").read_text()
+    assert "date: 2021-05-12T09:30:00+02:00" in text and "author: Farangis Najibullah" in text
+    assert "source: RFE/RL" in text and "countries: [Kyrgyzstan, Tajikistan]" in text
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    agents: list[str] = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.agents.append(self.headers.get("User-Agent", ""))
+        if self.path == "/slow":
+            import time
+            time.sleep(3)
+        return super().do_GET()
+
+
+def test_new_from_an_address_on_127_0_0_1(site, monkeypatch):
+    port = free_port()
+    handler = functools.partial(_Handler, directory=str(PAGES))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = runner.invoke(app, ["new", "--no-input", "--category", "News", "--country", "China",
+                                     "--country", "Kazakhstan", "--from-html",
+                                     f"http://127.0.0.1:{port}/plain-meta.html"])
+        assert result.exit_code == 0, result.output
+        assert _Handler.agents[-1] == USER_AGENT
+        missing = runner.invoke(app, ["new", "--no-input", "--from-html",
+                                      f"http://127.0.0.1:{port}/missing.html"])
+        assert missing.exit_code == 2 and "HTTP 404" in missing.output
+        import digest.importers.html as h
+        monkeypatch.setattr(h, "TIMEOUT", 0.5)
+        slow = runner.invoke(app, ["new", "--no-input", "--from-html", f"http://127.0.0.1:{port}/slow"])
+        assert slow.exit_code == 2 and "fetching" in slow.output
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert runner.invoke(app, ["new", "--no-input", "--from-html", "ftp://x/y"]).exit_code == 2
