@@ -114,7 +114,8 @@ def import_(
     file: Annotated[Path, typer.Argument(help="The export to import.", exists=True,
                                          dir_okay=False, show_default=False)],
     fmt: Annotated[str, typer.Option("--format", "-f", help="The export's format: 'text' (the "
-                                     "digest's plain-text export).")] = "text",
+                                     "digest's plain-text export) or 'wxr' (a WordPress "
+                                     "export, WXR 1.1 or 1.2).")] = "text",
     date: Annotated[Optional[str], typer.Option(
         "--date", help="Date (YYYY-MM-DD) for entries whose original's address carries none.",
         show_default=False)] = None,
@@ -123,6 +124,8 @@ def import_(
         show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be written; "
                                           "write nothing.")] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write the entries that "
+                                               "pass and report the others (exit 1 still).")] = False,
     project: ProjectOption = None,
 ) -> None:
     """Import clippings from an export into content/clippings/YYYY/MM/.
@@ -156,17 +159,38 @@ def import_(
     problems = plan.problems
     for p in problems:
         typer.echo(str(p), err=True)
-    if problems:
+    if problems and not skip_invalid:
         typer.echo(f"{_plural(len(problems), 'problem')} in {file}: nothing written. Mend the "
-                   "export (or give --date) and import again.", err=True)
+                   "export (or give --date) and import again, or use --skip-invalid.", err=True)
         raise typer.Exit(1)
     if not dry_run:
         plan.write()
-    written = len(plan.to_write)
-    verb = "would write" if dry_run else "written"
-    typer.echo(f"{_plural(len(plan.items), 'entry')}: {written} {verb}, "
-               f"{len(plan.skipped)} skipped (already present), "
-               f"{sum(1 for i in plan.items if i.warnings)} to review", err=True)
+    _import_summary(plan, dry_run)
+    if problems:
+        raise typer.Exit(1)
+
+
+def _import_summary(plan, dry_run: bool) -> None:
+    """The summary table: written, skipped by reason, needing review."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = [("would be written" if dry_run else "written", len(plan.to_write)),
+            ("skipped: already present", len(plan.skipped))]
+    report = plan.report
+    if report is not None:
+        for kind, n in sorted(report.skipped_types.items()):
+            rows.append((f"skipped: {kind} (not a post)", n))
+        for status, n in sorted(report.skipped_status.items()):
+            rows.append((f"skipped: {status} post", n))
+        for note in report.notes:
+            typer.echo(str(note), err=True)
+    rows.append(("not imported: problems above", sum(1 for i in plan.items if i.problems)))
+    rows.append(("to review (warnings above)", sum(1 for i in plan.items if i.warnings)))
+    table = Table(title=f"{_plural(len(plan.items), 'entry')} imported", show_header=False)
+    for label, n in rows:
+        table.add_row(label, str(n))
+    Console(stderr=True, width=80).print(table)
 
 
 def _ask_names(label: str, default: list[str], kind: str, required: bool) -> list[str]:

@@ -111,6 +111,7 @@ class ImportPlan:
     """What an import would do; nothing is written until `write` is called."""
 
     items: list[Planned]
+    report: object | None = None  # format-specific: what the export held besides posts
 
     @property
     def to_write(self) -> list[Planned]:
@@ -173,6 +174,8 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
         while slug in taken_slugs:
             slug = f"{base[:76]}-{n}"
             n += 1
+        renamed = [Problem(export_name, draft.line, f"slug '{base}' is taken: written as "
+                           f"'{slug}'", "warning")] if slug != base else []
         day = draft.date.date() if isinstance(draft.date, dt.datetime) else draft.date
         rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
         path = clippings_root / rel
@@ -192,8 +195,8 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
         if errors:
             item.problems = [Problem(export_name, draft.line, p.message) for p in errors]
             continue
-        item.warnings = [Problem(export_name, draft.line, p.message, "warning")
-                         for p in result.problems]
+        item.warnings = renamed + [Problem(export_name, draft.line, p.message, "warning")
+                                   for p in result.problems]
         taken_slugs.add(slug)
         if url_key:
             by_url[url_key] = display

@@ -10,7 +10,7 @@ from ..project import Project
 from ..validate import check_paths
 from . import ImportPlan, plan_import
 
-FORMATS = ("text",)
+FORMATS = ("text", "wxr")
 
 
 def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | None,
@@ -20,6 +20,15 @@ def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | 
         raise UsageError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
     name = project.display(path)
     data = path.read_bytes()
+    if fmt == "wxr":
+        from .wxr import WxrImporter
+
+        drafts, report = WxrImporter().parse(data, name)
+        existing = _existing(project)
+        plan = plan_import(drafts, project.clippings, existing,
+                           project.display(project.clippings), name)
+        plan.report = report
+        return plan
     from .text import TextImporter, decode_export
 
     try:
@@ -33,7 +42,11 @@ def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | 
             problems.append(Problem(name, None, "no entries found: each entry starts with a "
                                     "'Categorie' line, then the category, then the headline"))
         raise ContentError("nothing imported", problems)
-    existing, _ = check_paths([project.clippings], project.clippings, project.display) \
-        if project.clippings.exists() else ([], [])
-    return plan_import(drafts, project.clippings, existing,
+    return plan_import(drafts, project.clippings, _existing(project),
                        project.display(project.clippings), name)
+
+
+def _existing(project: Project):
+    if not project.clippings.exists():
+        return []
+    return check_paths([project.clippings], project.clippings, project.display)[0]
