@@ -172,7 +172,8 @@ def test_topic_spellings_that_share_a_page():
               rel=PurePosixPath("2021/04/b.md")).clipping
     c = check(clipping_text(topics=["Water"]), path="c/2021/04/c.md",
               rel=PurePosixPath("2021/04/c.md")).clipping
-    problems = corpus_problems([a, b, c], [a.path, b.path, c.path])
+    problems = [p for p in corpus_problems([a, b, c], [a.path, b.path, c.path])
+                if "would share the page" in p.message]
     assert [p.path for p in problems] == ["c/2021/04/b.md"]
     assert "'water' and 'Water'" in problems[0].message
 

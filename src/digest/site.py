@@ -105,7 +105,12 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
     jinja = dict(settings.get("JINJA_ENVIRONMENT") or {})
     jinja["autoescape"] = True  # never off: metadata is untrusted text
     plugins = [p for p in settings.get("PLUGINS") or [] if p not in ("digest.plugin",)]
+    # Clipping pages are written by the digest's generator, on every core, with Pelican's
+    # pattern; Pelican itself is given none, so it reads the clippings but writes no page.
+    settings["DIGEST_ARTICLE_SAVE_AS"] = settings.get("ARTICLE_SAVE_AS") or \
+        "{date:%Y}/{date:%m}/{slug}/index.html"
     settings.update(PELICAN_OFF)
+    settings["ARTICLE_SAVE_AS"] = ""
     settings.pop("AUTHOR", None)  # a site-wide author would make Pelican build author lists
     settings.update({
         "PATH": str(project.content), "OUTPUT_PATH": str(output), "THEME": str(theme),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +16,7 @@ from markupsafe import Markup
 from pelican.generators import Generator
 from pelican.utils import sanitised_join
 
+from ..errors import DigestError
 from ..index import DigestIndex, Group
 from ..model import Clipping, Country, Pair, date_key, format_date, slugify
 from ..sources import load_registry
@@ -220,7 +222,13 @@ class DigestGenerator(Generator):
     # output ---------------------------------------------------------------------------
     def generate_output(self, writer) -> None:
         assert self.index is not None and self.view is not None
-        write = partial(writer.write_file, relative_urls=self.settings["RELATIVE_URLS"])
+        jobs: list[tuple] = []
+
+        def write(name, template, context, **kwargs):
+            if name:
+                jobs.append(("page", name, template, kwargs))
+
+        self._article_jobs(write)
         latest = self.cfg["DIGEST_LISTING_LATEST"]
         listing = self.get_template("listing")
         month_tpl = self.get_template("month")
@@ -241,7 +249,7 @@ class DigestGenerator(Generator):
                               url=self.view.month_url(kind, group.slug, month), kind=kind,
                               group=group, month=month, months=months,
                               entries=self.view.entries(clippings), template_name="month")
-                self._feed(kind, group)
+                jobs.append(("feed", kind, group))
             index_key = PLURALS[kind].upper()
             if self.view.index_url(kind):
                 groups = (self.index.pairs_busiest() if kind == "pair"
@@ -260,8 +268,28 @@ class DigestGenerator(Generator):
         # The 404 page is served at any depth, so its links cannot be relative.
         write("404.html", self.get_template("404"), self.context, relative_urls=False,
               url="404.html", template_name="404")
-        self._feed(None, None)
+        jobs.append(("feed", None, None))
+        _check_unique(jobs)
+        run_jobs(jobs, partial(self._run_job, writer), self.settings.get("DIGEST_JOBS"))
         self._data()
+
+    def _article_jobs(self, write) -> None:
+        """Clipping pages: written here, in parallel with the rest, instead of by Pelican
+        (`digest build` hands Pelican an empty ARTICLE_SAVE_AS and keeps the pattern here)."""
+        pattern = self.settings.get("DIGEST_ARTICLE_SAVE_AS")
+        if not pattern:
+            return
+        for article in self.context.get("articles", []):
+            write(pattern.format(**article.url_format), self.get_template(article.template),
+                  self.context, article=article, category=None, url=article.url, blog=True)
+
+    def _run_job(self, writer, job: tuple) -> None:
+        if job[0] == "feed":
+            self._feed(job[1], job[2])
+            return
+        _, name, template, kwargs = job
+        kwargs.setdefault("relative_urls", self.settings["RELATIVE_URLS"])
+        writer.write_file(name, template, self.context, **kwargs)
 
     def _month_save_as(self, kind: str | None, slug: str, month: str) -> str:
         year, mon = month.split("/")
@@ -359,6 +387,86 @@ class DigestGenerator(Generator):
                 "url": _abs(site, self.view.listing_url("country", country.slug)),
             })
         _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
+
+
+def _check_unique(jobs: list[tuple]) -> None:
+    """Two pages for one file would silently keep one: refuse, naming the file."""
+    seen: set[str] = set()
+    for job in jobs:
+        if job[0] == "page":
+            name = os.path.normpath(job[1])
+            if name in seen:
+                raise DigestError(f"two pages would be written to {name}: a slug or a URL "
+                                  "setting makes them collide")
+            seen.add(name)
+
+
+def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:
+    """Run page and feed jobs, split over forked processes on a multi-core machine.
+
+    Rendering is per-page work, so it pays to use every core. Each child reports the warnings
+    it logged back through a pipe, and the parent logs them again so that the build still
+    fails on any of them; a child that fails makes the whole output fail.
+    """
+    processes = processes or min(os.cpu_count() or 1, 8)
+    if processes < 2 or len(jobs) < 400 or not hasattr(os, "fork"):
+        for job in jobs:
+            run(job)
+        return
+    children = []
+    for i in range(1, processes):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: its share, then report and leave without cleanup
+            os.close(read_end)
+            code = 0
+            records = _capture_warnings()
+            try:
+                for job in jobs[i::processes]:
+                    run(job)
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                records.messages.append(f"error: {type(exc).__name__}: {exc}")
+                code = 1
+            with os.fdopen(write_end, "w", encoding="utf-8") as fh:
+                json.dump(records.messages, fh)
+            os._exit(code)
+        os.close(write_end)
+        children.append((pid, read_end))
+    failure = None
+    try:
+        for job in jobs[0::processes]:
+            run(job)
+    except BaseException as exc:
+        failure = exc
+    logger = logging.getLogger("pelican")
+    for pid, read_end in children:
+        with os.fdopen(read_end, encoding="utf-8") as fh:
+            messages = json.loads(fh.read() or "[]")
+        _, status = os.waitpid(pid, 0)
+        for message in messages:
+            logger.warning("%s", message)
+        if os.waitstatus_to_exitcode(status) != 0 and failure is None:
+            failure = DigestError("a page-writing process failed: "
+                                  + "; ".join(messages[-3:]))
+    if failure is not None:
+        raise failure
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _capture_warnings() -> _Records:
+    handler = _Records()
+    root = logging.getLogger()
+    root.handlers = [handler]
+    logging.getLogger("pelican").handlers = []
+    return handler
 
 
 def _levels(top: int) -> list[int]:

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Benchmark `digest build` against plain Pelican on generated corpora, in one run.
+
+    .venv/bin/python scripts/bench.py                 # 1,000, 5,000 and 20,000 clippings
+    .venv/bin/python scripts/bench.py 1000 5000 --runs 3
+
+For each size: the corpus is generated (scripts/gen_corpus.py), then `digest build` and plain
+Pelican (its default theme, tags standing in for country, pair and source pages, tag feeds on)
+are run alternately, `--runs` times each; medians are reported with the ratio, peak memory
+(from wait4), output size per clipping, the rebuild after adding one clipping, and the search
+index's share. Nothing here is a test: figures go to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+import gen_corpus  # noqa: E402
+
+
+def run(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MiB (the process and the children it waited for), output."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{out[-3000:]}")
+    return wall, usage.ru_maxrss // 1024, out
+
+
+def size_per_clipping(output: Path, n: int) -> float:
+    total = sum(p.stat().st_size for p in output.rglob("*")
+                if p.is_file() and "pagefind" not in p.relative_to(output).parts)
+    return total / n / 1024
+
+
+def bench(n: int, runs: int, work: Path) -> dict:
+    digest_dir, pelican_dir = work / f"digest-{n}", work / f"pelican-{n}"
+    gen_corpus.write(n, digest_dir, pelican_dir)
+    digest_times, pelican_times, digest_mem, pelican_mem, search = [], [], [], [], []
+    for _ in range(runs):
+        wall, mem, out = run([str(BIN / "digest"), "build"], digest_dir)
+        digest_times.append(wall)
+        digest_mem.append(mem)
+        m = re.search(r"search index ([\d.]+) s", out)
+        search.append(float(m.group(1)) if m else 0.0)
+        shutil.rmtree(pelican_dir / "output", ignore_errors=True)
+        wall, mem, _ = run([str(BIN / "pelican"), "content", "-s", "pelicanconf.py", "-o",
+                            "output", "--fatal", "errors"], pelican_dir)
+        pelican_times.append(wall)
+        pelican_mem.append(mem)
+    kb = size_per_clipping(digest_dir / "output", n)
+    # One clipping added to the built digest, then rebuilt.
+    rel, fm, body, _ = next(gen_corpus.make(1, seed=7))
+    extra = digest_dir / "content" / "clippings" / rel.replace(".md", "-added.md")
+    extra.write_text("---\n" + "\n".join(fm) + "\n---\n\n" + body + "\n", encoding="utf-8")
+    rebuild, _, out = run([str(BIN / "digest"), "build"], digest_dir)
+    m = re.search(r"search index ([\d.]+) s", out)
+    rebuild_search = float(m.group(1)) if m else 0.0
+    d, p = statistics.median(digest_times), statistics.median(pelican_times)
+    return {"n": n, "digest": d, "pelican": p, "ratio": d / p,
+            "digest_mem": max(digest_mem), "pelican_mem": max(pelican_mem),
+            "search": statistics.median(search), "kb": kb, "rebuild": rebuild,
+            "rebuild_search": rebuild_search, "per_clipping_ms": d / n * 1000}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000, 20000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="keep the corpora and outputs here")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="digest-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; runs: {args.runs}")
+    header = ("clippings", "digest s", "pelican s", "ratio", "ms/clipping", "digest MiB",
+              "pelican MiB", "search s", "KB/clipping", "+1 rebuild s", "of it search s")
+    print(" | ".join(header))
+    results = []
+    try:
+        for n in args.sizes:
+            r = bench(n, args.runs, work)
+            results.append(r)
+            print(f"{r['n']} | {r['digest']:.1f} | {r['pelican']:.1f} | {r['ratio']:.2f} | "
+                  f"{r['per_clipping_ms']:.2f} | {r['digest_mem']} | {r['pelican_mem']} | "
+                  f"{r['search']:.1f} | {r['kb']:.1f} | {r['rebuild']:.1f} | "
+                  f"{r['rebuild_search']:.1f}", flush=True)
+        if len(results) > 1:
+            first, last = results[0], results[-1]
+            print(f"cost per clipping at {last['n']} / at {first['n']}: "
+                  f"{last['per_clipping_ms'] / first['per_clipping_ms']:.2f}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
