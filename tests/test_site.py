@@ -94,6 +94,11 @@ def test_shipped_pair_page_lists_exactly_the_clippings_naming_both(shipped):
 def test_shipped_site_links_resolve_and_pages_are_sound(shipped):
     assert crawl(shipped) == []
     for page in shipped.rglob("*.html"):
+        if "pagefind" in page.parts:
+            continue
+        head = page.read_text(encoding="utf-8").split("<head>", 1)[1].lstrip()
+        assert head.startswith('<meta http-equiv="Content-Security-Policy"'), page
+        assert "frame-ancestors" not in head.split(">", 1)[0]
         parsed = parse_html(page)
         assert parsed.h1 == 1, page
         assert len(parsed.ids) == len(set(parsed.ids)), page
@@ -256,6 +261,19 @@ def test_a_deleted_clipping_leaves_no_page(site):
     build(site.project)
     assert not (site.root / "output/2021/05/c").exists()
     assert not (site.root / "output/pairs/china-russia").exists()
+
+
+def test_a_plugin_that_fails_to_register_fails_the_build(site, monkeypatch):
+    add_many(site)
+    import digest.plugin
+
+    def broken():
+        raise RuntimeError("register failed")
+
+    monkeypatch.setattr(digest.plugin, "register", broken)
+    with pytest.raises(BuildError):
+        build(site.project)
+    assert not (site.root / "output").exists()
 
 
 def test_html_files_in_content_are_not_published(site):

@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 ProjectOption = Annotated[Optional[Path], typer.Option(
-    "--project", "-C", help="The digest project folder (default: found from the working folder).",
+    "--project", "-C", metavar="DIR", help="The digest project folder (default: found from the working folder).",
     file_okay=False, show_default=False)]
 
 
@@ -71,7 +71,7 @@ def _plural(n: int, word: str) -> str:
 @app.command()
 def check(
     paths: Annotated[Optional[list[Path]], typer.Argument(
-        help="Clipping files or folders to check (default: every clipping under content/).",
+        metavar="PATH", help="Clipping files or folders to check (default: every clipping under content/).",
         show_default=False)] = None,
     fix: Annotated[bool, typer.Option("--fix", help="Rewrite aliases of countries, regions and "
                                       "outlets to their canonical names, and nothing else.")] = False,
@@ -111,16 +111,16 @@ def check(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="The export to import.", exists=True,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The export to import.", exists=True,
                                          dir_okay=False, show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="The export's format: 'text' (the "
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="The export's format: 'text' (the "
                                      "digest's plain-text export) or 'wxr' (a WordPress "
                                      "export, WXR 1.1 or 1.2).")] = "text",
     date: Annotated[Optional[str], typer.Option(
-        "--date", help="Date (YYYY-MM-DD) for entries whose original's address carries none.",
+        "--date", metavar="YYYY-MM-DD", help="Date for entries whose original's address carries none.",
         show_default=False)] = None,
     encoding: Annotated[Optional[str], typer.Option(
-        "--encoding", help="The export's encoding when it is not UTF-8 (cp1251, cp866, latin-1).",
+        "--encoding", metavar="CODEC", help="The export's encoding when it is not UTF-8 (cp1251, cp866, latin-1).",
         show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be written; "
                                           "write nothing.")] = False,
@@ -224,28 +224,28 @@ def _ask_names(label: str, default: list[str], kind: str, required: bool) -> lis
 
 @app.command()
 def new(
-    title: Annotated[Optional[str], typer.Option(help="The headline.", show_default=False)] = None,
-    date: Annotated[Optional[str], typer.Option(help="The original's date: YYYY-MM-DD, or "
+    title: Annotated[Optional[str], typer.Option(metavar="TEXT", help="The headline.", show_default=False)] = None,
+    date: Annotated[Optional[str], typer.Option(metavar="TEXT", help="The original's date: YYYY-MM-DD, or "
                                                 "YYYY-MM-DDTHH:MM+HH:MM.", show_default=False)] = None,
-    category: Annotated[Optional[str], typer.Option(help="The category (Analysis, News...).",
+    category: Annotated[Optional[str], typer.Option(metavar="TEXT", help="The category (Analysis, News...).",
                                                     show_default=False)] = None,
-    country: Annotated[Optional[list[str]], typer.Option(help="A country it names (repeat for "
+    country: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="A country it names (repeat for "
                                                          "each).", show_default=False)] = None,
-    region: Annotated[Optional[list[str]], typer.Option(help="A region or organisation (repeat).",
+    region: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="A region or organisation (repeat).",
                                                         show_default=False)] = None,
-    topic: Annotated[Optional[list[str]], typer.Option(help="A topic (repeat).",
+    topic: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="A topic (repeat).",
                                                        show_default=False)] = None,
-    source: Annotated[Optional[str], typer.Option(help="The outlet (RFE/RL, TASS...).",
+    source: Annotated[Optional[str], typer.Option(metavar="TEXT", help="The outlet (RFE/RL, TASS...).",
                                                   show_default=False)] = None,
-    author: Annotated[Optional[str], typer.Option(help="The original's author.",
+    author: Annotated[Optional[str], typer.Option(metavar="TEXT", help="The original's author.",
                                                   show_default=False)] = None,
-    author_role: Annotated[Optional[str], typer.Option(help="The author's role.",
+    author_role: Annotated[Optional[str], typer.Option(metavar="TEXT", help="The author's role.",
                                                        show_default=False)] = None,
-    source_url: Annotated[Optional[str], typer.Option("--source-url", help="The original's "
+    source_url: Annotated[Optional[str], typer.Option("--source-url", metavar="URL", help="The original's "
                                                       "address.", show_default=False)] = None,
-    excerpt: Annotated[Optional[str], typer.Option(help="The excerpt (Markdown).",
+    excerpt: Annotated[Optional[str], typer.Option(metavar="TEXT", help="The excerpt (Markdown).",
                                                    show_default=False)] = None,
-    from_html: Annotated[Optional[str], typer.Option("--from-html", help="Pre-fill from an "
+    from_html: Annotated[Optional[str], typer.Option("--from-html", metavar="FILE_OR_URL", help="Pre-fill from an "
                                                      "article page: a saved file or an address.",
                                                      show_default=False)] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt: fail if a required "

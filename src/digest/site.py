@@ -230,7 +230,9 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
     seen: dict[str, Any] = {}
 
     def finalized(generator) -> None:
-        seen["articles"] = [a.source_path for a in generator.articles]
+        pattern = settings["DIGEST_ARTICLE_SAVE_AS"]
+        seen["articles"] = [(a.source_path, pattern.format(**a.url_format))
+                            for a in generator.articles]
 
     read = [0]
 
@@ -263,6 +265,12 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
     if built != expected:
         raise BuildError(f"{expected} clippings checked but {built} became pages: nothing was "
                          "published")
+    # Every clipping must have its page: this also catches a plugin that did not run.
+    missing = [Problem(os.path.relpath(src, Path.cwd()), None, f"no page was written at {page}")
+               for src, page in seen.get("articles", []) if not (output / page).is_file()]
+    if missing:
+        raise BuildError(f"{len(missing)} clipping(s) have no page: nothing was published",
+                         missing[:20])
     report = BuildReport(clippings=built)
     scan_output(output)
     site_url = str(settings.get("SITEURL") or "")
