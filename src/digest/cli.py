@@ -260,7 +260,8 @@ def new(
     headline; you confirm each. The slug is unique, no file is overwritten, and the result is
     checked: exit 1 with the problems if it fails.
     """
-    from .scaffold import NewClipping, write_new
+    from .importers import Draft
+    from .scaffold import write_new
 
     try:
         proj = _project(project)
@@ -270,8 +271,9 @@ def new(
 
             data, base = read_page(from_html)
             facts = extract(data, base or (from_html if "://" in from_html else ""))
-        new_clip = NewClipping(
-            title=title or (facts.title if facts else ""), date=date or (facts.date if facts else ""),
+        date_text = date or (facts.date if facts else "")
+        new_clip = Draft(
+            line=0, title=title or (facts.title if facts else ""),
             category=category or "", countries=list(country or []), regions=list(region or []),
             topics=list(topic or []), source=source or (facts.source if facts else ""),
             author=author or (facts.author if facts else ""), author_role=author_role or "",
@@ -284,7 +286,7 @@ def new(
                                     show_default=bool(value)).strip()
 
             new_clip.title = ask("Title", new_clip.title)
-            new_clip.date = ask("Date (YYYY-MM-DD)", new_clip.date)
+            date_text = ask("Date (YYYY-MM-DD)", date_text)
             new_clip.category = ask("Category", new_clip.category or "News")
             if not new_clip.countries:
                 new_clip.countries = _ask_names(
@@ -293,7 +295,7 @@ def new(
             new_clip.source = ask("Source (outlet)", new_clip.source)
             if not new_clip.body:
                 new_clip.body = ask("Excerpt", "")
-        path, clipping, problems = write_new(new_clip, proj.clippings,
+        path, clipping, problems = write_new(new_clip, date_text, proj.clippings,
                                              proj.display(proj.clippings), dt.date.today())
     except DigestError as exc:
         raise _fail(exc) from None

@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import FrontMatterError, Problem
 from .frontmatter import dump, parse
+from .importers import Draft
 from .model import Clipping, slugify
-from .validate import FIELD_NAMES, find_clippings, validate
-
-
-@dataclass
-class NewClipping:
-    """The fields of a clipping to write; lists hold names as the editor typed them."""
-
-    title: str = ""
-    date: str = ""
-    category: str = ""
-    countries: list[str] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
-    source: str = ""
-    author: str = ""
-    author_role: str = ""
-    source_url: str = ""
-    source_site: str = ""
-    source_title: str = ""
-    body: str = ""
-
-    def fields(self) -> dict:
-        return {k: getattr(self, k) for k in FIELD_NAMES if hasattr(self, k)}
+from .validate import find_clippings, validate
 
 
 def unique_slug(title: str, clippings_root: Path) -> str:
@@ -45,19 +23,20 @@ def unique_slug(title: str, clippings_root: Path) -> str:
     return slug
 
 
-def write_new(new: NewClipping, clippings_root: Path, display_root: str,
+def write_new(new: Draft, date_text: str, clippings_root: Path, display_root: str,
               today: dt.date | None = None) -> tuple[Path | None, Clipping | None, list[Problem]]:
     """Check the fields with the clipping rules and write the file when they pass.
 
-    Returns the path written (None when nothing was), the clipping and every problem.
+    `date_text` is the date as the editor gave it. Returns the path written (None when nothing
+    was), the clipping and every problem.
     """
     from .validate import parse_date
 
-    when = parse_date(new.date) if new.date else None
-    if when is None:
-        return None, None, [Problem(display_root, None, f"date {new.date!r} is not an ISO date "
+    new.date = parse_date(date_text) if date_text else None
+    if new.date is None:
+        return None, None, [Problem(display_root, None, f"date {date_text!r} is not an ISO date "
                                     "(YYYY-MM-DD, or YYYY-MM-DDTHH:MM+HH:MM)")]
-    day = when.date() if isinstance(when, dt.datetime) else when
+    day = new.date.date() if isinstance(new.date, dt.datetime) else new.date
     slug = unique_slug(new.title, clippings_root)
     rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
     display = f"{display_root}/{rel}"

@@ -241,6 +241,12 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
         if progress is not None:
             progress(read[0], expected)
 
+    # Pelican's signals are process-wide: start each build with the plugin disconnected, so
+    # that only its own register() (called by Pelican for this build) connects it.
+    from .plugin import add_reader, get_generators
+
+    signals.readers_init.disconnect(add_reader)
+    signals.get_generators.disconnect(get_generators)
     signals.article_generator_finalized.connect(finalized)
     signals.article_generator_context.connect(on_read)
     cwd = Path.cwd()
@@ -284,7 +290,9 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
             (output / "CNAME").write_text(f"{settings['DIGEST_CNAME']}\n")
     if settings.get("DIGEST_SEARCH", True):
         started = time.perf_counter()
-        search_index(output)
+        # Only clipping pages are results, so Pagefind reads only them.
+        glob = re.sub(r"\{[^}]*\}", "*", settings["DIGEST_ARTICLE_SAVE_AS"])
+        search_index(output, glob)
         report.search_seconds = time.perf_counter() - started
     for _root, _dirs, files in os.walk(output):
         report.pages += sum(1 for f in files if f.endswith(".html"))
@@ -327,13 +335,13 @@ def scan_output(output: Path) -> None:
         raise BuildError("the output failed the safety scan: nothing was published", problems)
 
 
-def search_index(output: Path) -> None:
+def search_index(output: Path, glob: str = "**/*.html") -> None:
     """Build the Pagefind index of the clipping pages into `output/pagefind/` (no network)."""
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "pagefind", "--site", str(output), "--silent"],
+        [sys.executable, "-m", "pagefind", "--site", str(output), "--silent", "--glob", glob],
         capture_output=True, text=True, timeout=1800)
     if result.returncode != 0 or not (output / "pagefind" / "pagefind.js").exists():
         detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
