@@ -60,7 +60,7 @@ def plain_text(fragment: str) -> str:
     return _WS.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
 
 
-def summary(text: str, words: int = 50) -> str:
+def summary(text: str, words: int = 30) -> str:
     """The first `words` words of plain text, with an ellipsis when cut."""
     parts = text.split()
     if len(parts) <= words:

@@ -505,7 +505,7 @@ def clipping_record(c: Clipping, view: SiteView, site: str) -> dict[str, Any]:
 
 def _write_json(path: str, data: Any) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=False)
+        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
         fh.write("\n")
 
 
