@@ -66,6 +66,8 @@ def bench(n: int, runs: int, work: Path) -> dict:
         pelican_times.append(wall)
         pelican_mem.append(mem)
     kb = size_per_clipping(digest_dir / "output", n)
+    largest = max(p.stat().st_size for p in (digest_dir / "output").rglob("*.html")
+                  if "pagefind" not in p.parts) / 1024
     # One clipping added to the built digest, then rebuilt.
     rel, fm, body, _ = next(gen_corpus.make(1, seed=7))
     extra = digest_dir / "content" / "clippings" / rel.replace(".md", "-added.md")
@@ -77,7 +79,8 @@ def bench(n: int, runs: int, work: Path) -> dict:
     return {"n": n, "digest": d, "pelican": p, "ratio": d / p,
             "digest_mem": max(digest_mem), "pelican_mem": max(pelican_mem),
             "search": statistics.median(search), "kb": kb, "rebuild": rebuild,
-            "rebuild_search": rebuild_search, "per_clipping_ms": d / n * 1000}
+            "rebuild_search": rebuild_search, "per_clipping_ms": d / n * 1000,
+            "largest": largest}
 
 
 def main() -> int:
@@ -90,7 +93,8 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; runs: {args.runs}")
     header = ("clippings", "digest s", "pelican s", "ratio", "ms/clipping", "digest MiB",
-              "pelican MiB", "search s", "KB/clipping", "+1 rebuild s", "of it search s")
+              "pelican MiB", "search s", "KB/clipping", "largest page KB", "+1 rebuild s",
+              "of it search s")
     print(" | ".join(header))
     results = []
     try:
@@ -99,7 +103,7 @@ def main() -> int:
             results.append(r)
             print(f"{r['n']} | {r['digest']:.1f} | {r['pelican']:.1f} | {r['ratio']:.2f} | "
                   f"{r['per_clipping_ms']:.2f} | {r['digest_mem']} | {r['pelican_mem']} | "
-                  f"{r['search']:.1f} | {r['kb']:.1f} | {r['rebuild']:.1f} | "
+                  f"{r['search']:.1f} | {r['kb']:.1f} | {r['largest']:.0f} | {r['rebuild']:.1f} | "
                   f"{r['rebuild_search']:.1f}", flush=True)
         if len(results) > 1:
             first, last = results[0], results[-1]

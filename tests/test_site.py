@@ -296,3 +296,19 @@ def test_builds_are_deterministic(site):
     first = snapshot(site.root / "output")
     build(site.project)
     assert snapshot(site.root / "output") == first
+
+
+def test_a_crowded_month_is_split_by_day(site):
+    (site.root / "pelicanconf.py").write_text((site.root / "pelicanconf.py").read_text() +
+                                             "\nDIGEST_MONTH_MAX = 2\n")
+    for i, day in enumerate(("01", "01", "02", "03")):
+        site.add(f"2021/04/c{i}.md", title=f"Clipping {i}", date=f"2021-04-{day}",
+                 source=("TASS", "RFE/RL", "AP", "AFP")[i])
+    build(site.project)
+    out = site.root / "output"
+    month = (out / "pairs/kyrgyzstan-tajikistan/2021/04/index.html").read_text()
+    assert "4 clippings, by day" in month and 'href="../../../../pairs/kyrgyzstan-tajikistan/2021/04/days/01/"' in month
+    assert clipping_titles(out / "pairs/kyrgyzstan-tajikistan/2021/04/days/01/index.html") == [
+        "Clipping 1", "Clipping 0"]
+    assert clipping_titles(out / "2021/04/days/03/index.html") == ["Clipping 3"]
+    assert crawl(out) == []

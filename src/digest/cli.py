@@ -143,7 +143,8 @@ def import_(
             default_date = parse_date(date)
             if default_date is None or isinstance(default_date, dt.datetime):
                 raise UsageError(f"--date {date!r} is not an ISO date (YYYY-MM-DD)")
-        plan = import_file(file, fmt, proj, default_date, encoding)
+        with _progress("checking entries") as progress:
+            plan = import_file(file, fmt, proj, default_date, encoding, progress)
     except DigestError as exc:
         raise _fail(exc) from None
     for item in plan.items:
@@ -322,7 +323,7 @@ def build(
 
     try:
         proj = _project(project)
-        with _progress() as progress:
+        with _progress("reading clippings") as progress:
             report = build_site(proj, production=production, today=dt.date.today(),
                                 progress=progress)
     except DigestError as exc:
@@ -394,7 +395,10 @@ def publish(
 
 
 class _progress:
-    """A rich progress bar on a terminal for builds of many clippings; silent otherwise."""
+    """A rich progress bar on a terminal for long runs (builds, imports); silent otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
 
     def __enter__(self):
         self._bar = None
@@ -409,7 +413,7 @@ class _progress:
 
             self._bar = Progress(transient=True)
             self._bar.start()
-            self._task = self._bar.add_task("reading clippings", total=total)
+            self._task = self._bar.add_task(self.label, total=total)
         self._bar.update(self._task, completed=done)
 
     def __exit__(self, *exc) -> None:

@@ -72,7 +72,7 @@ RESERVED_SLUGS = frozenset({
     "index", "archives", "tags", "tag", "categories", "category", "authors", "author", "search",
     "404", "feeds", "feed", "pagefind", "theme", "admin", "data", "countries", "pairs", "regions",
     "sources", "topics", "months", "clippings", "static", "pages", "drafts", "images", "sitemap",
-    "robots",
+    "robots", "days",
 })
 
 MAX_TITLE = 300

@@ -145,12 +145,17 @@ def existing_keys(clippings: list[Clipping]) -> tuple[dict[str, str], dict[tuple
 
 
 def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clipping],
-                display_root: str, export_name: str) -> ImportPlan:
-    """Validate drafts with the checker's rules and choose unique, never-overwriting paths."""
+                display_root: str, export_name: str, progress=None) -> ImportPlan:
+    """Validate drafts with the checker's rules and choose unique, never-overwriting paths.
+
+    `progress(done, total)` is called after each draft (for a progress bar).
+    """
     by_url, by_title = existing_keys(existing)
     taken_slugs = {c.slug for c in existing}
     items: list[Planned] = []
-    for draft in drafts:
+    for number, draft in enumerate(drafts, 1):
+        if progress is not None:
+            progress(number, len(drafts))
         item = Planned(draft)
         items.append(item)
         if draft.problems:

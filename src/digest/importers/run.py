@@ -14,7 +14,7 @@ FORMATS = ("text", "wxr")
 
 
 def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | None,
-                encoding: str | None) -> ImportPlan:
+                encoding: str | None, progress=None) -> ImportPlan:
     """Plan importing `path`; raises `ContentError` for an unreadable export."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
@@ -26,7 +26,7 @@ def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | 
         drafts, report = WxrImporter().parse(data, name)
         existing = _existing(project)
         plan = plan_import(drafts, project.clippings, existing,
-                           project.display(project.clippings), name)
+                           project.display(project.clippings), name, progress)
         plan.report = report
         return plan
     from .text import TextImporter, decode_export
@@ -43,7 +43,7 @@ def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | 
                                     "'Categorie' line, then the category, then the headline"))
         raise ContentError("nothing imported", problems)
     return plan_import(drafts, project.clippings, _existing(project),
-                       project.display(project.clippings), name)
+                       project.display(project.clippings), name, progress)
 
 
 def _existing(project: Project):

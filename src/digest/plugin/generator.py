@@ -245,10 +245,10 @@ class DigestGenerator(Generator):
                 for month, clippings in months:
                     save_as = self._month_save_as(kind, group.slug, month) if url else ""
                     if save_as:
-                        write(save_as, month_tpl, self.context,
-                              url=self.view.month_url(kind, group.slug, month), kind=kind,
-                              group=group, month=month, months=months,
-                              entries=self.view.entries(clippings), template_name="month")
+                        self._month_pages(write, month_tpl, save_as,
+                                          self.view.month_url(kind, group.slug, month),
+                                          clippings, kind=kind, group=group, month=month,
+                                          months=months)
                 jobs.append(("feed", kind, group))
             index_key = PLURALS[kind].upper()
             if self.view.index_url(kind):
@@ -296,6 +296,26 @@ class DigestGenerator(Generator):
         key = f"{PREFIX[kind]}_MONTH" if kind else "MONTH"
         return self.cfg.save_as(key, slug=slug, year=year, month=mon)
 
+    def _month_pages(self, write, template, save_as: str, url: str, clippings: list[Clipping],
+                     **kwargs) -> None:
+        """A month page; a month with more than DIGEST_MONTH_MAX clippings lists its days,
+        each on its own page (`.../days/DD/`), so that no page grows past its budget."""
+        if len(clippings) <= self.cfg["DIGEST_MONTH_MAX"]:
+            write(save_as, template, self.context, url=url,
+                  entries=self.view.entries(clippings), template_name="month", **kwargs)
+            return
+        by_day: dict[str, list[Clipping]] = {}
+        for c in clippings:
+            by_day.setdefault(f"{c.day.day:02d}", []).append(c)
+        folder = save_as.rsplit("/", 1)[0] + "/" if "/" in save_as else ""
+        days = [(d, len(cs), f"{url}days/{d}/") for d, cs in by_day.items()]
+        write(save_as, template, self.context, url=url, entries=[], days=days,
+              template_name="month", **kwargs)
+        for d, cs in by_day.items():
+            write(f"{folder}days/{d}/index.html", template, self.context, url=f"{url}days/{d}/",
+                  entries=self.view.entries(cs), day=d, month_url=url, template_name="month",
+                  **kwargs)
+
     def _home_and_months(self, write) -> None:
         assert self.index is not None and self.view is not None
         months = list(self.index.by_month.items())
@@ -307,9 +327,8 @@ class DigestGenerator(Generator):
         for month, clippings in months:
             save_as = self._month_save_as(None, "", month)
             if save_as:
-                write(save_as, month_tpl, self.context, url=self.view.month_url(None, "", month),
-                      kind=None, group=None, month=month, months=months,
-                      entries=self.view.entries(clippings), template_name="month")
+                self._month_pages(write, month_tpl, save_as, self.view.month_url(None, "", month),
+                                  clippings, kind=None, group=None, month=month, months=months)
         if self.cfg.values["MONTHS_SAVE_AS"]:
             write(self.cfg.values["MONTHS_SAVE_AS"], self.get_template("months"), self.context,
                   url=self.cfg.values["MONTHS_URL"], months=months, template_name="months")

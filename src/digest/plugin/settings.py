@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_URL": "search/",
     "SEARCH_SAVE_AS": "search/index.html",
     "DIGEST_MATRIX_COUNTRIES": 20,
+    "DIGEST_MONTH_MAX": 200,
 }
 for _kind in LISTINGS:
     _p = PLURALS[_kind]
@@ -46,7 +47,7 @@ for _kind in LISTINGS:
     DEFAULTS[f"{_p.upper()}_URL"] = f"{_p}/"
     DEFAULTS[f"{_p.upper()}_SAVE_AS"] = f"{_p}/index.html"
 
-_INT_KEYS = ("DIGEST_MATRIX_COUNTRIES", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
+_INT_KEYS = ("DIGEST_MATRIX_COUNTRIES", "DIGEST_MONTH_MAX", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
              "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED")
 
 
