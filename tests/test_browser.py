@@ -136,7 +136,7 @@ def test_no_serious_accessibility_violations(page, served, name):
     assert page.errors == []
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("width", [320, 375, 1280])
 def test_screenshots_for_people_to_look_at(browser, served, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": width, "height": 900})
