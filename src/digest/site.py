@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import http.server
 import io
 import logging
 import os
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import BuildError, FrontMatterError, Problem, UsageError
+from .errors import BuildError, Problem, UsageError
 from .model import Clipping
 from .project import Project
 
@@ -418,8 +419,6 @@ def serve(project: Project, port: int, production: bool = False,
           stop: Callable[[], bool] | None = None) -> None:
     """Build, serve `output/` on 127.0.0.1:`port`, and rebuild when content, theme or settings
     change; a failed rebuild is reported and the last good site stays served."""
-    import functools
-    import http.server
     import threading
 
     from watchfiles import watch
@@ -454,7 +453,7 @@ def serve(project: Project, port: int, production: bool = False,
         server.server_close()
 
 
-class _QuietHandler(__import__("http.server").server.SimpleHTTPRequestHandler):
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     """Serves files without logging every request to the terminal."""
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
