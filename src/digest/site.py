@@ -8,6 +8,7 @@ import functools
 import hashlib
 import http.server
 import io
+import json
 import logging
 import os
 import re
@@ -34,7 +35,7 @@ PELICAN_OFF: dict[str, Any] = {
     "AUTHOR_FEED_RSS": None, "TAG_FEED_ATOM": None, "TAG_FEED_RSS": None,
     "TRANSLATION_FEED_ATOM": None, "TRANSLATION_FEED_RSS": None,
     "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False, "DELETE_OUTPUT_DIRECTORY": False,
-    "OUTPUT_SOURCES": False, "ARTICLE_PATHS": ["clippings"],
+    "OUTPUT_SOURCES": False, "ARTICLE_PATHS": [],
     "PAGE_PATHS": ["pages"], "READERS": {"html": None, "htm": None, "rst": None},
     "ARTICLE_LANG_SAVE_AS": "", "PAGE_LANG_SAVE_AS": "", "ARTICLE_TRANSLATION_ID": None,
     "PAGE_TRANSLATION_ID": None,
@@ -52,11 +53,14 @@ class BuildReport:
     output: Path | None = None
     warnings: list[Problem] = field(default_factory=list)
     search_seconds: float = 0.0
+    rendered: int = 0
+    incremental: bool = False
 
     def summary(self) -> str:
-        search = f" (search index {self.search_seconds:.1f} s)" if self.search_seconds else ""
+        search = f"; search index {self.search_seconds:.1f} s" if self.search_seconds else ""
+        how = f"{self.rendered} pages rendered" if self.incremental else "full build"
         return (f"built {self.clippings} clippings: {self.pages} pages, {self.feeds} feeds in "
-                f"{self.seconds:.1f} s{search}")
+                f"{self.seconds:.1f} s ({how}{search})")
 
 
 class _Collector(logging.Handler):
@@ -106,8 +110,9 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
     jinja = dict(settings.get("JINJA_ENVIRONMENT") or {})
     jinja["autoescape"] = True  # never off: metadata is untrusted text
     plugins = [p for p in settings.get("PLUGINS") or [] if p not in ("digest.plugin",)]
-    # Clipping pages are written by the digest's generator, on every core, with Pelican's
-    # pattern; Pelican itself is given none, so it reads the clippings but writes no page.
+    # Clippings are read, checked and rendered by `digest build` (keyed by content hash, on
+    # every core) and their pages written by the digest's generator with Pelican's pattern;
+    # Pelican itself reads only the pages and writes no article.
     settings["DIGEST_ARTICLE_SAVE_AS"] = settings.get("ARTICLE_SAVE_AS") or \
         "{date:%Y}/{date:%m}/{slug}/index.html"
     settings.update(PELICAN_OFF)
@@ -121,14 +126,8 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
     return settings
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A clipping file checked and rendered ahead of Pelican, keyed by its content hash."""
-
-    sha256: str
-    clipping: Clipping
-    html: str
-    summary: str
+_LINKS_OUT = re.compile(rb"\{(?:filename|static|attach)\}")
+CACHE_FILE = ".digest-cache/build.sqlite"
 
 
 @functools.lru_cache(maxsize=1)
@@ -138,118 +137,257 @@ def _worker_renderer():
     return Renderer()
 
 
-def _prepare_one(job: tuple[str, str, str, dt.date | None]):
+def _check_one(job: tuple[str, str, str, str, dt.date | None]):
     """Validate and render one file (runs in a worker process)."""
     from .render import plain_text, summary
+    from .store import Checked, clipping_record
     from .validate import validate_file
 
-    path, display, root, today = job
+    path, display, rel, root, today = job
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     result = validate_file(Path(path), Path(root), display, today, data=data)
     if result.clipping is None:
-        return path, digest, result, None
+        return display, digest, result.problems, None
     html = _worker_renderer().html(result.clipping.body)
-    return path, digest, result, (html, summary(plain_text(html)))
+    warnings = [[p.line, p.message] for p in result.problems]
+    return display, digest, result.problems, Checked(
+        digest, rel, clipping_record(result.clipping), warnings, summary(plain_text(html)), html)
 
 
-def prepare(project: Project, today: dt.date | None = None, jobs: int | None = None):
-    """Check every clipping and render its excerpt, on all cores; then check across files.
+def code_fingerprint() -> str:
+    """A hash of the digest's code and data and of the libraries that shape its pages."""
+    from importlib.metadata import version
 
-    Returns the clippings, every problem, and the prepared renderings by absolute path.
+    h = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".txt", ".yml", ".yaml", ".json") and path.is_file():
+            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for lib in ("pelican", "jinja2", "markdown", "nh3", "feedgenerator", "pycountry"):
+        h.update(f"{lib}={version(lib)}".encode())
+    return h.hexdigest()
+
+
+def prepare(project: Project, today: dt.date | None = None, jobs: int | None = None,
+            store=None, progress: Callable[[int, int], None] | None = None):
+    """Check every clipping and render its excerpt, reusing the stored result of any file whose
+    bytes and path are unchanged, on all cores; then check across files.
+
+    Returns the clippings, every problem, and the checks by clipping path (as displayed).
     """
+    from .gazetteer import load_gazetteer
+    from .model import Clipping
+    from .store import Checked, clipping_from_record
     from .validate import corpus_problems, find_clippings
 
     files = find_clippings([project.clippings])
     root = str(project.clippings)
-    work = [(str(f.resolve()), project.display(f), root, today) for f in files]
+    todo, reuse, displays = [], [], []
+    for f in files:
+        display = project.display(f)
+        displays.append(display)
+        rel = f.relative_to(project.clippings).as_posix()
+        data = f.read_bytes()
+        # A clipping that links to other files is checked again every time: its links are
+        # only as good as the files they point at.
+        if store is not None and not _LINKS_OUT.search(data):
+            reuse.append((hashlib.sha256(data).hexdigest(), rel, display, f))
+        else:
+            todo.append((str(f.resolve()), display, rel, root, today))
+    stored = store.checked((sha, rel) for sha, rel, _, _ in reuse) if store is not None else {}
+    for sha, rel, display, f in reuse:
+        if (sha, rel) not in stored:
+            todo.append((str(f.resolve()), display, rel, root, today))
+    total = len(files)
     jobs = jobs or min(os.cpu_count() or 1, 8)
-    if jobs > 1 and len(work) >= 200:
+    if jobs > 1 and len(todo) >= 200:
         import multiprocessing
 
-        from .gazetteer import load_gazetteer
         from .sources import load_registry
 
         load_gazetteer(), load_registry()  # loaded once, inherited by forked workers
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(jobs) as pool:
-            results = pool.map(_prepare_one, work, chunksize=64)
+            results = []
+            for n, result in enumerate(pool.imap(_check_one, todo, chunksize=64), 1):
+                results.append(result)
+                if progress:
+                    progress(total - len(todo) + n, total)
     else:
-        results = [_prepare_one(job) for job in work]
-    clippings, problems, prepared = [], [], {}
-    for path, digest, result, rendered in results:
-        problems.extend(result.problems)
-        if result.clipping is not None:
-            clippings.append(result.clipping)
-            html, text = rendered
-            prepared[path] = Prepared(digest, result.clipping, html, text)
-    problems.extend(corpus_problems(clippings, [job[1] for job in work]))
+        results = []
+        for n, job in enumerate(todo, 1):
+            results.append(_check_one(job))
+            if progress:
+                progress(total - len(todo) + n, total)
+    gazetteer = load_gazetteer()
+    clippings: list[Clipping] = []
+    problems: list[Problem] = []
+    checked: dict[str, Checked] = {}
+    fresh = []
+    for sha, rel, display, _f in reuse:
+        item = stored.get((sha, rel))
+        if item is not None:
+            clippings.append(clipping_from_record(item.record, gazetteer, display))
+            checked[display] = item
+            problems.extend(Problem(display, line, message) for line, message in item.warnings)
+    for display, _digest, found, item in results:
+        problems.extend(found)
+        if item is not None:
+            clippings.append(clipping_from_record(item.record, gazetteer, display))
+            checked[display] = item
+            fresh.append(item)
+    if store is not None and fresh:
+        store.save_checked(fresh)
+    problems.extend(corpus_problems(clippings, displays))
     problems.sort(key=lambda p: (p.path, p.line or 0))
-    return clippings, problems, prepared
+    return clippings, problems, checked
+
+
+def _site_key(project: Project, settings: dict[str, Any], code: str, production: bool) -> str:
+    """What every page depends on besides the clippings: code, settings, theme, other content."""
+    h = hashlib.sha256(f"{code}\0{production}\0".encode())
+    relevant = {k: v for k, v in settings.items() if k not in ("OUTPUT_PATH", "DIGEST_INPUT")}
+    h.update(json.dumps(relevant, sort_keys=True, default=_describe).encode())
+    theme = Path(settings["THEME"])
+    for folder, prefix in ((theme, "theme"), (project.content, "content")):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not (prefix == "content" and
+                                       path.is_relative_to(project.clippings)):
+                h.update(f"{prefix}/{path.relative_to(folder).as_posix()}\0".encode())
+                h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _describe(value: Any) -> str:
+    """A stable description of a setting JSON cannot hold (a function, a class, an object)."""
+    name = getattr(value, "__qualname__", None) or type(value).__qualname__
+    return f"<{getattr(value, '__module__', '')}.{name}>"
+
+
+def _output_id(output: Path) -> str:
+    """The identity of the output folder (a cold build swaps in a new one)."""
+    try:
+        st = output.stat()
+    except OSError:
+        return ""
+    return f"{st.st_dev}:{st.st_ino}"
 
 
 def build(project: Project, production: bool = False, today=None,
-          progress: Callable[[int, int], None] | None = None) -> BuildReport:
-    """Check, build into a fresh folder and swap it into `output/`; raises `BuildError`.
+          progress: Callable[[int, int], None] | None = None, full: bool = False) -> BuildReport:
+    """Check, build and put the result in `output/`; raises `BuildError`.
 
     Any problem in a clipping, any warning or error Pelican logs, and any clipping that did not
-    become a page fails the build; the previous output is then left as it was.
+    become a page fails the build; the previous output is then left as it was. A first build
+    (or one after a change of code, theme, settings or pages, or `full`) renders everything
+    into a fresh folder and swaps it in; later builds render only the pages whose inputs
+    changed and move them into place.
     """
+    from .store import SiteInput, Store
+
     start = time.perf_counter()
-    clippings, problems, prepared = prepare(project, today)
-    errors = [p for p in problems if p.is_error]
-    if errors:
-        raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built", errors)
-    project.root.joinpath(".digest-build").mkdir(exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="output-", dir=project.root / ".digest-build"))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
+    settings = pelican_settings(project, project.output, production)
+    code = code_fingerprint()
+    store = Store(project.root / CACHE_FILE, code)
+    scratch = project.root / ".digest-build"
+    scratch.mkdir(exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix="output-", dir=scratch))
+    stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
     try:
-        report = _run_pelican(project, tmp, production, len(clippings), progress, prepared)
+        clippings, problems, checked = prepare(project, today, store=store, progress=progress)
+        errors = [p for p in problems if p.is_error]
+        if errors:
+            raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built",
+                             errors)
+        site_key = _site_key(project, settings, code, production)
+        built = {item.rel: item.sha256 for item in checked.values()}
+        last = None if full else store.last_build(site_key, _output_id(project.output))
+        if last is not None and not _intact(project.output, last[1]):
+            last = None  # someone removed files from output/: build it afresh
+        inp = SiteInput(clippings, checked, store)
+        if last is not None:
+            try:
+                inp.changed = _changed(last[0], built, clippings, checked, store, project)
+                inp.previous = last[1]
+            except _NeedFull:
+                last = None
+        report = _run_pelican(project, stage, settings, inp)
         report.warnings = [p for p in problems if not p.is_error]
-        _swap(tmp, project.output)
+        if last is None:
+            outputs = _finish(project, stage, settings, production, inp, stage_is_site=True)
+            report.search_seconds = _search(stage, settings, stage)
+            store.forget_build()
+            _swap(stage, project.output)
+        else:
+            outputs = _finish(project, stage, settings, production, inp, stage_is_site=False)
+            store.begin_update()  # from here the output is changed in place
+            _apply(stage, project.output, outputs, last[1])
+            report.search_seconds = _search(project.output, settings, stage)
+        store.finish_build(site_key, _output_id(project.output), built, outputs)
         report.output = project.output
+        report.pages = sum(1 for f in outputs if f.endswith(".html"))
+        report.feeds = sum(1 for f in outputs if f.endswith(".atom.xml"))
+        report.incremental = last is not None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        store.close()
+        shutil.rmtree(stage, ignore_errors=True)
         try:
-            (project.root / ".digest-build").rmdir()
+            scratch.rmdir()
         except OSError:
             pass
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _run_pelican(project: Project, output: Path, production: bool, expected: int,
-                 progress: Callable[[int, int], None] | None = None,
-                 prepared: dict[str, Prepared] | None = None) -> BuildReport:
+def _changed(last: dict[str, str], now: dict[str, str], clippings, checked, store,
+             project: Project) -> list[Clipping]:
+    """The old and new versions of every clipping added, edited or removed since `last`."""
+    from .gazetteer import load_gazetteer
+    from .store import clipping_from_record
+
+    by_rel = {item.rel: display for display, item in checked.items()}
+    current = {c.path: c for c in clippings}
+    out = []
+    gone = {(sha, rel) for rel, sha in last.items() if now.get(rel) != sha}
+    for rel, sha in now.items():
+        if last.get(rel) != sha:
+            out.append(current[by_rel[rel]])
+    old = store.checked(gone)
+    gazetteer = load_gazetteer()
+    for (sha, rel) in gone:
+        item = old.get((sha, rel))
+        if item is None:  # the old version is not stored: cannot tell what it touched
+            raise _NeedFull()
+        display = project.display(project.clippings / rel)
+        out.append(clipping_from_record(item.record, gazetteer, display))
+    return out
+
+
+def _intact(output: Path, files: dict[str, str]) -> bool:
+    """Whether every file the last build wrote is still there."""
+    exists = os.path.exists
+    base = str(output) + os.sep
+    return all(exists(base + rel) for rel in files)
+
+
+class _NeedFull(Exception):
+    pass
+
+
+def _run_pelican(project: Project, output: Path, settings: dict[str, Any], inp) -> BuildReport:
     from pelican import Pelican, signals
 
-    settings = pelican_settings(project, output, production)
-    settings["DIGEST_PREPARED"] = prepared or {}
+    settings = dict(settings, OUTPUT_PATH=str(output), DIGEST_INPUT=inp)
     collector = _Collector()
     pelican_logger = logging.getLogger("pelican")
     pelican_logger.addHandler(collector)
-    seen: dict[str, Any] = {}
-
-    def finalized(generator) -> None:
-        pattern = settings["DIGEST_ARTICLE_SAVE_AS"]
-        seen["articles"] = [(a.source_path, pattern.format(**a.url_format))
-                            for a in generator.articles]
-
-    read = [0]
-
-    def on_read(generator, metadata) -> None:
-        read[0] += 1
-        if progress is not None:
-            progress(read[0], expected)
-
     # Pelican's signals are process-wide: start each build with the plugin disconnected, so
     # that only its own register() (called by Pelican for this build) connects it.
     from .plugin import add_reader, get_generators
 
     signals.readers_init.disconnect(add_reader)
     signals.get_generators.disconnect(get_generators)
-    signals.article_generator_finalized.connect(finalized)
-    signals.article_generator_context.connect(on_read)
     cwd = Path.cwd()
     try:
         os.chdir(project.root)
@@ -262,43 +400,114 @@ def _run_pelican(project: Project, output: Path, production: bool, expected: int
                          _problems_from(collector)) from None
     finally:
         os.chdir(cwd)
-        signals.article_generator_finalized.disconnect(finalized)
-        signals.article_generator_context.disconnect(on_read)
         pelican_logger.removeHandler(collector)
     problems = _problems_from(collector)
     if problems:
         raise BuildError("Pelican reported problems: nothing was published", problems)
-    built = len(seen.get("articles", []))
-    if built != expected:
-        raise BuildError(f"{expected} clippings checked but {built} became pages: nothing was "
-                         "published")
-    # Every clipping must have its page: this also catches a plugin that did not run.
-    missing = [Problem(os.path.relpath(src, Path.cwd()), None, f"no page was written at {page}")
-               for src, page in seen.get("articles", []) if not (output / page).is_file()]
+    if inp.planned is None:  # the plugin did not run (its register() failed, say)
+        raise BuildError(f"{len(inp.clippings)} clippings checked but the digest's generator "
+                         "did not run: nothing was published")
+    # Every clipping must have its page (or keep the last build's).
+    pattern = settings["DIGEST_ARTICLE_SAVE_AS"]
+    missing = []
+    for c in inp.clippings:
+        page = _article_save_as(pattern, c, settings)
+        if page not in inp.planned or not (
+                (output / page).is_file() or inp.previous is not None):
+            missing.append(Problem(c.path, None, f"no page was written at {page}"))
     if missing:
         raise BuildError(f"{len(missing)} clipping(s) have no page: nothing was published",
                          missing[:20])
-    report = BuildReport(clippings=built)
     scan_output(output)
+    return BuildReport(clippings=len(inp.clippings), rendered=inp.rendered)
+
+
+def _article_save_as(pattern: str, c, settings: dict[str, Any]) -> str:
+    from .model import slugify
+
+    return pattern.format(slug=c.slug, date=c.date, category=slugify(c.category),
+                          lang=settings.get("DEFAULT_LANG", "en"))
+
+
+def _finish(project: Project, stage: Path, settings: dict[str, Any], production: bool, inp,
+            stage_is_site: bool) -> dict[str, str]:
+    """Add the sitemap, robots.txt, .nojekyll and CNAME to the staged files; return the
+    complete list of the site's files (but the search index) with their signatures."""
+    outputs: dict[str, str] = {}
+    if not stage_is_site:
+        outputs.update(inp.previous or {})
+        outputs = {k: v for k, v in outputs.items() if k in inp.planned}
+    outputs.update(inp.planned or {})
+    for rel in _walk(stage):
+        outputs.setdefault(rel, "*")
     site_url = str(settings.get("SITEURL") or "")
+    extra: dict[str, str] = {}
     if site_url.startswith(("http://", "https://")):
-        write_sitemap(output, site_url.rstrip("/"))
-        (output / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: "
-                                           f"{site_url.rstrip('/')}/sitemap.xml\n")
+        extra["sitemap.xml"] = sitemap(sorted(outputs), site_url.rstrip("/"))
+        extra["robots.txt"] = (f"User-agent: *\nAllow: /\n\nSitemap: "
+                               f"{site_url.rstrip('/')}/sitemap.xml\n")
     if production:
-        (output / ".nojekyll").write_text("")  # serve folders such as _x as they are
+        extra[".nojekyll"] = ""  # serve folders such as _x as they are
         if settings.get("DIGEST_CNAME"):
-            (output / "CNAME").write_text(f"{settings['DIGEST_CNAME']}\n")
-    if settings.get("DIGEST_SEARCH", True):
-        started = time.perf_counter()
-        # Only clipping pages are results, so Pagefind reads only them.
-        glob = re.sub(r"\{[^}]*\}", "*", settings["DIGEST_ARTICLE_SAVE_AS"])
-        search_index(output, glob)
-        report.search_seconds = time.perf_counter() - started
-    for _root, _dirs, files in os.walk(output):
-        report.pages += sum(1 for f in files if f.endswith(".html"))
-        report.feeds += sum(1 for f in files if f.endswith(".atom.xml"))
-    return report
+            extra["CNAME"] = f"{settings['DIGEST_CNAME']}\n"
+    for name, text in extra.items():
+        (stage / name).write_text(text, encoding="utf-8")
+        outputs[name] = "*"
+    return outputs
+
+
+def _walk(folder: Path) -> list[str]:
+    """Every file below `folder`, as a relative POSIX path."""
+    out = []
+    base = len(str(folder)) + 1
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            out.append(os.path.join(root, name)[base:].replace(os.sep, "/"))
+    return out
+
+
+def _apply(stage: Path, output: Path, outputs: dict[str, str], previous: dict[str, str]) -> None:
+    """Move the staged files into `output/` and delete the files the site no longer has."""
+    made: set[str] = set()
+    for rel in _walk(stage):
+        if rel.startswith("pagefind/"):
+            continue
+        parent = os.path.dirname(rel)
+        if parent not in made:
+            (output / parent).mkdir(parents=True, exist_ok=True)
+            made.add(parent)
+        os.replace(stage / rel, output / rel)
+    folders = set()
+    for rel in previous:
+        if rel not in outputs:
+            (output / rel).unlink(missing_ok=True)
+            folders.add(os.path.dirname(rel))
+    for folder in sorted(folders, key=len, reverse=True):  # deepest first
+        while folder:
+            try:
+                (output / folder).rmdir()  # only if empty
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
+
+
+def _search(site: Path, settings: dict[str, Any], stage: Path) -> float:
+    """Index the clipping pages of `site` with Pagefind; the bundle replaces `site/pagefind/`
+    only once it is complete. Returns the seconds it took (0 when search is off)."""
+    if not settings.get("DIGEST_SEARCH", True):
+        return 0.0
+    started = time.perf_counter()
+    # Only clipping pages are results, so Pagefind reads only them.
+    glob = re.sub(r"\{[^}]*\}", "*", settings["DIGEST_ARTICLE_SAVE_AS"])
+    bundle = stage / ".pagefind-new"
+    search_index(site, glob, bundle)
+    target = site / "pagefind"
+    old = stage / ".pagefind-old"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(bundle, target)
+    shutil.rmtree(old, ignore_errors=True)
+    return time.perf_counter() - started
 
 
 _SCRIPT = re.compile(rb"<script\b[^>]*>", re.IGNORECASE)
@@ -336,15 +545,18 @@ def scan_output(output: Path) -> None:
         raise BuildError("the output failed the safety scan: nothing was published", problems)
 
 
-def search_index(output: Path, glob: str = "**/*.html") -> None:
-    """Build the Pagefind index of the clipping pages into `output/pagefind/` (no network)."""
+def search_index(output: Path, glob: str = "**/*.html", bundle: Path | None = None) -> None:
+    """Build the Pagefind index of the pages of `output` into `bundle` (default
+    `output/pagefind/`), without the network."""
     import subprocess
     import sys
 
+    bundle = bundle or output / "pagefind"
     result = subprocess.run(
-        [sys.executable, "-m", "pagefind", "--site", str(output), "--silent", "--glob", glob],
+        [sys.executable, "-m", "pagefind", "--site", str(output), "--silent", "--glob", glob,
+         "--output-path", str(bundle)],
         capture_output=True, text=True, timeout=1800)
-    if result.returncode != 0 or not (output / "pagefind" / "pagefind.js").exists():
+    if result.returncode != 0 or not (bundle / "pagefind.js").exists():
         detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise BuildError("the search index could not be built: " + " / ".join(detail))
 
@@ -353,21 +565,20 @@ def search_index(output: Path, glob: str = "**/*.html") -> None:
 _NOT_IN_SITEMAP = ("404.html", "search/index.html")
 
 
-def write_sitemap(output: Path, site_url: str) -> None:
-    """`sitemap.xml` listing every HTML page by its absolute address, in a stable order."""
+def sitemap(files: list[str], site_url: str) -> str:
+    """`sitemap.xml` listing every HTML page of `files` by its absolute address, in order."""
     from xml.sax.saxutils import escape
 
     urls = []
-    for page in sorted(output.rglob("*.html")):
-        rel = page.relative_to(output).as_posix()
-        if rel in _NOT_IN_SITEMAP or rel.startswith(("pagefind/", "theme/")):
+    for rel in files:
+        if not rel.endswith(".html") or rel in _NOT_IN_SITEMAP or \
+                rel.startswith(("pagefind/", "theme/")):
             continue
         path = rel[: -len("index.html")] if rel.endswith("index.html") else rel
         urls.append(f"<url><loc>{escape(f'{site_url}/{path}')}</loc></url>")
-    (output / "sitemap.xml").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        + "\n".join(urls) + "\n</urlset>\n", encoding="utf-8")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            + "\n".join(urls) + "\n</urlset>\n")
 
 
 def _problems_from(collector: _Collector) -> list[Problem]:

@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import html
 import io
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from functools import partial
+from pathlib import PurePosixPath
 from typing import Any
 
 from feedgenerator import Atom1Feed, get_tag_uri
 from markupsafe import Markup
 from pelican.generators import Generator
-from pelican.utils import sanitised_join
+from pelican.utils import get_relative_path, path_to_url, sanitised_join
 
 from ..errors import DigestError
 from ..index import DigestIndex, Group
 from ..model import Clipping, Country, Pair, date_key, format_date, slugify
 from ..sources import load_registry
+from ..store import SiteInput
 from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
+
+# Page signatures: ALWAYS pages are rendered on every build (home, indexes, data); GROUP pages
+# (a listing's first page, its feed) whenever a clipping of the listing changed.
+ALWAYS = "*"
+GROUP = "group"
+_INTERNAL_LINK = re.compile(r'\b(href|src)="\{(filename|static|attach)\}([^"]*)"')
+
+
+def _sig(parts: list[str]) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
 
 KIND_TITLES = {"country": "Country", "pair": "Country pair", "region": "Region",
                "category": "Category", "source": "Source", "topic": "Topic"}
@@ -40,12 +56,20 @@ class Entry:
     meta: str
 
 
-def make_entry(article) -> Entry:
-    """The listing entry of a Pelican article that holds a clipping."""
-    c: Clipping = article.clipping
+def make_entry(c: Clipping, url: str, summary: str) -> Entry:
+    """The listing entry of a clipping."""
     meta = f"{c.source} · {', '.join(x.name for x in c.countries)}"
-    return Entry(article.url, c.title, c, article.summary, format_date(c.date), c.day.isoformat(),
-                 meta)
+    return Entry(url, c.title, c, summary, format_date(c.date), c.day.isoformat(), meta)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """What the article template reads of a clipping: its data, summary and excerpt HTML."""
+
+    clipping: Clipping
+    summary: str
+    content: str
+    url: str
 
 
 class SiteView:
@@ -199,57 +223,101 @@ class SiteView:
 
 
 class DigestGenerator(Generator):
-    """Writes country, pair, region, category, source and topic listings with their month
-    pages and feeds, the index pages, the home page and the open data files."""
+    """Writes clipping pages, country, pair, region, category, source and topic listings with
+    their month pages and feeds, the index pages, the home page and the open data files.
+
+    The clippings come checked and rendered from `digest build` (`DIGEST_INPUT`), not from
+    Pelican's article reader. When the last build's manifest is given, only the pages whose
+    inputs changed are rendered: every page has a signature of what it shows (content hashes,
+    neighbours, related clippings), and pages of listings no changed clipping belongs to keep
+    theirs.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.cfg = digest_settings(self.settings)
         self.index: DigestIndex | None = None
         self.view: SiteView | None = None
+        self.input: SiteInput = self.settings.get("DIGEST_INPUT") or SiteInput()
 
     def generate_context(self) -> None:
-        articles = [a for a in self.context.get("articles", []) if hasattr(a, "clipping")]
-        entries = {a.clipping.path: make_entry(a) for a in articles}
-        self.index = DigestIndex([a.clipping for a in articles],
-                                 self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"])
+        inp = self.input
+        self.pattern_url = self.settings.get("ARTICLE_URL") or "{date:%Y}/{date:%m}/{slug}/"
+        self.pattern_save = self.settings.get("DIGEST_ARTICLE_SAVE_AS") or ""
+        lang = self.settings.get("DEFAULT_LANG", "en")
+        entries = {}
+        for c in inp.clippings:
+            fields = {"slug": c.slug, "date": c.date, "category": slugify(c.category),
+                      "lang": lang}
+            entries[c.path] = make_entry(c, self.pattern_url.format(**fields),
+                                         html.escape(inp.checked[c.path].summary))
+        self.index = DigestIndex(inp.clippings, self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"])
         self.view = SiteView(self.cfg, self.index, entries)
         self.context["digest"] = self.view
         self.context["digest_nav"] = self.view.nav(self.context.get("pages", []))
         self.context["digest_feed"] = self.view.feed_url(None)
         self.context["KIND_TITLES"] = KIND_TITLES
 
+    def article_save_as(self, c: Clipping) -> str:
+        if not self.pattern_save:
+            return ""
+        return self.pattern_save.format(slug=c.slug, date=c.date, category=slugify(c.category),
+                                        lang=self.settings.get("DEFAULT_LANG", "en"))
+
     # output ---------------------------------------------------------------------------
     def generate_output(self, writer) -> None:
         assert self.index is not None and self.view is not None
+        inp = self.input
+        self.previous = inp.previous
+        self.touched = self._touched()
         jobs: list[tuple] = []
+        planned: dict[str, str] = {}  # every file of this build → its signature
 
-        def write(name, template, context, **kwargs):
-            if name:
+        def write(name, template, context, sig=ALWAYS, force=False, **kwargs):
+            """Plan a page: rendered unless the last build wrote it with the same signature."""
+            if not name:
+                return
+            if name in planned:
+                raise DigestError(f"two pages would be written to {name}: a slug or a URL "
+                                  "setting makes them collide")
+            planned[name] = sig
+            if force or sig == ALWAYS or self.previous is None or self.previous.get(name) != sig:
                 jobs.append(("page", name, template, kwargs))
 
-        self._article_jobs(write)
+        def carry(name: str) -> bool:
+            """Keep a page of the last build as it is, if it was written; False to render."""
+            if self.previous is None or name not in self.previous or self.previous[name] == ALWAYS:
+                return False
+            if name in planned:
+                raise DigestError(f"two pages would be written to {name}: a slug or a URL "
+                                  "setting makes them collide")
+            planned[name] = self.previous[name]
+            return True
+
+        self._article_jobs(write, carry)
         latest = self.cfg["DIGEST_LISTING_LATEST"]
         listing = self.get_template("listing")
         month_tpl = self.get_template("month")
         for kind in LISTINGS:
             key = PREFIX[kind]
             for group in self.index.groups[kind]:
-                months = group.months()
                 url = self.view.listing_url(kind, group.slug)
-                if url:
-                    write(self.cfg.save_as(key, slug=group.slug), listing, self.context,
-                          url=url, kind=kind, group=group, months=months,
-                          entries=self.view.entries(group.clippings[:latest]),
+                touched = (kind, group.slug) in self.touched
+                name = self.cfg.save_as(key, slug=group.slug) if url else ""
+                if name and not (not touched and carry(name)):
+                    months = group.months()
+                    write(name, listing, self.context, sig=GROUP, force=True, url=url,
+                          kind=kind, group=group,
+                          months=months, entries=self.view.entries(group.clippings[:latest]),
                           template_name="listing", page_name=url.rstrip("/"))
-                for month, clippings in months:
-                    save_as = self._month_save_as(kind, group.slug, month) if url else ""
-                    if save_as:
-                        self._month_pages(write, month_tpl, save_as,
-                                          self.view.month_url(kind, group.slug, month),
-                                          clippings, kind=kind, group=group, month=month,
-                                          months=months)
-                jobs.append(("feed", kind, group))
+                if url and self.cfg.values[f"{key}_MONTH_SAVE_AS"]:
+                    self._group_months(write, carry, month_tpl, kind, group, touched)
+                feed = self.view.feed_url(kind, group.slug)
+                if feed and not (not touched and carry(feed)):
+                    if feed in planned:
+                        raise DigestError(f"two files would be written to {feed}")
+                    planned[feed] = GROUP
+                    jobs.append(("feed", kind, group))
             index_key = PLURALS[kind].upper()
             if self.view.index_url(kind):
                 groups = (self.index.pairs_busiest() if kind == "pair"
@@ -261,27 +329,95 @@ class DigestGenerator(Generator):
                 write(self.cfg.values[f"{index_key}_SAVE_AS"], self.get_template(template),
                       self.context, url=self.cfg.values[f"{index_key}_URL"], kind=kind,
                       groups=groups, template_name=PLURALS[kind], **extra)
-        self._home_and_months(write)
+        self._home_and_months(write, carry)
         if self.cfg.values["SEARCH_SAVE_AS"]:
             write(self.cfg.values["SEARCH_SAVE_AS"], self.get_template("search"), self.context,
                   url=self.cfg.values["SEARCH_URL"], template_name="search")
         # The 404 page is served at any depth, so its links cannot be relative.
         write("404.html", self.get_template("404"), self.context, relative_urls=False,
               url="404.html", template_name="404")
-        jobs.append(("feed", None, None))
-        _check_unique(jobs)
+        if self.view.feed_url(None):
+            planned[self.view.feed_url(None)] = ALWAYS
+            jobs.append(("feed", None, None))
+        self._load_html(jobs)
         run_jobs(jobs, partial(self._run_job, writer), self.settings.get("DIGEST_JOBS"))
-        self._data()
+        planned.update(self._data())
+        inp.planned = planned
+        inp.rendered = sum(1 for j in jobs if j[0] == "page")
 
-    def _article_jobs(self, write) -> None:
+    def _touched(self) -> set[tuple[str, str]]:
+        """The listings (kind, slug) that an added, edited or removed clipping belongs to."""
+        out: set[tuple[str, str]] = set()
+        for c in self.input.changed:
+            out.update(("country", x.slug) for x in c.countries)
+            out.update(("pair", p.slug) for p in c.pairs)
+            out.update(("region", r.slug) for r in c.regions)
+            out.update(("topic", slugify(t)) for t in c.topics)
+            out.add(("category", slugify(c.category)))
+            out.add(("source", slugify(c.source)))
+        return out
+
+    def _candidates(self) -> set[str] | None:
+        """Clippings whose page may differ from the last build's (None: all of them).
+
+        A page shows its own clipping (its hash), its same-pair neighbours and whether its
+        pairs have pages (both change only with a clipping of the same pair) and related
+        clippings (only older ones, sharing a country). So a changed clipping can change the
+        pages of its pairs' clippings and of newer clippings of its countries, no others.
+        """
+        if self.previous is None:
+            return None
+        index = self.index
+        out: set[str] = set()
+        for d in self.input.changed:
+            out.add(d.path)
+            for pair in d.pairs:
+                group = index.all_pairs.get(pair)
+                if group:
+                    out.update(c.path for c in group.clippings)
+            for country in d.countries:
+                group = index.country(country)
+                if group:
+                    key = d.sort_key
+                    for c in group.clippings:  # newest first
+                        if c.sort_key <= key:
+                            break
+                        out.add(c.path)
+        return out
+
+    def _article_sig(self, c: Clipping) -> str:
+        view = self.view
+        parts = [self.input.checked[c.path].sha256, c.path]
+        for pair in c.pairs:
+            older, newer = view.neighbours(c, pair)
+            parts.append(f"{pair.slug}:{bool(view.pair_url(pair))}:"
+                         f"{older.url if older else ''}:{newer.url if newer else ''}")
+        for r in view.related(c):
+            parts.append(f"r:{r.url}:{self.input.checked[r.clipping.path].sha256}")
+        return _sig(parts)
+
+    def _article_jobs(self, write, carry) -> None:
         """Clipping pages: written here, in parallel with the rest, instead of by Pelican
-        (`digest build` hands Pelican an empty ARTICLE_SAVE_AS and keeps the pattern here)."""
-        pattern = self.settings.get("DIGEST_ARTICLE_SAVE_AS")
-        if not pattern:
+        (`digest build` gives Pelican no articles and keeps ARTICLE_SAVE_AS here)."""
+        if not self.pattern_save:
             return
-        for article in self.context.get("articles", []):
-            write(pattern.format(**article.url_format), self.get_template(article.template),
-                  self.context, article=article, category=None, url=article.url, blog=True)
+        template = self.get_template("article")
+        candidates = self._candidates()
+        for c in self.index.clippings:
+            name = self.article_save_as(c)
+            if candidates is not None and c.path not in candidates and carry(name):
+                continue
+            write(name, template, self.context, sig=self._article_sig(c), clipping=c,
+                  category=None, url=self.view.entry(c).url, blog=True, template_name="article")
+
+    def _load_html(self, jobs: list[tuple]) -> None:
+        """Fetch the excerpt HTML of the clipping pages to render, before work is split."""
+        checked = self.input.checked
+        for job in jobs:
+            if job[0] == "page" and "clipping" in job[3]:
+                item = checked[job[3]["clipping"].path]
+                if item.html is None:
+                    item.html = self.input.store.html(item.sha256, item.rel)
 
     def _run_job(self, writer, job: tuple) -> None:
         if job[0] == "feed":
@@ -289,19 +425,92 @@ class DigestGenerator(Generator):
             return
         _, name, template, kwargs = job
         kwargs.setdefault("relative_urls", self.settings["RELATIVE_URLS"])
+        c = kwargs.pop("clipping", None)
+        if c is not None:
+            siteurl = (path_to_url(get_relative_path(name)) if kwargs["relative_urls"]
+                       else self.settings.get("SITEURL", ""))
+            entry = self.view.entry(c)
+            content = self._links(self.input.checked[c.path].html or "", c, siteurl)
+            kwargs["article"] = ArticleView(c, entry.summary, content, entry.url)
         writer.write_file(name, template, self.context, **kwargs)
+
+    def _links(self, content: str, c: Clipping, siteurl: str) -> str:
+        """`{filename}`, `{static}` and `{attach}` links as addresses (checked by the build)."""
+        if "{" not in content:
+            return content
+
+        def replace(m: re.Match) -> str:
+            attr, kind, target = m.group(1), m.group(2), html.unescape(m.group(3))
+            path, sep, frag = target.partition("#")
+            base = PurePosixPath("clippings", *PurePosixPath(c.path).parts[-3:-1])
+            rel = PurePosixPath(path.lstrip("/")) if path.startswith("/") else base / path
+            url = rel.as_posix()
+            if kind == "filename" and rel.parts[:1] == ("clippings",):
+                found = self._by_rel().get(rel.as_posix())
+                url = self.view.entry(found).url if found else url
+            elif kind == "filename" and rel.parts[:1] == ("pages",):
+                found = {p.relative_source_path: p.url for p in self.context.get("pages", [])}
+                url = found.get(rel.as_posix(), url)
+            return f'{attr}="{html.escape(f"{siteurl}/{url}{sep}{frag}")}"'
+
+        return _INTERNAL_LINK.sub(replace, content)
+
+    def _by_rel(self) -> dict[str, Clipping]:
+        if not hasattr(self, "_rel_map"):
+            self._rel_map = {f"clippings/{self.input.checked[c.path].rel}": c
+                             for c in self.input.clippings}
+        return self._rel_map
 
     def _month_save_as(self, kind: str | None, slug: str, month: str) -> str:
         year, mon = month.split("/")
         key = f"{PREFIX[kind]}_MONTH" if kind else "MONTH"
         return self.cfg.save_as(key, slug=slug, year=year, month=mon)
 
+    def _group_months(self, write, carry, template, kind: str | None, group: Group | None,
+                      touched: bool, months=None) -> None:
+        """The month pages of a listing (or of the whole digest, with no group)."""
+        slug = group.slug if group else ""
+        if months is None:
+            months = group.months()
+        if not touched and self.previous is not None:
+            names = [self._month_save_as(kind, slug, m) for m, _ in months]
+            if all(self.previous.get(name, ALWAYS) != ALWAYS for name in names):
+                # Untouched listing: its month pages and their day pages are as last time.
+                prefixes = tuple(n.rsplit("/", 1)[0] + "/days/" for n in names if "/" in n)
+                for name in names:
+                    carry(name)
+                for name in self._days_pages(prefixes):
+                    carry(name)
+                return
+        for i, (month, clippings) in enumerate(months):
+            save_as = self._month_save_as(kind, slug, month)
+            older = months[i + 1][0] if i + 1 < len(months) else None
+            self._month_pages(write, template, save_as, self.view.month_url(kind, slug, month),
+                              clippings, older, kind=kind, group=group, month=month,
+                              months=months)
+
+    def _days_pages(self, prefixes: tuple[str, ...]) -> list[str]:
+        if not prefixes or self.previous is None:
+            return []
+        if not hasattr(self, "_days_index"):
+            index: dict[str, list[str]] = {}
+            for name in self.previous:
+                head, sep, _ = name.partition("/days/")
+                if sep:
+                    index.setdefault(head + "/days/", []).append(name)
+            self._days_index = index
+        return [n for p in prefixes for n in self._days_index.get(p, [])]
+
     def _month_pages(self, write, template, save_as: str, url: str, clippings: list[Clipping],
-                     **kwargs) -> None:
+                     older: str | None, **kwargs) -> None:
         """A month page; a month with more than DIGEST_MONTH_MAX clippings lists its days,
         each on its own page (`.../days/DD/`), so that no page grows past its budget."""
+        checked = self.input.checked
+        group = kwargs["group"]
+        head = [group.name if group else "", older or ""]
         if len(clippings) <= self.cfg["DIGEST_MONTH_MAX"]:
-            write(save_as, template, self.context, url=url,
+            sig = _sig(head + [f"{c.path}:{checked[c.path].sha256}" for c in clippings])
+            write(save_as, template, self.context, sig=sig, url=url,
                   entries=self.view.entries(clippings), template_name="month", **kwargs)
             return
         by_day: dict[str, list[Clipping]] = {}
@@ -309,26 +518,24 @@ class DigestGenerator(Generator):
             by_day.setdefault(f"{c.day.day:02d}", []).append(c)
         folder = save_as.rsplit("/", 1)[0] + "/" if "/" in save_as else ""
         days = [(d, len(cs), f"{url}days/{d}/") for d, cs in by_day.items()]
-        write(save_as, template, self.context, url=url, entries=[], days=days,
-              template_name="month", **kwargs)
+        write(save_as, template, self.context, sig=_sig(head + [repr(days)]), url=url,
+              entries=[], days=days, template_name="month", **kwargs)
         for d, cs in by_day.items():
-            write(f"{folder}days/{d}/index.html", template, self.context, url=f"{url}days/{d}/",
-                  entries=self.view.entries(cs), day=d, month_url=url, template_name="month",
-                  **kwargs)
+            sig = _sig(head + [d] + [f"{c.path}:{checked[c.path].sha256}" for c in cs])
+            write(f"{folder}days/{d}/index.html", template, self.context, sig=sig,
+                  url=f"{url}days/{d}/", entries=self.view.entries(cs), day=d, month_url=url,
+                  template_name="month", **kwargs)
 
-    def _home_and_months(self, write) -> None:
+    def _home_and_months(self, write, carry) -> None:
         assert self.index is not None and self.view is not None
         months = list(self.index.by_month.items())
         write("index.html", self.get_template("index"), self.context, url="",
               entries=self.view.entries(self.index.clippings[: self.cfg["DIGEST_HOME_LATEST"]]),
               busiest=self.index.busiest_pairs(self.cfg["DIGEST_HOME_PAIR_DAYS"]),
               months=months, template_name="index", page_name="index")
-        month_tpl = self.get_template("month")
-        for month, clippings in months:
-            save_as = self._month_save_as(None, "", month)
-            if save_as:
-                self._month_pages(write, month_tpl, save_as, self.view.month_url(None, "", month),
-                                  clippings, kind=None, group=None, month=month, months=months)
+        if self.cfg.values["MONTH_SAVE_AS"]:
+            self._group_months(write, carry, self.get_template("month"), None, None, True,
+                               months)
         if self.cfg.values["MONTHS_SAVE_AS"]:
             write(self.cfg.values["MONTHS_SAVE_AS"], self.get_template("months"), self.context,
                   url=self.cfg.values["MONTHS_URL"], months=months, template_name="months")
@@ -370,11 +577,11 @@ class DigestGenerator(Generator):
             fh.write(buffer.getvalue())
 
     # open data ----------------------------------------------------------------------
-    def _data(self) -> None:
+    def _data(self) -> dict[str, str]:
         assert self.index is not None and self.view is not None
         folder = self.cfg["DIGEST_DATA_SAVE_AS"]
         if not folder:
-            return
+            return {}
         site = self.settings.get("SITEURL", "").rstrip("/")
         out = sanitised_join(self.output_path, folder)
         os.makedirs(out, exist_ok=True)
@@ -406,18 +613,8 @@ class DigestGenerator(Generator):
                 "url": _abs(site, self.view.listing_url("country", country.slug)),
             })
         _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
-
-
-def _check_unique(jobs: list[tuple]) -> None:
-    """Two pages for one file would silently keep one: refuse, naming the file."""
-    seen: set[str] = set()
-    for job in jobs:
-        if job[0] == "page":
-            name = os.path.normpath(job[1])
-            if name in seen:
-                raise DigestError(f"two pages would be written to {name}: a slug or a URL "
-                                  "setting makes them collide")
-            seen.add(name)
+        return {f"{folder}{name}": ALWAYS for name in ("clippings.json", "clippings.csv",
+                                                      "pairs.json", "countries.json")}
 
 
 def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import os
 from pathlib import Path, PurePosixPath
@@ -40,12 +39,6 @@ class ClippingReader(BaseReader):
         path = Path(source_path).resolve()
         rel = path.relative_to(self._root)
         if rel.parts and rel.parts[0] == "clippings":
-            # `digest build` checked and rendered every clipping ahead (on all cores); the
-            # rendering is used only if the file still has the bytes that were checked.
-            prepared = self.settings.get("DIGEST_PREPARED", {}).get(str(path))
-            if prepared is not None:
-                if hashlib.sha256(path.read_bytes()).hexdigest() == prepared.sha256:
-                    return self._metadata(prepared.clipping, prepared.html, prepared.summary)
             fm = read_file(path, self._display(path))
             return self._clipping(fm, PurePosixPath(*rel.parts[1:]).as_posix())
         return self._page(read_file(path, self._display(path)))

@@ -1,0 +1,180 @@
+"""The build's memory between runs: checked clippings and the output manifest, in SQLite.
+
+Everything is keyed by content: a clipping's check and rendering by the SHA-256 of its bytes
+and its path, the whole store by a fingerprint of the code, theme and settings. Values are
+JSON and text (never pickles), so a store written by other code can only ever be ignored,
+not executed. File times are never consulted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .model import Clipping
+
+SCHEMA = 3
+
+
+def clipping_record(c: Clipping) -> dict[str, Any]:
+    """A clipping as plain JSON data (countries by code, regions by slug)."""
+    return {
+        "title": c.title, "date": c.date.isoformat(), "datetime": isinstance(c.date, dt.datetime),
+        "category": c.category, "countries": [x.code for x in c.countries], "source": c.source,
+        "slug": c.slug, "regions": [r.slug for r in c.regions], "topics": list(c.topics),
+        "author": c.author, "author_role": c.author_role, "source_url": c.source_url,
+        "source_site": c.source_site, "source_title": c.source_title, "path": c.path,
+    }
+
+
+def clipping_from_record(r: dict[str, Any], gazetteer, path: str | None = None) -> Clipping:
+    """The clipping of `clipping_record` (its body is not kept: the rendering is)."""
+    date: dt.date | dt.datetime = (dt.datetime.fromisoformat(r["date"]) if r["datetime"]
+                                   else dt.date.fromisoformat(r["date"]))
+    return Clipping(
+        title=r["title"], date=date, category=r["category"],
+        countries=tuple(gazetteer.by_code[code] for code in r["countries"]),
+        source=r["source"], slug=r["slug"],
+        regions=tuple(gazetteer.by_slug[s] for s in r["regions"]), topics=tuple(r["topics"]),
+        author=r["author"], author_role=r["author_role"], source_url=r["source_url"],
+        source_site=r["source_site"], source_title=r["source_title"], path=r["path"] if path is None else path,
+    )
+
+
+@dataclass
+class Checked:
+    """One clipping file checked and rendered: what a later build can reuse unchanged."""
+
+    sha256: str
+    rel: str
+    record: dict[str, Any]
+    warnings: list[list[Any]]  # [line, message]
+    summary: str
+    html: str | None = None  # loaded only when a page needs it
+
+
+class Store:
+    """`.digest-cache/build.sqlite`: reusable checks, and what the last build wrote."""
+
+    def __init__(self, path: Path, fingerprint: str):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.fingerprint = fingerprint
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError:  # not a database (or a damaged one): start afresh
+            path.unlink(missing_ok=True)
+            self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA:
+            for table in ("meta", "checked", "built", "outputs"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute(f"PRAGMA user_version={SCHEMA}")
+        db.executescript("""
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS checked (
+                sha256 TEXT NOT NULL, rel TEXT NOT NULL, record TEXT NOT NULL,
+                warnings TEXT NOT NULL, summary TEXT NOT NULL, html TEXT NOT NULL,
+                PRIMARY KEY (sha256, rel));
+            CREATE TABLE IF NOT EXISTS built (rel TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, sig TEXT NOT NULL);
+        """)
+        # Checks depend on the code (rules, gazetteer, registry): other code, other checks.
+        if self._meta(db, "code") != self.fingerprint:
+            db.execute("DELETE FROM checked")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (self.fingerprint,))
+        return db
+
+    @staticmethod
+    def _meta(db: sqlite3.Connection, key: str) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def meta(self, key: str) -> str | None:
+        return self._meta(self.db, key)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # checked clippings --------------------------------------------------------------
+    def checked(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Checked]:
+        """The stored checks for (sha256, rel) keys, without their HTML."""
+        wanted = set(keys)
+        out = {}
+        for sha, rel, record, warnings, summary in self.db.execute(
+                "SELECT sha256, rel, record, warnings, summary FROM checked"):
+            if (sha, rel) in wanted:
+                out[(sha, rel)] = Checked(sha, rel, json.loads(record), json.loads(warnings),
+                                          summary)
+        return out
+
+    def html(self, sha: str, rel: str) -> str:
+        row = self.db.execute("SELECT html FROM checked WHERE sha256 = ? AND rel = ?",
+                              (sha, rel)).fetchone()
+        if row is None:
+            raise KeyError((sha, rel))
+        return row[0]
+
+    def save_checked(self, items: Iterable[Checked]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO checked VALUES (?, ?, ?, ?, ?, ?)",
+                ((i.sha256, i.rel, json.dumps(i.record, ensure_ascii=False),
+                  json.dumps(i.warnings, ensure_ascii=False), i.summary, i.html or "")
+                 for i in items))
+
+    # the last build -----------------------------------------------------------------
+    def last_build(self, site_key: str, output_id: str) -> tuple[dict[str, str], dict[str, str]] | None:
+        """(clipping rel → sha256, output path → signature) of the last build, if it was made
+        with this site key (settings, theme, pages, code) into this very output folder and
+        finished; otherwise None, and the next build is a full one."""
+        if self.meta("site") != site_key or self.meta("output") != output_id \
+                or self.meta("state") != "clean":
+            return None
+        built = dict(self.db.execute("SELECT rel, sha256 FROM built"))
+        outputs = dict(self.db.execute("SELECT path, sig FROM outputs"))
+        return built, outputs
+
+    def begin_update(self) -> None:
+        """Mark the output as being changed in place: an interruption makes the next build full."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'updating')")
+
+    def finish_build(self, site_key: str, output_id: str, built: dict[str, str],
+                     outputs: dict[str, str]) -> None:
+        """Record a finished build and drop checks no longer in use."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM built")
+            self.db.executemany("INSERT INTO built VALUES (?, ?)", built.items())
+            self.db.execute("DELETE FROM outputs")
+            self.db.executemany("INSERT INTO outputs VALUES (?, ?)", outputs.items())
+            self.db.execute("DELETE FROM checked WHERE NOT EXISTS (SELECT 1 FROM built b "
+                            "WHERE b.rel = checked.rel AND b.sha256 = checked.sha256)")
+            for key, value in (("site", site_key), ("output", output_id), ("state", "clean")):
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def forget_build(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'none')")
+
+
+@dataclass
+class SiteInput:
+    """What `digest build` hands the generator, and what the generator hands back."""
+
+    clippings: list[Clipping] = field(default_factory=list)
+    checked: dict[str, Checked] = field(default_factory=dict)  # by clipping path
+    store: Store | None = None
+    previous: dict[str, str] | None = None  # the last build's files → signatures; None: full
+    changed: list[Clipping] = field(default_factory=list)  # old and new versions
+    planned: dict[str, str] | None = None  # filled in: every file the generator owns
+    rendered: int = 0

@@ -1,0 +1,195 @@
+"""Incremental builds: after any sequence of additions, edits and deletions the output is
+byte-identical to a cold build of the same content; changes to code, theme or settings
+rebuild everything; an interrupted build is followed by a full one."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from digest.site import CACHE_FILE, build
+from digest.store import Store
+
+from conftest import PELICANCONF, Site, clipping_text
+
+COUNTRIES = ("Kyrgyzstan", "Tajikistan", "Uzbekistan", "Kazakhstan", "Russia", "China")
+SOURCES = ("RFE/RL", "TASS", "Eurasianet", "Al Jazeera")
+CATEGORIES = ("News", "Analysis")
+TOPICS = ("Water", "Borders", "Defense")
+# Small limits so that a small corpus exercises everything: listings longer than their first
+# page, months split by day, pairs under the threshold, related clippings.
+CONF = PELICANCONF.replace('SITEURL = ""', 'SITEURL = "https://digest.example.org"') + '''
+DIGEST_LISTING_LATEST = 3
+DIGEST_MONTH_MAX = 3
+DIGEST_PAIR_MIN_CLIPPINGS = 2
+DIGEST_FEED_MAX_ITEMS = 4
+DIGEST_HOME_LATEST = 4
+DIGEST_RELATED = 2
+DIGEST_SEARCH = False
+'''
+
+
+def _random_clipping(rng: random.Random, n: int) -> tuple[str, str]:
+    month = rng.choice(["2021/03", "2021/04", "2021/05"])
+    day = rng.randint(1, 4)
+    slug = f"c{n}"
+    fields = dict(
+        title=f"Clipping {n} {rng.choice(['talks', 'clash', 'water'])}",
+        date=f"{month.replace('/', '-')}-{day:02d}",
+        countries=rng.sample(COUNTRIES, rng.randint(1, 3)),
+        source=rng.choice(SOURCES), category=rng.choice(CATEGORIES),
+        body=f"Excerpt {n} {rng.random():.6f}.",
+    )
+    if rng.random() < 0.5:
+        fields["topics"] = rng.sample(TOPICS, rng.randint(1, 2))
+    if rng.random() < 0.2:
+        fields["regions"] = ["Central Asia"]
+    return f"{month}/{slug}.md", clipping_text(**fields)
+
+
+def _tree(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def _assert_same(incremental: Path, cold: Path) -> None:
+    a, b = _tree(incremental), _tree(cold)
+    assert a == b, f"only incremental: {sorted(a - b)[:5]}; only cold: {sorted(b - a)[:5]}"
+    _match, mismatch, errors = filecmp.cmpfiles(incremental, cold, sorted(a), shallow=False)
+    assert not mismatch and not errors, f"files differ: {mismatch[:5]}"
+    # No empty folders left behind by deleted pages either.
+    dirs_a = {p.relative_to(incremental) for p in incremental.rglob("*") if p.is_dir()}
+    dirs_b = {p.relative_to(cold) for p in cold.rglob("*") if p.is_dir()}
+    assert dirs_a == dirs_b
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_builds_equal_a_cold_build(tmp_path, monkeypatch, seed):
+    rng = random.Random(seed)
+    work = Site(tmp_path / "work", CONF)
+    monkeypatch.chdir(work.root)
+    files: dict[str, str] = {}
+    for n in range(12):
+        rel, text = _random_clipping(rng, n)
+        files[rel] = text
+        work.add(rel, text)
+    report = build(work.project)
+    assert not report.incremental
+    counter = 100
+    for _step in range(5):
+        for _op in range(rng.randint(1, 3)):
+            op = rng.choice(["add", "add", "edit", "edit", "delete", "move"])
+            if op == "add" or not files:
+                counter += 1
+                rel, text = _random_clipping(rng, counter)
+                files[rel] = text
+                work.add(rel, text)
+            elif op == "edit":  # same file: new title, countries, day, body
+                rel = rng.choice(sorted(files))
+                _, text = _random_clipping(rng, counter + 1000)
+                month = rel[:7]
+                text = text.replace(text.split("date: ")[1][:7], month.replace("/", "-"))
+                slug = Path(rel).stem
+                files[rel] = text
+                work.add(rel, text)
+                assert slug
+            elif op == "delete":
+                rel = rng.choice(sorted(files))
+                del files[rel]
+                (work.root / "content/clippings" / rel).unlink()
+            else:  # a new date in another month: the file moves
+                rel = rng.choice(sorted(files))
+                text = files.pop(rel)
+                (work.root / "content/clippings" / rel).unlink()
+                month = rng.choice(["2021/03", "2021/04", "2021/05", "2021/06"])
+                old_date = text.split("date: ")[1][:10]
+                text = text.replace(f"date: {old_date}", f"date: {month.replace('/', '-')}-09")
+                new_rel = f"{month}/{Path(rel).name}"
+                files[new_rel] = text
+                work.add(new_rel, text)
+        report = build(work.project)
+        assert report.incremental
+        cold = Site(tmp_path / f"cold-{_step}", CONF)
+        shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
+        monkeypatch.chdir(cold.root)
+        build(cold.project)
+        monkeypatch.chdir(work.root)
+        _assert_same(work.root / "output", cold.root / "output")
+
+
+def test_adding_one_clipping_renders_only_what_it_changes(tmp_path, monkeypatch):
+    site = Site(tmp_path, CONF)
+    monkeypatch.chdir(tmp_path)
+    for i in range(30):
+        site.add(f"2021/04/old-{i}.md", title=f"Old {i}", date=f"2021-04-{i % 28 + 1:02d}",
+                 countries=("Russia", "China") if i % 2 else ("Kazakhstan", "Uzbekistan"))
+    full = build(site.project)
+    site.add("2021/05/new.md", title="New", date="2021-05-02",
+             countries=("Kyrgyzstan", "Tajikistan"))
+    report = build(site.project)
+    assert report.incremental and report.rendered < full.rendered / 3
+    assert "New" in site.read("2021/05/new/index.html")
+    # the clippings of other countries kept their pages: same file, not rewritten
+    assert report.rendered <= 30
+
+
+def test_no_change_rebuild_keeps_every_clipping_page(site):
+    site.add("2021/04/a.md")
+    build(site.project)
+    page = site.root / "output/2021/04/a/index.html"
+    inode = page.stat().st_ino
+    report = build(site.project)
+    assert report.incremental and page.stat().st_ino == inode
+
+
+@pytest.mark.parametrize("change", ["template", "setting", "page", "output", "interrupted",
+                                    "corrupt cache"])
+def test_changes_beyond_the_clippings_rebuild_everything(site, change):
+    site.add("2021/04/a.md")
+    site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
+    build(site.project)
+    if change == "template":
+        tpl = site.root / "theme/templates/article.html"
+        tpl.write_text(tpl.read_text().replace("Read the original", "Read the full original"))
+    elif change == "setting":
+        conf = site.root / "pelicanconf.py"
+        conf.write_text(conf.read_text().replace('"Test Digest"', '"Renamed Digest"'))
+    elif change == "page":
+        (site.root / "content/pages/about.md").write_text("---\ntitle: About\n---\n\nHi.\n")
+    elif change == "output":
+        shutil.rmtree(site.root / "output/2021")
+    elif change == "interrupted":
+        store = Store(site.root / CACHE_FILE, "ignored")  # wipes checks, keeps the build
+        store.begin_update()
+        store.close()
+    else:
+        (site.root / CACHE_FILE).write_bytes(b"not a database" * 100)
+        for suffix in ("-wal", "-shm"):
+            Path(str(site.root / CACHE_FILE) + suffix).unlink(missing_ok=True)
+    report = build(site.project)
+    if change == "output":
+        assert (site.root / "output/2021/04/a/index.html").is_file()
+    assert not report.incremental
+    html = site.read("2021/04/b/index.html")
+    if change == "template":
+        assert "Read the full original" in html
+    if change == "setting":
+        assert "Renamed Digest" in html and "Test Digest" not in html
+
+
+def test_cache_is_sqlite_with_json_never_a_pickle(site):
+    import sqlite3
+
+    site.add("2021/04/a.md")
+    build(site.project)
+    db = sqlite3.connect(site.root / CACHE_FILE)
+    import json
+
+    for (record,) in db.execute("SELECT record FROM checked"):
+        assert json.loads(record)["slug"] == "a"
+    assert not list(site.root.rglob("*.pickle")) and not list(site.root.rglob("*.pkl"))
+    assert os.path.getsize(site.root / CACHE_FILE) > 0
