@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import datetime as dt
 import sys
 from pathlib import Path
@@ -331,6 +333,9 @@ def build(
     for w in report.warnings:
         typer.echo(str(w), err=True)
     typer.echo(report.summary())
+    if os.environ.get("DIGEST_TIMINGS"):  # for benchmarks: where the time went
+        typer.echo("timings: " + " ".join(f"{k}={v:.2f}" for k, v in report.phases.items()),
+                   err=True)
 
 
 @app.command()

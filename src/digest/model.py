@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from itertools import combinations
 
 from unidecode import unidecode
@@ -15,6 +16,7 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str, max_length: int = SLUG_MAX) -> str:
     """An ASCII slug for `text` (`Türkiye` → `turkiye`), cut at a word boundary; may be empty."""
     slug = _NON_ALNUM.sub("-", unidecode(_APOSTROPHES.sub("", text)).lower()).strip("-")
@@ -124,21 +126,23 @@ class Clipping:
     source_title: str | None = None
     path: str = field(default="", compare=False)
 
-    @property
+    # Derived values are computed once per clipping (the index asks for them many times);
+    # cached_property stores them in the instance's __dict__, which frozen allows.
+    @cached_property
     def day(self) -> dt.date:
         return self.date.date() if isinstance(self.date, dt.datetime) else self.date
 
-    @property
+    @cached_property
     def month(self) -> str:
         """`YYYY/MM`, the folder the file lives in and the month page it is listed on."""
         return f"{self.day.year:04d}/{self.day.month:02d}"
 
-    @property
+    @cached_property
     def sort_key(self) -> tuple[dt.datetime, str]:
         """Chronological order, ties broken by slug so that every listing is deterministic."""
         return (date_key(self.date), self.slug)
 
-    @property
+    @cached_property
     def pairs(self) -> tuple[Pair, ...]:
         """Every pair of the clipping's countries, in canonical order."""
         ordered = sorted(self.countries, key=lambda c: c.slug)

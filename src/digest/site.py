@@ -55,6 +55,7 @@ class BuildReport:
     search_seconds: float = 0.0
     rendered: int = 0
     incremental: bool = False
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     def summary(self) -> str:
         search = f"; search index {self.search_seconds:.1f} s" if self.search_seconds else ""
@@ -141,7 +142,7 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
     """Validate and render one file (runs in a worker process)."""
     from .render import plain_text, summary
     from .store import Checked, clipping_record
-    from .validate import validate_file
+    from .validate import normalise_url, validate_file
 
     path, display, rel, root, today = job
     data = Path(path).read_bytes()
@@ -151,8 +152,11 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
         return display, digest, result.problems, None
     html = _worker_renderer().html(result.clipping.body)
     warnings = [[p.line, p.message] for p in result.problems]
+    record = clipping_record(result.clipping)
+    if result.clipping.source_url:  # the duplicate check's key, computed once
+        record["url_key"] = normalise_url(result.clipping.source_url)
     return display, digest, result.problems, Checked(
-        digest, rel, clipping_record(result.clipping), warnings, summary(plain_text(html)), html)
+        digest, rel, record, warnings, summary(plain_text(html)), html)
 
 
 def code_fingerprint() -> str:
@@ -179,27 +183,28 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     from .gazetteer import load_gazetteer
     from .model import Clipping
     from .store import Checked, clipping_from_record
-    from .validate import corpus_problems, find_clippings
+    from .validate import corpus_problems
 
-    files = find_clippings([project.clippings])
     root = str(project.clippings)
+    prefix = project.display(project.clippings) + os.sep
     todo, reuse, displays = [], [], []
-    for f in files:
-        display = project.display(f)
+    for f in _markdown_files(project.clippings):
+        rel = f[len(root) + 1:].replace(os.sep, "/")
+        display = prefix + f[len(root) + 1:]
         displays.append(display)
-        rel = f.relative_to(project.clippings).as_posix()
-        data = f.read_bytes()
+        with open(f, "rb") as fh:
+            data = fh.read()
         # A clipping that links to other files is checked again every time: its links are
         # only as good as the files they point at.
         if store is not None and not _LINKS_OUT.search(data):
             reuse.append((hashlib.sha256(data).hexdigest(), rel, display, f))
         else:
-            todo.append((str(f.resolve()), display, rel, root, today))
+            todo.append((f, display, rel, root, today))
     stored = store.checked((sha, rel) for sha, rel, _, _ in reuse) if store is not None else {}
     for sha, rel, display, f in reuse:
         if (sha, rel) not in stored:
-            todo.append((str(f.resolve()), display, rel, root, today))
-    total = len(files)
+            todo.append((f, display, rel, root, today))
+    total = len(displays)
     jobs = jobs or min(os.cpu_count() or 1, 8)
     if jobs > 1 and len(todo) >= 200:
         import multiprocessing
@@ -230,7 +235,9 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
         if item is not None:
             clippings.append(clipping_from_record(item.record, gazetteer, display))
             checked[display] = item
-            problems.extend(Problem(display, line, message) for line, message in item.warnings)
+            if item.warnings:
+                problems.extend(Problem(display, line, message)
+                                for line, message in item.warnings)
     for display, _digest, found, item in results:
         problems.extend(found)
         if item is not None:
@@ -239,9 +246,40 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             fresh.append(item)
     if store is not None and fresh:
         store.save_checked(fresh)
-    problems.extend(corpus_problems(clippings, displays))
+    near = _near_pairs(clippings, checked, store)
+    url_keys = {d: item.record["url_key"] for d, item in checked.items()
+                if "url_key" in item.record}
+    problems.extend(corpus_problems(clippings, displays, near, url_keys))
     problems.sort(key=lambda p: (p.path, p.line or 0))
-    return clippings, problems, checked
+    return clippings, problems, checked, near
+
+
+def _markdown_files(folder: Path) -> list[str]:
+    """Every `.md` file below `folder`, sorted, as absolute paths."""
+    found = []
+    for root, _dirs, files in os.walk(folder):
+        found.extend(os.path.join(root, f) for f in files if f.lower().endswith(".md"))
+    return sorted(found)
+
+
+def _near_pairs(clippings, checked, store) -> list:
+    """Near-identical headlines: the last build's pairs whose clippings are unchanged, and
+    new pairs with a clipping added or edited since (all pairs on a first build)."""
+    from .validate import near_duplicate_pairs
+
+    last = store.built() if store is not None else {}
+    if not last:
+        return near_duplicate_pairs(clippings)
+    current = {checked[c.path].rel: (checked[c.path].sha256, c) for c in clippings}
+    fresh = {c.path for c in clippings
+             if last.get(checked[c.path].rel) != checked[c.path].sha256}
+    pairs = []
+    for rel_a, sha_a, rel_b, sha_b in store.near_pairs():
+        a, b = current.get(rel_a), current.get(rel_b)
+        if a and b and a[0] == sha_a and b[0] == sha_b and a[1].path not in fresh \
+                and b[1].path not in fresh:
+            pairs.append((a[1], b[1]))
+    return pairs + near_duplicate_pairs(clippings, fresh=fresh)
 
 
 def _site_key(project: Project, settings: dict[str, Any], code: str, production: bool) -> str:
@@ -251,11 +289,15 @@ def _site_key(project: Project, settings: dict[str, Any], code: str, production:
     h.update(json.dumps(relevant, sort_keys=True, default=_describe).encode())
     theme = Path(settings["THEME"])
     for folder, prefix in ((theme, "theme"), (project.content, "content")):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not (prefix == "content" and
-                                       path.is_relative_to(project.clippings)):
-                h.update(f"{prefix}/{path.relative_to(folder).as_posix()}\0".encode())
-                h.update(hashlib.sha256(path.read_bytes()).digest())
+        files = []
+        for root, dirs, names in os.walk(folder):
+            if prefix == "content" and Path(root) == project.content:
+                dirs[:] = [d for d in dirs if d != project.clippings.name]
+            files.extend(os.path.join(root, n) for n in names)
+        for path in sorted(files):
+            h.update(f"{prefix}/{os.path.relpath(path, folder)}\0".encode())
+            with open(path, "rb") as fh:
+                h.update(hashlib.sha256(fh.read()).digest())
     return h.hexdigest()
 
 
@@ -287,6 +329,14 @@ def build(project: Project, production: bool = False, today=None,
     from .store import SiteInput, Store
 
     start = time.perf_counter()
+    phases: dict[str, float] = {}
+    clock = [start]
+
+    def mark(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = now - clock[0]
+        clock[0] = now
+
     settings = pelican_settings(project, project.output, production)
     code = code_fingerprint()
     store = Store(project.root / CACHE_FILE, code)
@@ -295,7 +345,9 @@ def build(project: Project, production: bool = False, today=None,
     stage = Path(tempfile.mkdtemp(prefix="output-", dir=scratch))
     stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
     try:
-        clippings, problems, checked = prepare(project, today, store=store, progress=progress)
+        clippings, problems, checked, near = prepare(project, today, store=store,
+                                                     progress=progress)
+        mark("check")
         errors = [p for p in problems if p.is_error]
         if errors:
             raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built",
@@ -312,19 +364,30 @@ def build(project: Project, production: bool = False, today=None,
                 inp.previous = last[1]
             except _NeedFull:
                 last = None
+        mark("plan")
         report = _run_pelican(project, stage, settings, inp)
+        mark("render")
         report.warnings = [p for p in problems if not p.is_error]
         if last is None:
             outputs = _finish(project, stage, settings, production, inp, stage_is_site=True)
+            mark("finish")
             report.search_seconds = _search(stage, settings, stage)
+            mark("search")
             store.forget_build()
             _swap(stage, project.output)
         else:
             outputs = _finish(project, stage, settings, production, inp, stage_is_site=False)
             store.begin_update()  # from here the output is changed in place
             _apply(stage, project.output, outputs, last[1])
+            mark("finish")
             report.search_seconds = _search(project.output, settings, stage)
-        store.finish_build(site_key, _output_id(project.output), built, outputs)
+            mark("search")
+        near_rows = [[checked[a.path].rel, checked[a.path].sha256, checked[b.path].rel,
+                      checked[b.path].sha256] for a, b in near]
+        store.finish_build(site_key, _output_id(project.output), built, outputs, near_rows,
+                           last)
+        mark("record")
+        report.phases = phases
         report.output = project.output
         report.pages = sum(1 for f in outputs if f.endswith(".html"))
         report.feeds = sum(1 for f in outputs if f.endswith(".atom.xml"))
@@ -408,25 +471,17 @@ def _run_pelican(project: Project, output: Path, settings: dict[str, Any], inp) 
         raise BuildError(f"{len(inp.clippings)} clippings checked but the digest's generator "
                          "did not run: nothing was published")
     # Every clipping must have its page (or keep the last build's).
-    pattern = settings["DIGEST_ARTICLE_SAVE_AS"]
     missing = []
     for c in inp.clippings:
-        page = _article_save_as(pattern, c, settings)
-        if page not in inp.planned or not (
-                (output / page).is_file() or inp.previous is not None):
+        page = inp.article_pages.get(c.path)
+        if page is None or page not in inp.planned or (
+                inp.previous is None and not (output / page).is_file()):
             missing.append(Problem(c.path, None, f"no page was written at {page}"))
     if missing:
         raise BuildError(f"{len(missing)} clipping(s) have no page: nothing was published",
                          missing[:20])
     scan_output(output)
     return BuildReport(clippings=len(inp.clippings), rendered=inp.rendered)
-
-
-def _article_save_as(pattern: str, c, settings: dict[str, Any]) -> str:
-    from .model import slugify
-
-    return pattern.format(slug=c.slug, date=c.date, category=slugify(c.category),
-                          lang=settings.get("DEFAULT_LANG", "en"))
 
 
 def _finish(project: Project, stage: Path, settings: dict[str, Any], production: bool, inp,
@@ -502,11 +557,12 @@ def _search(site: Path, settings: dict[str, Any], stage: Path) -> float:
     bundle = stage / ".pagefind-new"
     search_index(site, glob, bundle)
     target = site / "pagefind"
-    old = stage / ".pagefind-old"
+    old = site.parent / f".{site.name}-old-pagefind-{os.getpid()}"
     if target.exists():
         os.replace(target, old)
     os.replace(bundle, target)
-    shutil.rmtree(old, ignore_errors=True)
+    if old.exists():
+        _remove_later(old)
     return time.perf_counter() - started
 
 

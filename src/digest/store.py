@@ -110,11 +110,20 @@ class Store:
         """The stored checks for (sha256, rel) keys, without their HTML."""
         wanted = set(keys)
         out = {}
-        for sha, rel, record, warnings, summary in self.db.execute(
-                "SELECT sha256, rel, record, warnings, summary FROM checked"):
+        if len(wanted) < 100:
+            rows = (self.db.execute("SELECT sha256, rel, record, warnings, summary FROM checked "
+                                    "WHERE sha256 = ? AND rel = ?", key).fetchone()
+                    for key in wanted)
+        else:
+            rows = self.db.execute("SELECT sha256, rel, record, warnings, summary FROM checked")
+        loads = json.loads
+        for row in rows:
+            if row is None:
+                continue
+            sha, rel, record, warnings, summary = row
             if (sha, rel) in wanted:
-                out[(sha, rel)] = Checked(sha, rel, json.loads(record), json.loads(warnings),
-                                          summary)
+                out[(sha, rel)] = Checked(sha, rel, loads(record),
+                                          loads(warnings) if warnings != "[]" else [], summary)
         return out
 
     def html(self, sha: str, rel: str) -> str:
@@ -145,19 +154,37 @@ class Store:
         outputs = dict(self.db.execute("SELECT path, sig FROM outputs"))
         return built, outputs
 
+    def built(self) -> dict[str, str]:
+        """Clipping rel → sha256 of the last finished build (whatever its settings)."""
+        return dict(self.db.execute("SELECT rel, sha256 FROM built"))
+
+    def near_pairs(self) -> list[list[str]]:
+        """Near-identical headlines the last build found: [rel, sha256, rel, sha256]."""
+        return json.loads(self.meta("near") or "[]")
+
     def begin_update(self) -> None:
         """Mark the output as being changed in place: an interruption makes the next build full."""
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'updating')")
 
     def finish_build(self, site_key: str, output_id: str, built: dict[str, str],
-                     outputs: dict[str, str]) -> None:
-        """Record a finished build and drop checks no longer in use."""
+                     outputs: dict[str, str], near: list[list[str]],
+                     last: tuple[dict[str, str], dict[str, str]] | None = None) -> None:
+        """Record a finished build and drop checks no longer in use; with `last` (what the
+        store held), only the rows that changed are written."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.execute("DELETE FROM built")
-            self.db.executemany("INSERT INTO built VALUES (?, ?)", built.items())
-            self.db.execute("DELETE FROM outputs")
-            self.db.executemany("INSERT INTO outputs VALUES (?, ?)", outputs.items())
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('near', ?)",
+                            (json.dumps(near),))
+            for table, key, new, old in (("built", "rel", built, last[0] if last else None),
+                                         ("outputs", "path", outputs, last[1] if last else None)):
+                if old is None:
+                    self.db.execute(f"DELETE FROM {table}")
+                    self.db.executemany(f"INSERT INTO {table} VALUES (?, ?)", new.items())
+                    continue
+                self.db.executemany(f"DELETE FROM {table} WHERE {key} = ?",
+                                    ((k,) for k in old.keys() - new.keys()))
+                self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
+                                    ((k, v) for k, v in new.items() if old.get(k) != v))
             self.db.execute("DELETE FROM checked WHERE NOT EXISTS (SELECT 1 FROM built b "
                             "WHERE b.rel = checked.rel AND b.sha256 = checked.sha256)")
             for key, value in (("site", site_key), ("output", output_id), ("state", "clean")):
@@ -178,3 +205,4 @@ class SiteInput:
     changed: list[Clipping] = field(default_factory=list)  # old and new versions
     planned: dict[str, str] | None = None  # filled in: every file the generator owns
     rendered: int = 0
+    article_pages: dict[str, str] = field(default_factory=dict)  # clipping path → its page

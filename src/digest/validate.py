@@ -564,8 +564,11 @@ def to_text(clipping: Clipping) -> str:
 # -- across files -----------------------------------------------------------------------------
 
 
-def corpus_problems(clippings: list[Clipping], paths: list[str]) -> list[Problem]:
-    """Problems between files: shared slugs or originals, case-only names, colliding labels."""
+def corpus_problems(clippings: list[Clipping], paths: list[str],
+                    near_pairs: list[tuple[Clipping, Clipping]] | None = None,
+                    url_keys: dict[str, str] | None = None) -> list[Problem]:
+    """Problems between files: shared slugs or originals, case-only names, colliding labels,
+    near-identical headlines (`near_pairs`, when already found, else searched for here)."""
     problems: list[Problem] = []
 
     def same(kind: str, groups: dict[str, list[str]], hint: str) -> None:
@@ -582,7 +585,8 @@ def corpus_problems(clippings: list[Clipping], paths: list[str]) -> list[Problem
     for c in clippings:
         by_slug[c.slug].append(c.path)
         if c.source_url:
-            by_url[normalise_url(c.source_url)].append(c.path)
+            key = url_keys.get(c.path) if url_keys else None
+            by_url[key or normalise_url(c.source_url)].append(c.path)
     same("the same slug", by_slug, ": every clipping needs its own slug (rename one file)")
     same("the same original (source_url)", by_url, ": keep one clipping per original")
     by_case: dict[str, list[str]] = defaultdict(list)
@@ -590,7 +594,9 @@ def corpus_problems(clippings: list[Clipping], paths: list[str]) -> list[Problem
         by_case[p.casefold()].append(p)
     same("a file name differing only in case from", by_case, ": rename one")
 
-    problems.extend(near_duplicates(clippings))
+    if near_pairs is None:
+        near_pairs = near_duplicate_pairs(clippings)
+    problems.extend(near_duplicate_problems(near_pairs))
 
     # Spellings that differ but would share one page (Türkiye/Turkiye, C++/C#): the files
     # using the less common spelling are told which spelling the others use.
@@ -617,33 +623,72 @@ def _headline_key(title: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", title.casefold()).split())
 
 
-def near_duplicates(clippings: list[Clipping], days: int = 7,
-                    ratio: float = 0.9) -> list[Problem]:
-    """Warnings for near-identical headlines from the same outlet within `days` of each other."""
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 "
+
+
+def _char_counts(key: str) -> tuple[int, ...]:
+    """Counts of each letter, digit and space, and of all other characters together."""
+    counts = [key.count(ch) for ch in _ALPHABET]
+    counts.append(len(key) - sum(counts))
+    return tuple(counts)
+
+
+def near_duplicate_pairs(clippings: list[Clipping], days: int = 7, ratio: float = 0.9,
+                         fresh: set[str] | None = None) -> list[tuple[Clipping, Clipping]]:
+    """Pairs (older, newer) of near-identical headlines from the same outlet within `days`;
+    with `fresh` (clipping paths), only pairs with at least one fresh clipping are compared."""
     from .model import date_key
 
-    problems: list[Problem] = []
+    pairs: list[tuple[Clipping, Clipping]] = []
     by_source: dict[str, list[Clipping]] = defaultdict(list)
     for c in clippings:
         by_source[c.source.casefold()].append(c)
     window = dt.timedelta(days=days)
     for group in by_source.values():
         group.sort(key=lambda c: c.sort_key)
+        if fresh is not None and not any(c.path in fresh for c in group):
+            continue
         keys = [_headline_key(c.title) for c in group]
+        whens = [date_key(c.date) for c in group]
+        lengths = [len(k) for k in keys]
+        counts = [_char_counts(k) for k in keys]
+        is_fresh = [fresh is None or c.path in fresh for c in group]
         start = 0
         for i, c in enumerate(group):
-            when = date_key(c.date)
-            while date_key(group[start].date) < when - window:
+            earliest = whens[i] - window
+            while whens[start] < earliest:
                 start += 1
+            la, ca, matcher = lengths[i], counts[i], None
             for j in range(start, i):
-                other = group[j]
-                matcher = difflib.SequenceMatcher(None, keys[i], keys[j])
-                if matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio \
-                        and matcher.ratio() >= ratio:
-                    for a, b in ((c, other), (other, c)):
-                        problems.append(Problem(a.path, None, (
-                            f"near-identical headline from {c.source} within {days} days as "
-                            f"{b.path}: is it the same article?"), "warning"))
+                if not (is_fresh[i] or is_fresh[j]):
+                    continue
+                lb = lengths[j]
+                # ratio = 2·matches / (la + lb): similar lengths, then similar characters
+                # (an upper bound of the matches, as difflib's quick_ratio) are necessary.
+                bound = ratio * (la + lb)
+                if 2 * min(la, lb) < bound or 2 * sum(map(min, ca, counts[j])) < bound:
+                    continue
+                if matcher is None:  # indexes its second string once; the first is cheap
+                    matcher = difflib.SequenceMatcher(None, "", keys[i], autojunk=False)
+                matcher.set_seq1(keys[j])
+                if matcher.ratio() >= ratio:
+                    pairs.append((group[j], c))
+    return pairs
+
+
+def near_duplicates(clippings: list[Clipping], days: int = 7,
+                    ratio: float = 0.9) -> list[Problem]:
+    """Warnings for near-identical headlines from the same outlet within `days` of each other."""
+    return near_duplicate_problems(near_duplicate_pairs(clippings, days, ratio), days)
+
+
+def near_duplicate_problems(pairs: list[tuple[Clipping, Clipping]], days: int = 7) -> list[Problem]:
+    problems = []
+    for other, c in pairs:
+        for a, b in ((c, other), (other, c)):
+            problems.append(Problem(a.path, None, (
+                f"near-identical headline from {c.source} within {days} days as "
+                f"{b.path}: is it the same article?"), "warning"))
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import html
@@ -360,21 +361,33 @@ class DigestGenerator(Generator):
     def _candidates(self) -> set[str] | None:
         """Clippings whose page may differ from the last build's (None: all of them).
 
-        A page shows its own clipping (its hash), its same-pair neighbours and whether its
-        pairs have pages (both change only with a clipping of the same pair) and related
-        clippings (only older ones, sharing a country). So a changed clipping can change the
-        pages of its pairs' clippings and of newer clippings of its countries, no others.
+        A page shows its own clipping (its hash), its same-pair neighbours, whether its pairs
+        have pages, and related clippings (only older ones, sharing a country). So a changed
+        clipping can change its neighbours' pages in each of its pairs, every page of a pair
+        that gained or lost its page, and pages of newer clippings of its countries.
         """
         if self.previous is None:
             return None
         index = self.index
+        pair_min = self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"]
         out: set[str] = set()
+        delta: dict[Pair, int] = {}
+        current = {c.path: c for c in index.clippings}
         for d in self.input.changed:
+            is_new = current.get(d.path) is d
             out.add(d.path)
             for pair in d.pairs:
+                delta[pair] = delta.get(pair, 0) + (1 if is_new else -1)
                 group = index.all_pairs.get(pair)
-                if group:
-                    out.update(c.path for c in group.clippings)
+                if group is None:
+                    continue
+                # the clippings either side of where d is (or was) in the pair
+                asc = index._asc_keys[pair]
+                i = bisect.bisect_left(asc, d.sort_key)
+                n = group.count
+                for k in (i - 1, i, i + 1):
+                    if 0 <= k < n:
+                        out.add(group.clippings[n - 1 - k].path)
             for country in d.countries:
                 group = index.country(country)
                 if group:
@@ -383,6 +396,11 @@ class DigestGenerator(Generator):
                         if c.sort_key <= key:
                             break
                         out.add(c.path)
+        for pair, change in delta.items():
+            group = index.all_pairs.get(pair)
+            now = group.count if group else 0
+            if (now >= pair_min) != (now - change >= pair_min) and group:
+                out.update(c.path for c in group.clippings)
         return out
 
     def _article_sig(self, c: Clipping) -> str:
@@ -403,8 +421,9 @@ class DigestGenerator(Generator):
             return
         template = self.get_template("article")
         candidates = self._candidates()
+        pages = self.input.article_pages
         for c in self.index.clippings:
-            name = self.article_save_as(c)
+            name = pages[c.path] = self.article_save_as(c)
             if candidates is not None and c.path not in candidates and carry(name):
                 continue
             write(name, template, self.context, sig=self._article_sig(c), clipping=c,
@@ -720,9 +739,9 @@ def clipping_record(c: Clipping, view: SiteView, site: str) -> dict[str, Any]:
 
 
 def _write_json(path: str, data: Any) -> None:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # dump() is slower
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
-        fh.write("\n")
+        fh.write(text + "\n")
 
 
 CSV_COLUMNS = ("slug", "title", "date", "category", "countries", "regions", "topics", "source",
