@@ -177,10 +177,10 @@ def test_interrupted_build_leaves_the_previous_output(site, monkeypatch):
     build(site.project)
     before = (site.root / "output/index.html").read_text()
     site.add("2021/04/b.md", title="Newer")
-    from pelican.writers import Writer
+    from digest.plugin.generator import DigestGenerator
 
     calls = {"n": 0}
-    original = Writer.write_file
+    original = DigestGenerator._write_page
 
     def interrupt(self, *args, **kwargs):
         calls["n"] += 1
@@ -188,11 +188,35 @@ def test_interrupted_build_leaves_the_previous_output(site, monkeypatch):
             raise KeyboardInterrupt
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Writer, "write_file", interrupt)
+    monkeypatch.setattr(DigestGenerator, "_write_page", interrupt)
     with pytest.raises(KeyboardInterrupt):
         build(site.project)
     assert (site.root / "output/index.html").read_text() == before
     assert not (site.root / ".digest-build").exists()
+
+
+def test_interrupted_update_of_the_output_is_followed_by_a_full_build(site, monkeypatch):
+    import digest.site as site_module
+
+    site.add("2021/04/a.md")
+    build(site.project)
+    site.add("2021/04/b.md", title="Newer")
+    original = site_module.os.replace
+    calls = {"n": 0}
+
+    def interrupt(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:  # one file moved into output/, then the power goes
+            raise KeyboardInterrupt
+        return original(src, dst)
+
+    monkeypatch.setattr(site_module.os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build(site.project)
+    monkeypatch.setattr(site_module.os, "replace", original)
+    report = build(site.project)
+    assert not report.incremental
+    assert "Newer" in (site.root / "output/index.html").read_text()
 
 
 def test_a_foreign_script_fails_the_post_build_scan(site):

@@ -193,3 +193,18 @@ def test_cache_is_sqlite_with_json_never_a_pickle(site):
         assert json.loads(record)["slug"] == "a"
     assert not list(site.root.rglob("*.pickle")) and not list(site.root.rglob("*.pkl"))
     assert os.path.getsize(site.root / CACHE_FILE) > 0
+
+
+def test_a_second_build_at_the_same_time_is_refused(site):
+    import fcntl
+
+    from digest.errors import UsageError
+
+    site.add("2021/04/a.md")
+    lock = site.root / ".digest-cache/build.lock"
+    lock.parent.mkdir(parents=True)
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(UsageError, match="another `digest build`"):
+            build(site.project)
+    assert build(site.project).clippings == 1

@@ -66,3 +66,17 @@ def summary(text: str, words: int = 30) -> str:
     if len(parts) <= words:
         return " ".join(parts)
     return " ".join(parts[:words]).rstrip(",;:") + "\u2026"
+
+
+_SCRIPT = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
+_ALLOWED_SCRIPT = re.compile(
+    r'<script (?:type="application/ld\+json"|src="[^"]*/(?:pagefind/pagefind-ui|theme/js/[a-z-]+)'
+    r'\.js"(?: defer)?)>')
+
+
+def script_problems(page: str) -> list[str]:
+    """Every `<script>` in a page that is not one the theme writes (JSON-LD, its own files)."""
+    if "<script" not in page and "<SCRIPT" not in page.upper():
+        return []
+    return [f"script not written by the theme: {tag[:80]}" for tag in _SCRIPT.findall(page)
+            if not _ALLOWED_SCRIPT.fullmatch(tag)]

@@ -339,6 +339,7 @@ def build(project: Project, production: bool = False, today=None,
 
     settings = pelican_settings(project, project.output, production)
     code = code_fingerprint()
+    lock = _lock(project)
     store = Store(project.root / CACHE_FILE, code)
     scratch = project.root / ".digest-build"
     scratch.mkdir(exist_ok=True)
@@ -394,6 +395,7 @@ def build(project: Project, production: bool = False, today=None,
         report.incremental = last is not None
     finally:
         store.close()
+        lock.close()
         shutil.rmtree(stage, ignore_errors=True)
         try:
             scratch.rmdir()
@@ -425,6 +427,24 @@ def _changed(last: dict[str, str], now: dict[str, str], clippings, checked, stor
         display = project.display(project.clippings / rel)
         out.append(clipping_from_record(item.record, gazetteer, display))
     return out
+
+
+def _lock(project: Project):
+    """Hold the project's build lock: two builds at once would write over each other."""
+    path = project.root / CACHE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path.with_name("build.lock"), "a+")
+    try:
+        import fcntl
+
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except ImportError:  # no advisory locks on this system: nothing to hold
+        pass
+    except OSError:
+        fh.close()
+        raise UsageError("another `digest build` (or serve, or publish) is building this "
+                         "project: wait for it to finish") from None
+    return fh
 
 
 def _intact(output: Path, files: dict[str, str]) -> bool:
@@ -480,7 +500,7 @@ def _run_pelican(project: Project, output: Path, settings: dict[str, Any], inp) 
     if missing:
         raise BuildError(f"{len(missing)} clipping(s) have no page: nothing was published",
                          missing[:20])
-    scan_output(output)
+    scan_output(output, inp.planned.keys())
     return BuildReport(clippings=len(inp.clippings), rendered=inp.rendered)
 
 
@@ -566,37 +586,37 @@ def _search(site: Path, settings: dict[str, Any], stage: Path) -> float:
     return time.perf_counter() - started
 
 
-_SCRIPT = re.compile(rb"<script\b[^>]*>", re.IGNORECASE)
-_ALLOWED_SCRIPT = re.compile(
-    rb'<script (?:type="application/ld\+json"|src="[^"]*/(?:pagefind/pagefind-ui|theme/js/[a-z-]+)'
-    rb'\.js"(?: defer)?)>')
 _OUTPUT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".css", ".js", ".png", ".jpg", ".jpeg",
                     ".gif", ".webp", ".svg", ".ico", ".pdf", ".txt", ".woff2"}
 
 
-def scan_output(output: Path) -> None:
+def scan_output(output: Path, scanned: set[str] | frozenset[str] = frozenset()) -> None:
     """Refuse to publish what no clipping should produce: a script the theme did not write,
-    a hidden file, a link, or a file type outside the allowlist."""
+    a hidden file, a link, or a file type outside the allowlist. Pages in `scanned` were
+    checked for scripts as they were rendered."""
+    from .render import script_problems
+
     problems = []
+    base = len(str(output)) + 1
     for folder, dirs, files in os.walk(output):
         for name in dirs + files:
-            path = Path(folder, name)
-            rel = path.relative_to(output).as_posix()
+            path = os.path.join(folder, name)
+            rel = path[base:].replace(os.sep, "/")
             if name.startswith(".") and rel not in (".nojekyll",):
                 problems.append(Problem(rel, None, "hidden file in the output"))
-            if path.is_symlink():
+            if os.path.islink(path):
                 problems.append(Problem(rel, None, "symbolic link in the output"))
         for name in files:
-            path = Path(folder, name)
-            rel = path.relative_to(output).as_posix()
-            if path.suffix.lower() not in _OUTPUT_SUFFIXES and name not in ("CNAME", ".nojekyll"):
-                problems.append(Problem(rel, None, f"unexpected file type '{path.suffix}' in "
+            path = os.path.join(folder, name)
+            rel = path[base:].replace(os.sep, "/")
+            suffix = os.path.splitext(name)[1].lower()
+            if suffix not in _OUTPUT_SUFFIXES and name not in ("CNAME", ".nojekyll"):
+                problems.append(Problem(rel, None, f"unexpected file type '{suffix}' in "
                                         "the output"))
-            if name.endswith(".html"):
-                for tag in _SCRIPT.findall(path.read_bytes()):
-                    if not _ALLOWED_SCRIPT.fullmatch(tag):
-                        problems.append(Problem(rel, None, f"script not written by the theme: "
-                                                f"{tag[:80].decode('utf-8', 'replace')}"))
+            if name.endswith(".html") and rel not in scanned:
+                with open(path, "rb") as fh:
+                    found = script_problems(fh.read().decode("utf-8", "replace"))
+                problems.extend(Problem(rel, None, message) for message in found)
     if problems:
         raise BuildError("the output failed the safety scan: nothing was published", problems)
 

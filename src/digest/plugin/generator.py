@@ -12,18 +12,19 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
 from feedgenerator import Atom1Feed, get_tag_uri
 from markupsafe import Markup
+from pelican import signals
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url, sanitised_join
 
 from ..errors import DigestError
 from ..index import DigestIndex, Group
 from ..model import Clipping, Country, Pair, date_key, format_date, slugify
+from ..render import script_problems
 from ..sources import load_registry
 from ..store import SiteInput
 from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
@@ -80,6 +81,8 @@ class SiteView:
         self.cfg = cfg
         self.index = index
         self._entries = entries
+        self._related: dict[str, list[Entry]] = {}
+        self._neighbours: dict[tuple[str, str], tuple[Entry | None, Entry | None]] = {}
         self._registry = load_registry()
         self.settings = cfg.values
         site = str(cfg.values.get("SITEURL") or "")
@@ -127,12 +130,21 @@ class SiteView:
         return [self._entries[c.path] for c in clippings]
 
     def related(self, clipping: Clipping) -> list[Entry]:
-        return self.entries(self.index.related(clipping, self.cfg["DIGEST_RELATED"]))
+        """Related clippings (asked for by the page's signature, then by its template)."""
+        found = self._related.get(clipping.path)
+        if found is None:
+            found = self._related[clipping.path] = self.entries(
+                self.index.related(clipping, self.cfg["DIGEST_RELATED"]))
+        return found
 
     def neighbours(self, clipping: Clipping, pair: Pair) -> tuple[Entry | None, Entry | None]:
-        older, newer = self.index.neighbours(clipping, pair)
-        return (self._entries[older.path] if older else None,
-                self._entries[newer.path] if newer else None)
+        key = (clipping.path, pair.slug)
+        found = self._neighbours.get(key)
+        if found is None:
+            older, newer = self.index.neighbours(clipping, pair)
+            found = self._neighbours[key] = (self._entries[older.path] if older else None,
+                                             self._entries[newer.path] if newer else None)
+        return found
 
     def nav(self, pages) -> list[tuple[str, str]]:
         """The site's sections and pages as (label, url), computed once per build."""
@@ -341,7 +353,7 @@ class DigestGenerator(Generator):
             planned[self.view.feed_url(None)] = ALWAYS
             jobs.append(("feed", None, None))
         self._load_html(jobs)
-        run_jobs(jobs, partial(self._run_job, writer), self.settings.get("DIGEST_JOBS"))
+        run_jobs(jobs, self._run_job, self.settings.get("DIGEST_JOBS"))
         planned.update(self._data())
         inp.planned = planned
         inp.rendered = sum(1 for j in jobs if j[0] == "page")
@@ -438,7 +450,7 @@ class DigestGenerator(Generator):
                 if item.html is None:
                     item.html = self.input.store.html(item.sha256, item.rel)
 
-    def _run_job(self, writer, job: tuple) -> None:
+    def _run_job(self, job: tuple) -> None:
         if job[0] == "feed":
             self._feed(job[1], job[2])
             return
@@ -451,7 +463,26 @@ class DigestGenerator(Generator):
             entry = self.view.entry(c)
             content = self._links(self.input.checked[c.path].html or "", c, siteurl)
             kwargs["article"] = ArticleView(c, entry.summary, content, entry.url)
-        writer.write_file(name, template, self.context, **kwargs)
+        self._write_page(name, template, kwargs)
+
+    def _write_page(self, name: str, template, kwargs: dict[str, Any]) -> None:
+        """Render and write one page as Pelican's writer does (relative SITEURL, output_file,
+        the content_written signal), refusing a page with a script the theme did not write."""
+        context = self.context.copy()
+        context["localsiteurl"] = None
+        if kwargs.pop("relative_urls"):
+            context["SITEURL"] = context["localsiteurl"] = path_to_url(get_relative_path(name))
+        context["output_file"] = name
+        context.update(kwargs)
+        page = template.render(context)
+        found = script_problems(page)
+        if found:
+            raise DigestError(f"{name}: {found[0]}: nothing was published")
+        path = sanitised_join(self.output_path, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        signals.content_written.send(path, context=context)
 
     def _links(self, content: str, c: Clipping, siteurl: str) -> str:
         """`{filename}`, `{static}` and `{attach}` links as addresses (checked by the build)."""
