@@ -18,4 +18,5 @@ STATIC_PATHS = ["images"]
 # The digest's own settings (see docs/settings.md); these are the defaults.
 DIGEST_PAIR_MIN_CLIPPINGS = 1
 DIGEST_LISTING_LATEST = 20
-DIGEST_FEED_MAX_ITEMS = 50
+DIGEST_FEED_MAX_ITEMS = 20
+DIGEST_LISTING_ALL = 60

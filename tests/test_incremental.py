@@ -25,6 +25,7 @@ TOPICS = ("Water", "Borders", "Defense")
 # page, months split by day, pairs under the threshold, related clippings.
 CONF = PELICANCONF.replace('SITEURL = ""', 'SITEURL = "https://digest.example.org"') + '''
 DIGEST_LISTING_LATEST = 3
+DIGEST_LISTING_ALL = 4
 DIGEST_MONTH_MAX = 3
 DIGEST_PAIR_MIN_CLIPPINGS = 2
 DIGEST_FEED_MAX_ITEMS = 4

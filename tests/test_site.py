@@ -76,8 +76,10 @@ def shipped(tmp_path_factory) -> Path:
 
 def clipping_titles(page: Path) -> list[str]:
     html = page.read_text(encoding="utf-8")
-    block = html.split('<ol class="clippings">', 1)[1].split("</ol>", 1)[0]
-    return re.findall(r'<li><a href="[^"]+">([^<]+)</a>', block)
+    titles = []
+    for block in html.split('<ol class="clippings">')[1:]:  # one list, or one a month
+        titles += re.findall(r'<li><a href="[^"]+">([^<]+)</a>', block.split("</ol>", 1)[0])
+    return titles
 
 
 def test_shipped_pair_page_lists_exactly_the_clippings_naming_both(shipped):
@@ -311,4 +313,25 @@ def test_a_crowded_month_is_split_by_day(site):
     assert clipping_titles(out / "pairs/kyrgyzstan-tajikistan/2021/04/days/01/index.html") == [
         "Clipping 1", "Clipping 0"]
     assert clipping_titles(out / "2021/04/days/03/index.html") == ["Clipping 3"]
+    assert crawl(out) == []
+
+
+def test_a_short_listing_shows_every_clipping_by_month_and_has_no_month_pages(site):
+    conf = site.root / "pelicanconf.py"
+    conf.write_text(conf.read_text().replace("DIGEST_LISTING_ALL = 0", "DIGEST_LISTING_ALL = 3"))
+    for i, date in enumerate(["2021-04-02", "2021-04-09", "2021-06-01"]):
+        site.add(f"{date[:4]}/{date[5:7]}/k{i}.md", title=f"K{i}", date=date)
+    site.add("2021/06/r.md", title="R", date="2021-06-03", countries=("Russia", "China"))
+    site.add("2021/05/r2.md", title="R2", date="2021-05-03", countries=("Russia", "China"))
+    site.add("2021/04/r3.md", title="R3", date="2021-04-03", countries=("Russia", "Kazakhstan"))
+    site.add("2021/04/r4.md", title="R4", date="2021-04-04", countries=("Russia", "Kazakhstan"))
+    build(site.project)
+    out = site.root / "output"
+    pair = (out / "pairs/kyrgyzstan-tajikistan/index.html").read_text()
+    assert clipping_titles(out / "pairs/kyrgyzstan-tajikistan/index.html") == ["K2", "K1", "K0"]
+    assert '<h3 id="2021-06">June 2021</h3>' in pair and '<h3 id="2021-04">April 2021</h3>' in pair
+    assert 'href="../../pairs/kyrgyzstan-tajikistan/#2021-04"' in pair  # timeline and months
+    assert not (out / "pairs/kyrgyzstan-tajikistan/2021").exists()
+    # Russia has 4 clippings: latest 20 and month pages, as every longer listing
+    assert (out / "countries/russia/2021/04/index.html").is_file()
     assert crawl(out) == []

@@ -78,6 +78,7 @@ class DigestIndex:
         groups["pair"] = {k: g for k, g in groups["pair"].items() if g.count >= pair_min}
         self.groups = {kind: sorted(g.values(), key=lambda g: g.slug) for kind, g in groups.items()}
         self._by_key = groups
+        self._slugs: dict[tuple[str, str], Group] | None = None
         self.by_month: dict[str, list[Clipping]] = defaultdict(list)
         for c in self.clippings:
             self.by_month[c.month].append(c)
@@ -94,6 +95,12 @@ class DigestIndex:
         if kind == "pair":
             return self._by_key["pair"].get(key)
         return self._by_key[kind].get(key)
+
+    def by_slug(self, kind: str, slug: str) -> Group | None:
+        """The group of a kind by its slug (countries, pairs and regions are keyed by entity)."""
+        if self._slugs is None:
+            self._slugs = {(k, g.slug): g for k in KINDS for g in self.groups[k]}
+        return self._slugs.get((kind, slug))
 
     def country(self, country: Country) -> Group | None:
         return self._by_key["country"].get(country)

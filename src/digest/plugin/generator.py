@@ -98,9 +98,17 @@ class SiteView:
     def month_url(self, kind: str | None, slug: str, month: str) -> str | None:
         year, mon = month.split("/")
         key = f"{PREFIX[kind]}_MONTH" if kind else "MONTH"
+        if kind and self.whole(kind, slug):  # the month's heading on the listing's page
+            return f"{self.listing_url(kind, slug)}#{year}-{mon}"
         if not self.cfg.values[f"{key}_SAVE_AS"] or (kind and not self.listing_url(kind, slug)):
             return None
         return self.cfg.url(key, slug=slug, year=year, month=mon)
+
+    def whole(self, kind: str, slug: str) -> bool:
+        """Whether a listing shows all its clippings on one page (and has no month pages)."""
+        group = self.index.by_slug(kind, slug)
+        return bool(group and self.listing_url(kind, slug)
+                    and group.count <= self.cfg["DIGEST_LISTING_ALL"])
 
     def feed_url(self, kind: str | None, slug: str = "") -> str | None:
         key = f"{PREFIX[kind]}_FEED_ATOM_SAVE_AS" if kind else "FEED_ALL_ATOM_SAVE_AS"
@@ -317,13 +325,15 @@ class DigestGenerator(Generator):
                 url = self.view.listing_url(kind, group.slug)
                 touched = (kind, group.slug) in self.touched
                 name = self.cfg.save_as(key, slug=group.slug) if url else ""
+                whole = bool(url) and self.view.whole(kind, group.slug)
                 if name and not (not touched and carry(name)):
                     months = group.months()
+                    shown = group.clippings if whole else group.clippings[:latest]
                     write(name, listing, self.context, sig=GROUP, force=True, url=url,
-                          kind=kind, group=group,
-                          months=months, entries=self.view.entries(group.clippings[:latest]),
+                          kind=kind, group=group, whole=whole,
+                          months=months, entries=self.view.entries(shown),
                           template_name="listing", page_name=url.rstrip("/"))
-                if url and self.cfg.values[f"{key}_MONTH_SAVE_AS"]:
+                if url and not whole and self.cfg.values[f"{key}_MONTH_SAVE_AS"]:
                     self._group_months(write, carry, month_tpl, kind, group, touched)
                 feed = self.view.feed_url(kind, group.slug)
                 if feed and not (not touched and carry(feed)):

@@ -21,7 +21,10 @@ PLURALS = {"country": "countries", "pair": "pairs", "region": "regions",
 DEFAULTS: dict[str, Any] = {
     "DIGEST_PAIR_MIN_CLIPPINGS": 1,
     "DIGEST_LISTING_LATEST": 20,
-    "DIGEST_FEED_MAX_ITEMS": 50,
+    "DIGEST_FEED_MAX_ITEMS": 20,
+    # A listing of at most this many clippings shows them all, by month, on its one page
+    # (no month pages); a longer one shows its latest DIGEST_LISTING_LATEST and month pages.
+    "DIGEST_LISTING_ALL": 60,
     "DIGEST_HOME_LATEST": 20,
     "DIGEST_HOME_PAIR_DAYS": 90,
     "DIGEST_RELATED": 5,
@@ -47,7 +50,7 @@ for _kind in LISTINGS:
     DEFAULTS[f"{_p.upper()}_URL"] = f"{_p}/"
     DEFAULTS[f"{_p.upper()}_SAVE_AS"] = f"{_p}/index.html"
 
-_INT_KEYS = ("DIGEST_MATRIX_COUNTRIES", "DIGEST_MONTH_MAX", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
+_INT_KEYS = ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES", "DIGEST_MONTH_MAX", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
              "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED")
 
 
@@ -87,8 +90,9 @@ def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
     problems = []
     for key in _INT_KEYS:
         value = values[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            problems.append(f"{key} must be a whole number of at least 1, not {value!r}")
+        least = 0 if key == "DIGEST_LISTING_ALL" else 1  # 0: month pages for every listing
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            problems.append(f"{key} must be a whole number of at least {least}, not {value!r}")
     fields = {"slug": "x", "year": "2021", "month": "04"}
     for key, value in values.items():
         if key.endswith(("_URL", "_SAVE_AS")):
