@@ -312,7 +312,10 @@ def test_a_crowded_month_is_split_by_day(site):
     assert "4 clippings, by day" in month and 'href="../../../../pairs/kyrgyzstan-tajikistan/2021/04/days/01/"' in month
     assert clipping_titles(out / "pairs/kyrgyzstan-tajikistan/2021/04/days/01/index.html") == [
         "Clipping 1", "Clipping 0"]
-    assert clipping_titles(out / "2021/04/days/03/index.html") == ["Clipping 3"]
+    # days are packed, oldest first, into pages of at most 2: 1 April, then 2–3 April
+    assert clipping_titles(out / "2021/04/days/02/index.html") == ["Clipping 3", "Clipping 2"]
+    assert "2\u20133 April 2021" in (out / "2021/04/index.html").read_text()
+    assert not (out / "2021/04/days/03").exists()
     assert crawl(out) == []
 
 

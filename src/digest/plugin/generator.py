@@ -573,17 +573,35 @@ class DigestGenerator(Generator):
             write(save_as, template, self.context, sig=sig, url=url,
                   entries=self.view.entries(clippings), template_name="month", **kwargs)
             return
-        by_day: dict[str, list[Clipping]] = {}
-        for c in clippings:
-            by_day.setdefault(f"{c.day.day:02d}", []).append(c)
+        # Consecutive days, oldest first, packed into pages of at most DIGEST_MONTH_MAX
+        # clippings (a busier day gets a page of its own): a page is named by its first day,
+        # and a clipping added to the newest day changes only the last page.
+        by_day: dict[int, list[Clipping]] = {}
+        for c in clippings:  # newest first
+            by_day.setdefault(c.day.day, []).append(c)
+        ranges: list[list[int]] = []
+        size = 0
+        for d in sorted(by_day):
+            if ranges and size + len(by_day[d]) <= self.cfg["DIGEST_MONTH_MAX"]:
+                ranges[-1].append(d)
+                size += len(by_day[d])
+            else:
+                ranges.append([d])
+                size = len(by_day[d])
+        ranges.reverse()  # listed newest first, as everything else
         folder = save_as.rsplit("/", 1)[0] + "/" if "/" in save_as else ""
-        days = [(d, len(cs), f"{url}days/{d}/") for d, cs in by_day.items()]
-        write(save_as, template, self.context, sig=_sig(head + [repr(days)]), url=url,
-              entries=[], days=days, template_name="month", **kwargs)
-        for d, cs in by_day.items():
-            sig = _sig(head + [d] + [f"{c.path}:{checked[c.path].sha256}" for c in cs])
-            write(f"{folder}days/{d}/index.html", template, self.context, sig=sig,
-                  url=f"{url}days/{d}/", entries=self.view.entries(cs), day=d, month_url=url,
+        days = []
+        for r in ranges:
+            label = f"{r[0]}\u2013{r[-1]}" if len(r) > 1 else str(r[0])
+            days.append((label, sum(len(by_day[d]) for d in r), f"{url}days/{r[0]:02d}/", r))
+        write(save_as, template, self.context,
+              sig=_sig(head + [repr([d[:3] for d in days])]), url=url,
+              entries=[], days=[d[:3] for d in days], template_name="month", **kwargs)
+        for label, _n, page_url, r in days:
+            cs = [c for d in reversed(r) for c in by_day[d]]
+            sig = _sig(head + [label] + [f"{c.path}:{checked[c.path].sha256}" for c in cs])
+            write(f"{folder}days/{r[0]:02d}/index.html", template, self.context, sig=sig,
+                  url=page_url, entries=self.view.entries(cs), day=label, month_url=url,
                   template_name="month", **kwargs)
 
     def _home_and_months(self, write, carry) -> None:
