@@ -226,3 +226,31 @@ def test_write_then_read_gives_the_same_clipping(c):
 
 def test_field_table_is_the_allowlist():
     assert [f.name for f in FIELDS][:5] == ["title", "date", "category", "countries", "regions"]
+
+
+def test_near_duplicates_of_fresh_clippings_complete_the_earlier_pairs():
+    """An incremental build keeps the pairs of unchanged clippings and compares only the
+    fresh ones: together they must be exactly what comparing everything finds."""
+    import datetime as dt
+    import random
+
+    from digest.gazetteer import load_gazetteer
+    from digest.model import Clipping
+    from digest.validate import near_duplicate_pairs
+
+    kg = load_gazetteer().by_code["KG"]
+    rng = random.Random(5)
+    words = ["border", "talks", "resume", "stall", "water"]
+    clippings = [
+        Clipping(title=" ".join(rng.choice(words) for _ in range(4)) + rng.choice(["", "s"]),
+                 date=dt.date(2021, 4, 1) + dt.timedelta(days=rng.randint(0, 20)),
+                 category="News", countries=(kg,), source=rng.choice(["TASS", "AP"]),
+                 slug=f"c{i}", path=f"c{i}.md")
+        for i in range(80)]
+    every = {(a.path, b.path) for a, b in near_duplicate_pairs(clippings)}
+    assert every  # the corpus has near-duplicates
+    for seed in range(5):
+        fresh = {c.path for c in random.Random(seed).sample(clippings, 10)}
+        kept = {(a, b) for a, b in every if a not in fresh and b not in fresh}
+        new = {(a.path, b.path) for a, b in near_duplicate_pairs(clippings, fresh=fresh)}
+        assert kept | new == every

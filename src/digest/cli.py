@@ -313,13 +313,17 @@ def new(
 def build(
     production: Annotated[bool, typer.Option("--production", help="Use publishconf.py (absolute "
                                              "URLs for the published site).")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Render every page, not only those "
+                                       "whose inputs changed (the output is the same).")] = False,
     project: ProjectOption = None,
 ) -> None:
     """Check every clipping and build the site into output/.
 
     The build runs Pelican strictly: any problem in a clipping, any warning or error from
     Pelican, or a clipping that did not become a page fails it (exit 1), and output/ is then
-    left exactly as it was.
+    left exactly as it was. After a first build, only the pages whose inputs changed are
+    rendered (.digest-cache/ remembers what was built); a change of code, theme, settings or
+    pages renders everything.
     """
     from .site import build as build_site
 
@@ -327,7 +331,7 @@ def build(
         proj = _project(project)
         with _progress("reading clippings") as progress:
             report = build_site(proj, production=production, today=dt.date.today(),
-                                progress=progress)
+                                progress=progress, full=full)
     except DigestError as exc:
         raise _fail(exc) from None
     for w in report.warnings:

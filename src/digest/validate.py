@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
 import os
@@ -644,10 +645,10 @@ def near_duplicate_pairs(clippings: list[Clipping], days: int = 7, ratio: float 
     for c in clippings:
         by_source[c.source.casefold()].append(c)
     window = dt.timedelta(days=days)
+    if fresh is not None:
+        return _near_fresh(by_source, fresh, window, ratio)
     for group in by_source.values():
         group.sort(key=lambda c: c.sort_key)
-        if fresh is not None and not any(c.path in fresh for c in group):
-            continue
         keys = [_headline_key(c.title) for c in group]
         whens = [date_key(c.date) for c in group]
         lengths = [len(k) for k in keys]
@@ -674,6 +675,35 @@ def near_duplicate_pairs(clippings: list[Clipping], days: int = 7, ratio: float 
                 if matcher.ratio() >= ratio:
                     pairs.append((group[j], c))
     return pairs
+
+
+def _near_fresh(by_source: dict[str, list[Clipping]], fresh: set[str], window: dt.timedelta,
+                ratio: float) -> list[tuple[Clipping, Clipping]]:
+    """Near-identical pairs with at least one fresh clipping: each fresh clipping against the
+    clippings of its outlet within the window either side (the rest was compared before)."""
+    from .model import date_key
+
+    found: dict[tuple[str, str], tuple[Clipping, Clipping]] = {}
+    for group in by_source.values():
+        mine = [c for c in group if c.path in fresh]
+        if not mine:
+            continue
+        group.sort(key=lambda c: c.sort_key)
+        whens = [date_key(c.date) for c in group]
+        for c in mine:
+            when, key = date_key(c.date), _headline_key(c.title)
+            lo = bisect.bisect_left(whens, when - window)
+            hi = bisect.bisect_right(whens, when + window)
+            for other in group[lo:hi]:
+                if other.path == c.path:
+                    continue
+                older, newer = (other, c) if other.sort_key < c.sort_key else (c, other)
+                if (older.path, newer.path) in found:
+                    continue
+                if difflib.SequenceMatcher(None, _headline_key(other.title), key,
+                                           autojunk=False).ratio() >= ratio:
+                    found[(older.path, newer.path)] = (older, newer)
+    return list(found.values())
 
 
 def near_duplicates(clippings: list[Clipping], days: int = 7,

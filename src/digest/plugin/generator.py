@@ -33,6 +33,7 @@ from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
 # (a listing's first page, its feed) whenever a clipping of the listing changed.
 ALWAYS = "*"
 GROUP = "group"
+DATA_FILES = ("clippings.json", "clippings.csv", "pairs.json", "countries.json")
 _INTERNAL_LINK = re.compile(r'\b(href|src)="\{(filename|static|attach)\}([^"]*)"')
 
 
@@ -363,8 +364,11 @@ class DigestGenerator(Generator):
             planned[self.view.feed_url(None)] = ALWAYS
             jobs.append(("feed", None, None))
         self._load_html(jobs)
+        folder = self.cfg["DIGEST_DATA_SAVE_AS"]
+        if folder:  # first: with few pages to render, a process of its own writes them
+            jobs.insert(0, ("data",))
+            planned.update({f"{folder}{name}": ALWAYS for name in DATA_FILES})
         run_jobs(jobs, self._run_job, self.settings.get("DIGEST_JOBS"))
-        planned.update(self._data())
         inp.planned = planned
         inp.rendered = sum(1 for j in jobs if j[0] == "page")
 
@@ -461,6 +465,9 @@ class DigestGenerator(Generator):
                     item.html = self.input.store.html(item.sha256, item.rel)
 
     def _run_job(self, job: tuple) -> None:
+        if job[0] == "data":
+            self._data()
+            return
         if job[0] == "feed":
             self._feed(job[1], job[2])
             return
@@ -691,8 +698,7 @@ class DigestGenerator(Generator):
                 "url": _abs(site, self.view.listing_url("country", country.slug)),
             })
         _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
-        return {f"{folder}{name}": ALWAYS for name in ("clippings.json", "clippings.csv",
-                                                      "pairs.json", "countries.json")}
+        return {f"{folder}{name}": ALWAYS for name in DATA_FILES}
 
 
 def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:
@@ -703,12 +709,16 @@ def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:
     fails on any of them; a child that fails makes the whole output fail.
     """
     processes = processes or min(os.cpu_count() or 1, 8)
-    if processes < 2 or len(jobs) < 400 or not hasattr(os, "fork"):
+    if processes < 2 or not hasattr(os, "fork") or len(jobs) < 2:
         for job in jobs:
             run(job)
         return
+    if len(jobs) < 400:  # a small build: the first job (the data files) beside the rest
+        shares = [jobs[1:], jobs[:1]]
+    else:
+        shares = [jobs[i::processes] for i in range(processes)]
     children = []
-    for i in range(1, processes):
+    for share in shares[1:]:
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: its share, then report and leave without cleanup
@@ -716,7 +726,7 @@ def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:
             code = 0
             records = _capture_warnings()
             try:
-                for job in jobs[i::processes]:
+                for job in share:
                     run(job)
             except BaseException as exc:  # noqa: BLE001 - reported to the parent
                 records.messages.append(f"error: {type(exc).__name__}: {exc}")
@@ -728,7 +738,7 @@ def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:
         children.append((pid, read_end))
     failure = None
     try:
-        for job in jobs[0::processes]:
+        for job in shares[0]:
             run(job)
     except BaseException as exc:
         failure = exc
