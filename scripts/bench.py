@@ -31,11 +31,12 @@ sys.path.insert(0, str(REPO / "scripts"))
 import gen_corpus  # noqa: E402
 
 
-def run(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MiB (the process and the children it waited for), output."""
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MiB (the largest of the process and the children it waited
+    for), output."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, env=env)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -44,43 +45,64 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     return wall, usage.ru_maxrss // 1024, out
 
 
-def size_per_clipping(output: Path, n: int) -> float:
+def size_per_clipping(output: Path, n: int, search: bool = False) -> float:
     total = sum(p.stat().st_size for p in output.rglob("*")
-                if p.is_file() and "pagefind" not in p.relative_to(output).parts)
+                if p.is_file() and (search or "pagefind" not in p.relative_to(output).parts))
     return total / n / 1024
+
+
+def timings(out: str) -> dict[str, float]:
+    """The `timings:` line `digest build` prints with DIGEST_TIMINGS set."""
+    m = re.search(r"^timings: (.*)$", out, re.MULTILINE)
+    return {k: float(v) for k, v in (p.split("=") for p in m.group(1).split())} if m else {}
 
 
 def bench(n: int, runs: int, work: Path) -> dict:
     digest_dir, pelican_dir = work / f"digest-{n}", work / f"pelican-{n}"
     gen_corpus.write(n, digest_dir, pelican_dir)
-    digest_times, pelican_times, digest_mem, pelican_mem, search = [], [], [], [], []
+    env = dict(os.environ, DIGEST_TIMINGS="1")
+    digest_times, pelican_times, digest_mem, pelican_mem, search, python_mem = \
+        [], [], [], [], [], []
     for _ in range(runs):
-        wall, mem, out = run([str(BIN / "digest"), "build"], digest_dir)
+        # A cold build: no output, no store of an earlier build.
+        shutil.rmtree(digest_dir / "output", ignore_errors=True)
+        shutil.rmtree(digest_dir / ".digest-cache", ignore_errors=True)
+        wall, mem, out = run([str(BIN / "digest"), "build"], digest_dir, env)
         digest_times.append(wall)
         digest_mem.append(mem)
-        m = re.search(r"search index ([\d.]+) s", out)
-        search.append(float(m.group(1)) if m else 0.0)
+        t = timings(out)
+        search.append(t.get("search", 0.0))
+        python_mem.append(t.get("rss_build_mib", 0))
         shutil.rmtree(pelican_dir / "output", ignore_errors=True)
         wall, mem, _ = run([str(BIN / "pelican"), "content", "-s", "pelicanconf.py", "-o",
                             "output", "--fatal", "errors"], pelican_dir)
         pelican_times.append(wall)
         pelican_mem.append(mem)
     kb = size_per_clipping(digest_dir / "output", n)
+    kb_search = size_per_clipping(digest_dir / "output", n, search=True)
     largest = max(p.stat().st_size for p in (digest_dir / "output").rglob("*.html")
                   if "pagefind" not in p.parts) / 1024
-    # One clipping added to the built digest, then rebuilt.
-    rel, fm, body, _ = next(gen_corpus.make(1, seed=7))
-    extra = digest_dir / "content" / "clippings" / rel.replace(".md", "-added.md")
-    extra.write_text("---\n" + "\n".join(fm) + "\n---\n\n" + body + "\n", encoding="utf-8")
-    rebuild, _, out = run([str(BIN / "digest"), "build"], digest_dir)
-    m = re.search(r"search index ([\d.]+) s", out)
-    rebuild_search = float(m.group(1)) if m else 0.0
+    # One clipping added to the built digest, then rebuilt: three times, one after another.
+    rebuilds, rebuild_search, rebuild_mem = [], [], []
+    for i, (rel, fm, body, _) in enumerate(gen_corpus.make(3, seed=7)):
+        extra = digest_dir / "content" / "clippings" / rel.replace(".md", f"-added{i}.md")
+        extra.write_text("---\n" + "\n".join(fm) + "\n---\n\n" + body + "\n", encoding="utf-8")
+        wall, mem, out = run([str(BIN / "digest"), "build"], digest_dir, env)
+        t = timings(out)
+        if "full build" in out:
+            raise SystemExit(f"the rebuild was not incremental:\n{out[-2000:]}")
+        rebuilds.append(wall)
+        rebuild_search.append(t.get("search", 0.0))
+        rebuild_mem.append(t.get("rss_build_mib", 0))
     d, p = statistics.median(digest_times), statistics.median(pelican_times)
-    return {"n": n, "digest": d, "pelican": p, "ratio": d / p,
-            "digest_mem": max(digest_mem), "pelican_mem": max(pelican_mem),
-            "search": statistics.median(search), "kb": kb, "rebuild": rebuild,
-            "rebuild_search": rebuild_search, "per_clipping_ms": d / n * 1000,
-            "largest": largest}
+    s = statistics.median(search)
+    return {"n": n, "digest": d, "pelican": p, "ratio": d / p, "ratio_no_search": (d - s) / p,
+            "digest_mem": max(digest_mem), "python_mem": max(python_mem),
+            "pelican_mem": max(pelican_mem), "search": s, "kb": kb, "kb_search": kb_search,
+            "rebuild": statistics.median(rebuilds),
+            "rebuild_search": statistics.median(rebuild_search),
+            "rebuild_no_search": statistics.median(r - q for r, q in zip(rebuilds, rebuild_search)),
+            "per_clipping_ms": (d - s) / n * 1000, "largest": largest}
 
 
 def main() -> int:
@@ -92,22 +114,26 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="digest-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; runs: {args.runs}")
-    header = ("clippings", "digest s", "pelican s", "ratio", "ms/clipping", "digest MiB",
-              "pelican MiB", "search s", "KB/clipping", "largest page KB", "+1 rebuild s",
-              "of it search s")
+    header = ("clippings", "digest s", "of it search s", "pelican s", "ratio",
+              "ratio without search", "ms/clipping without search", "peak MiB (with search)",
+              "peak MiB of the Python build", "pelican MiB", "KB/clipping",
+              "KB/clipping with search index", "largest page KB", "+1 rebuild s",
+              "of it search s", "+1 rebuild without search s")
     print(" | ".join(header))
     results = []
     try:
         for n in args.sizes:
             r = bench(n, args.runs, work)
             results.append(r)
-            print(f"{r['n']} | {r['digest']:.1f} | {r['pelican']:.1f} | {r['ratio']:.2f} | "
-                  f"{r['per_clipping_ms']:.2f} | {r['digest_mem']} | {r['pelican_mem']} | "
-                  f"{r['search']:.1f} | {r['kb']:.1f} | {r['largest']:.0f} | {r['rebuild']:.1f} | "
-                  f"{r['rebuild_search']:.1f}", flush=True)
+            print(f"{r['n']} | {r['digest']:.1f} | {r['search']:.1f} | {r['pelican']:.1f} | "
+                  f"{r['ratio']:.2f} | {r['ratio_no_search']:.2f} | {r['per_clipping_ms']:.2f} | "
+                  f"{r['digest_mem']} | {r['python_mem']:.0f} | {r['pelican_mem']} | "
+                  f"{r['kb']:.1f} | {r['kb_search']:.1f} | {r['largest']:.0f} | "
+                  f"{r['rebuild']:.1f} | {r['rebuild_search']:.1f} | "
+                  f"{r['rebuild_no_search']:.2f}", flush=True)
         if len(results) > 1:
             first, last = results[0], results[-1]
-            print(f"cost per clipping at {last['n']} / at {first['n']}: "
+            print(f"cost per clipping (without search) at {last['n']} / at {first['n']}: "
                   f"{last['per_clipping_ms'] / first['per_clipping_ms']:.2f}")
     finally:
         if not args.keep:

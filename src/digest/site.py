@@ -141,7 +141,7 @@ def _worker_renderer():
 def _check_one(job: tuple[str, str, str, str, dt.date | None]):
     """Validate and render one file (runs in a worker process)."""
     from .render import plain_text, summary
-    from .store import Checked, clipping_record
+    from .store import Checked, clipping_record, open_data_rows
     from .validate import normalise_url, validate_file
 
     path, display, rel, root, today = job
@@ -156,7 +156,8 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
     if result.clipping.source_url:  # the duplicate check's key, computed once
         record["url_key"] = normalise_url(result.clipping.source_url)
     return display, digest, result.problems, Checked(
-        digest, rel, record, warnings, summary(plain_text(html)), html)
+        digest, rel, record, warnings, summary(plain_text(html)),
+        open_data_rows(result.clipping), html)
 
 
 def code_fingerprint() -> str:
@@ -368,6 +369,7 @@ def build(project: Project, production: bool = False, today=None,
         mark("plan")
         report = _run_pelican(project, stage, settings, inp)
         mark("render")
+        python_peak = _peak_mib()  # this process and its workers, before Pagefind runs
         report.warnings = [p for p in problems if not p.is_error]
         if last is None:
             outputs = _finish(project, stage, settings, production, inp, stage_is_site=True)
@@ -388,6 +390,8 @@ def build(project: Project, production: bool = False, today=None,
         store.finish_build(site_key, _output_id(project.output), built, outputs, near_rows,
                            last)
         mark("record")
+        phases["rss_build_mib"] = python_peak
+        phases["rss_all_mib"] = _peak_mib()
         report.phases = phases
         report.output = project.output
         report.pages = sum(1 for f in outputs if f.endswith(".html"))
@@ -427,6 +431,16 @@ def _changed(last: dict[str, str], now: dict[str, str], clippings, checked, stor
         display = project.display(project.clippings / rel)
         out.append(clipping_from_record(item.record, gazetteer, display))
     return out
+
+
+def _peak_mib() -> float:
+    """The largest resident size so far of this process and of any child it waited for."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 def _lock(project: Project):

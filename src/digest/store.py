@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from .model import Clipping
 
-SCHEMA = 3
+SCHEMA = 4
 
 
 def clipping_record(c: Clipping) -> dict[str, Any]:
@@ -45,6 +45,35 @@ def clipping_from_record(r: dict[str, Any], gazetteer, path: str | None = None) 
     )
 
 
+# The open data files' columns (docs/data.md); `url` comes last, added at build time.
+CSV_COLUMNS = ("slug", "title", "date", "category", "countries", "regions", "topics", "source",
+               "author", "author_role", "source_url", "source_site", "source_title", "pairs",
+               "url")
+
+
+def open_data_rows(c: Clipping) -> list[str]:
+    """A clipping in the open data files, without its address (docs/data.md): the JSON object
+    without its closing brace, and the CSV row without its last cell."""
+    import csv
+    import io
+
+    record = {
+        "slug": c.slug, "title": c.title, "date": c.date.isoformat(), "category": c.category,
+        "countries": [x.code for x in c.countries],
+        "country_names": [x.name for x in c.countries], "regions": [r.name for r in c.regions],
+        "topics": list(c.topics), "source": c.source, "author": c.author,
+        "author_role": c.author_role, "source_url": c.source_url,
+        "source_site": c.source_site, "source_title": c.source_title,
+        "pairs": [p.key for p in c.pairs],
+    }
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(
+        ["|".join(v) if isinstance(v, list) else ("" if v is None else v)
+         for v in (record[k] for k in CSV_COLUMNS[:-1])])
+    return [text[:-1], buffer.getvalue()[:-1]]
+
+
 @dataclass
 class Checked:
     """One clipping file checked and rendered: what a later build can reuse unchanged."""
@@ -54,6 +83,7 @@ class Checked:
     record: dict[str, Any]
     warnings: list[list[Any]]  # [line, message]
     summary: str
+    data: list[str]  # open_data_rows
     html: str | None = None  # loaded only when a page needs it
 
 
@@ -83,7 +113,8 @@ class Store:
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS checked (
                 sha256 TEXT NOT NULL, rel TEXT NOT NULL, record TEXT NOT NULL,
-                warnings TEXT NOT NULL, summary TEXT NOT NULL, html TEXT NOT NULL,
+                warnings TEXT NOT NULL, summary TEXT NOT NULL, data TEXT NOT NULL,
+                html TEXT NOT NULL,
                 PRIMARY KEY (sha256, rel));
             CREATE TABLE IF NOT EXISTS built (rel TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, sig TEXT NOT NULL);
@@ -111,19 +142,21 @@ class Store:
         wanted = set(keys)
         out = {}
         if len(wanted) < 100:
-            rows = (self.db.execute("SELECT sha256, rel, record, warnings, summary FROM checked "
-                                    "WHERE sha256 = ? AND rel = ?", key).fetchone()
+            rows = (self.db.execute("SELECT sha256, rel, record, warnings, summary, data FROM "
+                                    "checked WHERE sha256 = ? AND rel = ?", key).fetchone()
                     for key in wanted)
         else:
-            rows = self.db.execute("SELECT sha256, rel, record, warnings, summary FROM checked")
+            rows = self.db.execute("SELECT sha256, rel, record, warnings, summary, data "
+                                   "FROM checked")
         loads = json.loads
         for row in rows:
             if row is None:
                 continue
-            sha, rel, record, warnings, summary = row
+            sha, rel, record, warnings, summary, data = row
             if (sha, rel) in wanted:
                 out[(sha, rel)] = Checked(sha, rel, loads(record),
-                                          loads(warnings) if warnings != "[]" else [], summary)
+                                          loads(warnings) if warnings != "[]" else [], summary,
+                                          loads(data))
         return out
 
     def html(self, sha: str, rel: str) -> str:
@@ -137,9 +170,11 @@ class Store:
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "INSERT OR REPLACE INTO checked VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO checked VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ((i.sha256, i.rel, json.dumps(i.record, ensure_ascii=False),
-                  json.dumps(i.warnings, ensure_ascii=False), i.summary, i.html or "")
+                  json.dumps(i.warnings, ensure_ascii=False), i.summary,
+                  json.dumps(i.data, ensure_ascii=False),
+                  i.html or "")
                  for i in items))
 
     # the last build -----------------------------------------------------------------

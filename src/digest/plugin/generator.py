@@ -26,7 +26,7 @@ from ..index import DigestIndex, Group
 from ..model import Clipping, Country, Pair, date_key, format_date, slugify
 from ..render import script_problems
 from ..sources import load_registry
-from ..store import SiteInput
+from ..store import CSV_COLUMNS, SiteInput
 from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
 
 # Page signatures: ALWAYS pages are rendered on every build (home, indexes, data); GROUP pages
@@ -670,10 +670,20 @@ class DigestGenerator(Generator):
         site = self.settings.get("SITEURL", "").rstrip("/")
         out = sanitised_join(self.output_path, folder)
         os.makedirs(out, exist_ok=True)
-        oldest_first = list(reversed(self.index.clippings))
-        records = [clipping_record(c, self.view, site) for c in oldest_first]
-        _write_json(os.path.join(out, "clippings.json"), {"version": 1, "clippings": records})
-        _write_csv(os.path.join(out, "clippings.csv"), records)
+        # Each clipping's record was serialised when it was checked (and is kept with the
+        # check): only its address is added here.
+        checked = self.input.checked
+        dumps = json.dumps
+        json_rows, csv_rows = [], []
+        for c in reversed(self.index.clippings):  # oldest first
+            row = checked[c.path].data
+            url = f"{site}/{self.view.entry(c).url}"
+            json_rows.append(f'{row[0]},"url":{dumps(url, ensure_ascii=False)}}}')
+            csv_rows.append(f"{row[1]},{_csv_cell(url)}\n")
+        with open(os.path.join(out, "clippings.json"), "w", encoding="utf-8", newline="\n") as fh:
+            fh.write('{"version":1,"clippings":[' + ",".join(json_rows) + "]}\n")
+        with open(os.path.join(out, "clippings.csv"), "w", encoding="utf-8", newline="") as fh:
+            fh.write(",".join(CSV_COLUMNS) + "\n" + "".join(csv_rows))
         pairs = []
         for group in self.index.pairs_busiest():
             pair: Pair = group.entity
@@ -785,43 +795,14 @@ def _abs(site: str, url: str | None) -> str | None:
     return None if url is None else f"{site}/{url}"
 
 
-def clipping_record(c: Clipping, view: SiteView, site: str) -> dict[str, Any]:
-    """One clipping in the open data files (the format is documented in docs/data.md)."""
-    return {
-        "slug": c.slug,
-        "title": c.title,
-        "date": format_date(c.date),
-        "category": c.category,
-        "countries": [x.code for x in c.countries],
-        "country_names": [x.name for x in c.countries],
-        "regions": [r.name for r in c.regions],
-        "topics": list(c.topics),
-        "source": c.source,
-        "author": c.author,
-        "author_role": c.author_role,
-        "source_url": c.source_url,
-        "source_site": c.source_site,
-        "source_title": c.source_title,
-        "pairs": [p.key for p in c.pairs],
-        "url": f"{site}/{view.entry(c).url}",
-    }
-
-
 def _write_json(path: str, data: Any) -> None:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # dump() is slower
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text + "\n")
 
 
-CSV_COLUMNS = ("slug", "title", "date", "category", "countries", "regions", "topics", "source",
-               "author", "author_role", "source_url", "source_site", "source_title", "pairs",
-               "url")
-
-
-def _write_csv(path: str, records: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for r in records:
-            writer.writerow(["|".join(v) if isinstance(v, list) else ("" if v is None else v)
-                             for v in (r[k] for k in CSV_COLUMNS)])
+def _csv_cell(value: str) -> str:
+    """One CSV cell as the csv module writes it (quoted only when it must be)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([value])
+    return buffer.getvalue()[:-1]
