@@ -146,4 +146,15 @@ class Clipping:
     def pairs(self) -> tuple[Pair, ...]:
         """Every pair of the clipping's countries, in canonical order."""
         ordered = sorted(self.countries, key=lambda c: c.slug)
-        return tuple(Pair(a, b) for a, b in combinations(ordered, 2))
+        return tuple(_pair(a, b) for a, b in combinations(ordered, 2))
+
+
+_PAIRS: dict[tuple[Country, Country], Pair] = {}
+
+
+def _pair(a: Country, b: Country) -> Pair:
+    """One shared Pair object for each two countries (there are few, and clippings many)."""
+    found = _PAIRS.get((a, b))
+    if found is None:
+        found = _PAIRS[(a, b)] = Pair(a, b)
+    return found

@@ -157,7 +157,7 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
         record["url_key"] = normalise_url(result.clipping.source_url)
     return display, digest, result.problems, Checked(
         digest, rel, record, warnings, summary(plain_text(html)),
-        open_data_rows(result.clipping), html)
+        json.dumps(open_data_rows(result.clipping), ensure_ascii=False), html)
 
 
 def code_fingerprint() -> str:

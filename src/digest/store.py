@@ -83,7 +83,7 @@ class Checked:
     record: dict[str, Any]
     warnings: list[list[Any]]  # [line, message]
     summary: str
-    data: list[str]  # open_data_rows
+    data: str  # open_data_rows, as JSON text (decoded by whoever writes the data files)
     html: str | None = None  # loaded only when a page needs it
 
 
@@ -156,7 +156,7 @@ class Store:
             if (sha, rel) in wanted:
                 out[(sha, rel)] = Checked(sha, rel, loads(record),
                                           loads(warnings) if warnings != "[]" else [], summary,
-                                          loads(data))
+                                          data)
         return out
 
     def html(self, sha: str, rel: str) -> str:
@@ -173,7 +173,7 @@ class Store:
                 "INSERT OR REPLACE INTO checked VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ((i.sha256, i.rel, json.dumps(i.record, ensure_ascii=False),
                   json.dumps(i.warnings, ensure_ascii=False), i.summary,
-                  json.dumps(i.data, ensure_ascii=False),
+                  i.data,
                   i.html or "")
                  for i in items))
 

@@ -75,6 +75,18 @@ class ArticleView:
     url: str
 
 
+class _Lazy(dict):
+    """A dict that makes a missing value with `make(key)` and keeps it."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
+
+
 class SiteView:
     """What templates may ask of the digest: addresses, groups, related clippings."""
 
@@ -267,12 +279,17 @@ class DigestGenerator(Generator):
         self.pattern_url = self.settings.get("ARTICLE_URL") or "{date:%Y}/{date:%m}/{slug}/"
         self.pattern_save = self.settings.get("DIGEST_ARTICLE_SAVE_AS") or ""
         lang = self.settings.get("DEFAULT_LANG", "en")
-        entries = {}
-        for c in inp.clippings:
-            fields = {"slug": c.slug, "date": c.date, "category": slugify(c.category),
-                      "lang": lang}
-            entries[c.path] = make_entry(c, self.pattern_url.format(**fields),
-                                         html.escape(inp.checked[c.path].summary))
+        by_path = {c.path: c for c in inp.clippings}
+        pattern, checked = self.pattern_url, inp.checked
+
+        def entry(path: str) -> Entry:
+            c = by_path[path]
+            url = pattern.format(slug=c.slug, date=c.date, category=slugify(c.category),
+                                 lang=lang)
+            return make_entry(c, url, html.escape(checked[path].summary))
+
+        # Entries are made when first asked for: an incremental build needs few of them.
+        entries = _Lazy(entry)
         self.index = DigestIndex(inp.clippings, self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"])
         self.view = SiteView(self.cfg, self.index, entries)
         self.context["digest"] = self.view
@@ -676,7 +693,7 @@ class DigestGenerator(Generator):
         dumps = json.dumps
         json_rows, csv_rows = [], []
         for c in reversed(self.index.clippings):  # oldest first
-            row = checked[c.path].data
+            row = json.loads(checked[c.path].data)
             url = f"{site}/{self.view.entry(c).url}"
             json_rows.append(f'{row[0]},"url":{dumps(url, ensure_ascii=False)}}}')
             csv_rows.append(f"{row[1]},{_csv_cell(url)}\n")
