@@ -184,12 +184,12 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     from .gazetteer import load_gazetteer
     from .model import Clipping
     from .store import Checked, clipping_from_record
-    from .validate import corpus_problems
+    from .validate import corpus_problems, markdown_files
 
     root = str(project.clippings)
     prefix = project.display(project.clippings) + os.sep
     todo, reuse, displays = [], [], []
-    for f in _markdown_files(project.clippings):
+    for f in markdown_files(str(project.clippings)):
         rel = f[len(root) + 1:].replace(os.sep, "/")
         display = prefix + f[len(root) + 1:]
         displays.append(display)
@@ -253,14 +253,6 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     problems.extend(corpus_problems(clippings, displays, near, url_keys))
     problems.sort(key=lambda p: (p.path, p.line or 0))
     return clippings, problems, checked, near
-
-
-def _markdown_files(folder: Path) -> list[str]:
-    """Every `.md` file below `folder`, sorted, as absolute paths."""
-    found = []
-    for root, _dirs, files in os.walk(folder):
-        found.extend(os.path.join(root, f) for f in files if f.lower().endswith(".md"))
-    return sorted(found)
 
 
 def _near_pairs(clippings, checked, store) -> list:

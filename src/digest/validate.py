@@ -722,12 +722,21 @@ def near_duplicate_problems(pairs: list[tuple[Clipping, Clipping]], days: int = 
     return problems
 
 
+def markdown_files(folder: Path) -> list[str]:
+    """Every `.md` file below `folder`, sorted, as paths joined to `folder` (strings: a build
+    lists tens of thousands)."""
+    found = []
+    for root, _dirs, files in os.walk(folder):
+        found.extend(os.path.join(root, f) for f in files if f.lower().endswith(".md"))
+    return sorted(found)
+
+
 def find_clippings(paths: list[Path]) -> list[Path]:
     """Every `.md` file under the given files and folders, sorted."""
     found: set[Path] = set()
     for p in paths:
         if p.is_dir():
-            found.update(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() == ".md")
+            found.update(Path(f) for f in markdown_files(p))
         else:
             found.add(p)
     return sorted(found)
