@@ -312,14 +312,18 @@ class DigestGenerator(Generator):
         jobs: list[tuple] = []
         planned: dict[str, str] = {}  # every file of this build → its signature
 
+        def claim(name: str, sig: str) -> None:
+            """Two files of one name would silently keep one: refuse, naming the file."""
+            if name in planned:
+                raise DigestError(f"two files would be written to {name}: a slug or a URL "
+                                  "setting makes them collide")
+            planned[name] = sig
+
         def write(name, template, context, sig=ALWAYS, force=False, **kwargs):
             """Plan a page: rendered unless the last build wrote it with the same signature."""
             if not name:
                 return
-            if name in planned:
-                raise DigestError(f"two pages would be written to {name}: a slug or a URL "
-                                  "setting makes them collide")
-            planned[name] = sig
+            claim(name, sig)
             if force or sig == ALWAYS or self.previous is None or self.previous.get(name) != sig:
                 jobs.append(("page", name, template, kwargs))
 
@@ -327,10 +331,7 @@ class DigestGenerator(Generator):
             """Keep a page of the last build as it is, if it was written; False to render."""
             if self.previous is None or name not in self.previous or self.previous[name] == ALWAYS:
                 return False
-            if name in planned:
-                raise DigestError(f"two pages would be written to {name}: a slug or a URL "
-                                  "setting makes them collide")
-            planned[name] = self.previous[name]
+            claim(name, self.previous[name])
             return True
 
         self._article_jobs(write, carry)
@@ -355,9 +356,7 @@ class DigestGenerator(Generator):
                     self._group_months(write, carry, month_tpl, kind, group, touched)
                 feed = self.view.feed_url(kind, group.slug)
                 if feed and not (not touched and carry(feed)):
-                    if feed in planned:
-                        raise DigestError(f"two files would be written to {feed}")
-                    planned[feed] = GROUP
+                    claim(feed, GROUP)
                     jobs.append(("feed", kind, group))
             index_key = PLURALS[kind].upper()
             if self.view.index_url(kind):
@@ -378,7 +377,7 @@ class DigestGenerator(Generator):
         write("404.html", self.get_template("404"), self.context, relative_urls=False,
               url="404.html", template_name="404")
         if self.view.feed_url(None):
-            planned[self.view.feed_url(None)] = ALWAYS
+            claim(self.view.feed_url(None), ALWAYS)
             jobs.append(("feed", None, None))
         self._load_html(jobs)
         folder = self.cfg["DIGEST_DATA_SAVE_AS"]
