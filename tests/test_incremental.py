@@ -68,8 +68,11 @@ def _assert_same(incremental: Path, cold: Path) -> None:
     assert dirs_a == dirs_b
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_incremental_builds_equal_a_cold_build(tmp_path, monkeypatch, seed):
+    # Related clippings chosen among 2 per country, so that the window of pages a change can
+    # reach is smaller than the corpus.
+    monkeypatch.setattr("digest.index.RELATED_POOL", 2)
     rng = random.Random(seed)
     work = Site(tmp_path / "work", CONF)
     monkeypatch.chdir(work.root)
@@ -209,3 +212,34 @@ def test_a_second_build_at_the_same_time_is_refused(site):
         with pytest.raises(UsageError, match="another `digest build`"):
             build(site.project)
     assert build(site.project).clippings == 1
+
+
+def test_a_stored_clipping_is_the_clipping_it_was(tmp_path):
+    """The store writes a clipping as JSON and reads it back without the dataclass's
+    constructor: every field must come back, with the right types."""
+    import dataclasses
+    import datetime as dt
+
+    from digest.gazetteer import load_gazetteer
+    from digest.model import Clipping
+    from digest.store import clipping_from_record, clipping_record
+
+    g = load_gazetteer()
+    for date in (dt.date(2021, 4, 30),
+                 dt.datetime(2021, 4, 30, 9, 15, tzinfo=dt.timezone(dt.timedelta(hours=6)))):
+        original = Clipping(
+            title="Border talks", date=date, category="News",
+            countries=(g.by_code["KG"], g.by_code["TJ"]), source="RFE/RL", slug="border-talks",
+            regions=(g.by_slug["central-asia"],), topics=("Water", "Borders"), author="A. B.",
+            author_role="Correspondent", source_url="https://www.rferl.org/a/1.html",
+            source_site="rferl.org", source_title="Talks", path="content/clippings/x.md")
+        back = clipping_from_record(clipping_record(original), g)
+        assert type(back) is Clipping and back == original and back.path == original.path
+        for f in dataclasses.fields(Clipping):
+            expected = getattr(original, f.name) if f.name != "body" else ""
+            assert getattr(back, f.name) == expected and \
+                type(getattr(back, f.name)) is type(expected), f.name
+        assert back.pairs == original.pairs and back.sort_key == original.sort_key
+        assert hash(back) == hash(original)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            back.title = "changed"

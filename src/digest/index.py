@@ -13,6 +13,7 @@ from .model import Clipping, Country, Pair, Region, date_key, slugify
 K = TypeVar("K", bound=Hashable)
 
 KINDS = ("country", "pair", "region", "category", "source", "topic")
+RELATED_POOL = 10  # related clippings are chosen among this many older ones per country/pair
 
 
 @dataclass
@@ -56,39 +57,47 @@ class DigestIndex:
     def __init__(self, clippings: Iterable[Clipping], pair_min: int = 1):
         self.clippings = newest_first(clippings)
         groups: dict[str, dict[Hashable, Group]] = {k: {} for k in KINDS}
-
-        def add(kind: str, key: Hashable, slug: str, name: str, c: Clipping) -> None:
-            group = groups[kind].get(key)
-            if group is None:
-                group = groups[kind][key] = Group(kind, slug, name, key)
-            group.clippings.append(c)
-
+        # Lists of clippings per key first (a loop over tens of thousands of clippings, kept
+        # free of calls), then a Group per key named by its first (newest) clipping.
+        lists: dict[str, dict[Hashable, list[Clipping]]] = {k: {} for k in KINDS}
+        by_country, by_pair, by_region = lists["country"], lists["pair"], lists["region"]
+        by_topic, by_category, by_source = lists["topic"], lists["category"], lists["source"]
         for c in self.clippings:  # newest first, so every group is too
-            for country in c.countries:
-                add("country", country, country.slug, country.name, c)
-            for pair in c.pairs:
-                add("pair", pair, pair.slug, pair.name, c)
-            for region in c.regions:
-                add("region", region, region.slug, region.name, c)
-            for topic in c.topics:
-                add("topic", slugify(topic), slugify(topic), topic, c)
-            add("category", slugify(c.category), slugify(c.category), c.category, c)
-            add("source", slugify(c.source), slugify(c.source), c.source, c)
+            for key in c.countries:
+                (by_country.get(key) or by_country.setdefault(key, [])).append(c)
+            for key in c.pairs:
+                (by_pair.get(key) or by_pair.setdefault(key, [])).append(c)
+            for key in c.regions:
+                (by_region.get(key) or by_region.setdefault(key, [])).append(c)
+            for key in c.topics:
+                key = slugify(key)
+                (by_topic.get(key) or by_topic.setdefault(key, [])).append(c)
+            key = slugify(c.category)
+            (by_category.get(key) or by_category.setdefault(key, [])).append(c)
+            key = slugify(c.source)
+            (by_source.get(key) or by_source.setdefault(key, [])).append(c)
+        for kind in ("country", "pair", "region"):
+            groups[kind] = {key: Group(kind, key.slug, key.name, key, cs)
+                            for key, cs in lists[kind].items()}
+        for kind, label in (("topic", None), ("category", "category"), ("source", "source")):
+            for key, cs in lists[kind].items():
+                name = (next(t for t in cs[0].topics if slugify(t) == key) if label is None
+                        else getattr(cs[0], label))
+                groups[kind][key] = Group(kind, key, name, key, cs)
         self.all_pairs = groups["pair"]
         groups["pair"] = {k: g for k, g in groups["pair"].items() if g.count >= pair_min}
         self.groups = {kind: sorted(g.values(), key=lambda g: g.slug) for kind, g in groups.items()}
         self._by_key = groups
         self._slugs: dict[tuple[str, str], Group] | None = None
-        self.by_month: dict[str, list[Clipping]] = defaultdict(list)
+        self.by_month: dict[str, list[Clipping]] = {}
         for c in self.clippings:
-            self.by_month[c.month].append(c)
+            key = c.month
+            (self.by_month.get(key) or self.by_month.setdefault(key, [])).append(c)
         # Oldest-first keys per country and pair, to find "older than" positions by bisection.
         self._asc_keys = {
             key: [c.sort_key for c in reversed(g.clippings)]
-            for kind in ("country", "pair") for key, g in groups[kind].items()
+            for by_key in (groups["country"], self.all_pairs) for key, g in by_key.items()
         }
-        self._asc_keys.update({k: [c.sort_key for c in reversed(g.clippings)]
-                               for k, g in self.all_pairs.items()})
 
     def group(self, kind: str, key: Hashable) -> Group | None:
         """The group of `kind` for a country, pair, region or a label's slug; None if absent."""
@@ -145,13 +154,14 @@ class DigestIndex:
             countries.update((pair.a, pair.b))
         return sorted(countries, key=lambda c: c.slug), counts
 
-    def related(self, clipping: Clipping, limit: int = 5, pool: int = 10) -> list[Clipping]:
+    def related(self, clipping: Clipping, limit: int = 5, pool: int | None = None) -> list[Clipping]:
         """Earlier clippings sharing the most countries, then the most recent.
 
         Only clippings older than this one are considered, so a clipping's page does not change
         when newer clippings are added; candidates are the `pool` most recent earlier clippings
         of each of its pairs and countries, which keeps the cost linear in the site's size.
         """
+        pool = pool or RELATED_POOL
         key = clipping.sort_key
         own = set(clipping.countries)
         candidates: dict[str, Clipping] = {}
@@ -173,6 +183,16 @@ class DigestIndex:
                         key=lambda c: (len(own.intersection(c.countries)), c.sort_key),
                         reverse=True)
         return ranked[:limit]
+
+    def newer(self, key: Hashable, sort_key, count: int) -> list[Clipping]:
+        """The `count` clippings of a country or pair group just newer than `sort_key`."""
+        group = self.all_pairs.get(key) if isinstance(key, Pair) else \
+            self._by_key["country"].get(key)
+        if group is None:
+            return []
+        i = bisect.bisect_right(self._asc_keys[key], sort_key)  # clippings not newer
+        end = group.count - i  # newest first: clippings[:end] are the newer ones
+        return group.clippings[max(0, end - count):end]
 
     def neighbours(self, clipping: Clipping, pair: Pair) -> tuple[Clipping | None, Clipping | None]:
         """The previous (older) and next (newer) clipping of the same pair."""

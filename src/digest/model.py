@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import combinations
 
 from unidecode import unidecode
@@ -104,6 +104,26 @@ def date_key(value: Date) -> dt.datetime:
 def format_date(value: Date) -> str:
     """The ISO 8601 text of a date or an aware datetime, as written in front matter."""
     return value.isoformat()
+
+
+class cached_property:  # noqa: N801 - a drop-in for functools.cached_property
+    """A value computed on first access and kept in the instance's __dict__ (which a frozen
+    dataclass allows). functools.cached_property takes a lock on every first access in
+    Python 3.11, which costs more than the values themselves over a large digest."""
+
+    def __init__(self, func):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 @dataclass(frozen=True)

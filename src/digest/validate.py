@@ -574,6 +574,8 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
 
     def same(kind: str, groups: dict[str, list[str]], hint: str) -> None:
         for files in groups.values():
+            if len(files) < 2:
+                continue
             files = sorted(set(files))
             if len(files) < 2:
                 continue

@@ -22,6 +22,7 @@ from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url, sanitised_join
 
 from ..errors import DigestError
+from .. import index as index_module
 from ..index import DigestIndex, Group
 from ..model import Clipping, Country, Pair, date_key, format_date, slugify
 from ..render import script_problems
@@ -280,13 +281,14 @@ class DigestGenerator(Generator):
         self.pattern_save = self.settings.get("DIGEST_ARTICLE_SAVE_AS") or ""
         lang = self.settings.get("DEFAULT_LANG", "en")
         by_path = {c.path: c for c in inp.clippings}
-        pattern, checked = self.pattern_url, inp.checked
+        checked = inp.checked
+        self._url = _addresses(self.pattern_url, lang)
+        self._save_as = _addresses(self.pattern_save, lang)
+        url_of = self._url
 
         def entry(path: str) -> Entry:
             c = by_path[path]
-            url = pattern.format(slug=c.slug, date=c.date, category=slugify(c.category),
-                                 lang=lang)
-            return make_entry(c, url, html.escape(checked[path].summary))
+            return make_entry(c, url_of(c), html.escape(checked[path].summary))
 
         # Entries are made when first asked for: an incremental build needs few of them.
         entries = _Lazy(entry)
@@ -298,10 +300,7 @@ class DigestGenerator(Generator):
         self.context["KIND_TITLES"] = KIND_TITLES
 
     def article_save_as(self, c: Clipping) -> str:
-        if not self.pattern_save:
-            return ""
-        return self.pattern_save.format(slug=c.slug, date=c.date, category=slugify(c.category),
-                                        lang=self.settings.get("DEFAULT_LANG", "en"))
+        return self._save_as(c) if self.pattern_save else ""
 
     # output ---------------------------------------------------------------------------
     def generate_output(self, writer) -> None:
@@ -345,15 +344,19 @@ class DigestGenerator(Generator):
                 touched = (kind, group.slug) in self.touched
                 name = self.cfg.save_as(key, slug=group.slug) if url else ""
                 whole = bool(url) and self.view.whole(kind, group.slug)
+                # A listing's pages show its name, which comes from its clippings' spelling.
+                sig = f"{GROUP}:{_sig([group.name])}"
+                renamed = bool(name) and self.previous is not None \
+                    and self.previous.get(name) != sig
                 if name and not (not touched and carry(name)):
                     months = group.months()
                     shown = group.clippings if whole else group.clippings[:latest]
-                    write(name, listing, self.context, sig=GROUP, force=True, url=url,
+                    write(name, listing, self.context, sig=sig, force=True, url=url,
                           kind=kind, group=group, whole=whole,
                           months=months, entries=self.view.entries(shown),
                           template_name="listing", page_name=url.rstrip("/"))
                 if url and not whole and self.cfg.values[f"{key}_MONTH_SAVE_AS"]:
-                    self._group_months(write, carry, month_tpl, kind, group, touched)
+                    self._group_months(write, carry, month_tpl, kind, group, renamed)
                 feed = self.view.feed_url(kind, group.slug)
                 if feed and not (not touched and carry(feed)):
                     claim(feed, GROUP)
@@ -370,12 +373,14 @@ class DigestGenerator(Generator):
                       self.context, url=self.cfg.values[f"{index_key}_URL"], kind=kind,
                       groups=groups, template_name=PLURALS[kind], **extra)
         self._home_and_months(write, carry)
+        # The search and 404 pages show no clipping: settings and theme alone make them.
+        fixed = _sig(["fixed"])
         if self.cfg.values["SEARCH_SAVE_AS"]:
             write(self.cfg.values["SEARCH_SAVE_AS"], self.get_template("search"), self.context,
-                  url=self.cfg.values["SEARCH_URL"], template_name="search")
+                  sig=fixed, url=self.cfg.values["SEARCH_URL"], template_name="search")
         # The 404 page is served at any depth, so its links cannot be relative.
-        write("404.html", self.get_template("404"), self.context, relative_urls=False,
-              url="404.html", template_name="404")
+        write("404.html", self.get_template("404"), self.context, sig=fixed,
+              relative_urls=False, url="404.html", template_name="404")
         if self.view.feed_url(None):
             claim(self.view.feed_url(None), ALWAYS)
             jobs.append(("feed", None, None))
@@ -388,16 +393,19 @@ class DigestGenerator(Generator):
         inp.planned = planned
         inp.rendered = sum(1 for j in jobs if j[0] == "page")
 
-    def _touched(self) -> set[tuple[str, str]]:
-        """The listings (kind, slug) that an added, edited or removed clipping belongs to."""
-        out: set[tuple[str, str]] = set()
+    def _touched(self) -> dict[tuple[str | None, str], set[str]]:
+        """The listings (kind, slug) that an added, edited or removed clipping belongs to, each
+        with the months (`YYYY/MM`) of those clippings; (None, "") is the whole digest."""
+        out: dict[tuple[str | None, str], set[str]] = {}
         for c in self.input.changed:
-            out.update(("country", x.slug) for x in c.countries)
-            out.update(("pair", p.slug) for p in c.pairs)
-            out.update(("region", r.slug) for r in c.regions)
-            out.update(("topic", slugify(t)) for t in c.topics)
-            out.add(("category", slugify(c.category)))
-            out.add(("source", slugify(c.source)))
+            keys = [("country", x.slug) for x in c.countries]
+            keys += [("pair", p.slug) for p in c.pairs]
+            keys += [("region", r.slug) for r in c.regions]
+            keys += [("topic", slugify(t)) for t in c.topics]
+            keys += [("category", slugify(c.category)), ("source", slugify(c.source)),
+                     (None, "")]
+            for key in keys:
+                out.setdefault(key, set()).add(c.month)
         return out
 
     def _candidates(self) -> set[str] | None:
@@ -406,7 +414,8 @@ class DigestGenerator(Generator):
         A page shows its own clipping (its hash), its same-pair neighbours, whether its pairs
         have pages, and related clippings (only older ones, sharing a country). So a changed
         clipping can change its neighbours' pages in each of its pairs, every page of a pair
-        that gained or lost its page, and pages of newer clippings of its countries.
+        that gained or lost its page, and pages of the clippings just newer than it in its
+        countries and pairs (related clippings are older ones, chosen among the nearest).
         """
         if self.previous is None:
             return None
@@ -430,14 +439,11 @@ class DigestGenerator(Generator):
                 for k in (i - 1, i, i + 1):
                     if 0 <= k < n:
                         out.add(group.clippings[n - 1 - k].path)
-            for country in d.countries:
-                group = index.country(country)
-                if group:
-                    key = d.sort_key
-                    for c in group.clippings:  # newest first
-                        if c.sort_key <= key:
-                            break
-                        out.add(c.path)
+            # Related clippings are chosen among the RELATED_POOL clippings just older than a
+            # page's in each of its countries and pairs: d can enter or leave only the choice
+            # of the pages that many places newer than it.
+            for key in (*d.countries, *d.pairs):
+                out.update(c.path for c in index.newer(key, d.sort_key, index_module.RELATED_POOL + 1))
         for pair, change in delta.items():
             group = index.all_pairs.get(pair)
             now = group.count if group else 0
@@ -550,22 +556,32 @@ class DigestGenerator(Generator):
         return self.cfg.save_as(key, slug=slug, year=year, month=mon)
 
     def _group_months(self, write, carry, template, kind: str | None, group: Group | None,
-                      touched: bool, months=None) -> None:
+                      renamed: bool, months=None) -> None:
         """The month pages of a listing (or of the whole digest, with no group)."""
         slug = group.slug if group else ""
         if months is None:
             months = group.months()
-        if not touched and self.previous is not None:
-            names = [self._month_save_as(kind, slug, m) for m, _ in months]
-            if all(self.previous.get(name, ALWAYS) != ALWAYS for name in names):
-                # Untouched listing: its month pages and their day pages are as last time.
-                prefixes = tuple(n.rsplit("/", 1)[0] + "/days/" for n in names if "/" in n)
-                for name in names:
-                    carry(name)
-                for name in self._days_pages(prefixes):
-                    carry(name)
-                return
+        redo = None  # the months whose pages may differ from the last build's; None: all
+        if self.previous is not None and not renamed:
+            # A month page shows its clippings and a link to the next older month: only the
+            # months of changed clippings, and the month just newer than each, can differ.
+            changed = self.touched.get((kind, slug), set())
+            keys = [m for m, _ in months]  # newest first
+            redo = set(changed)
+            for month in changed:
+                newer = [k for k in keys if k > month]
+                if newer:
+                    redo.add(newer[-1])
         for i, (month, clippings) in enumerate(months):
+            if redo is not None and month not in redo:
+                name = self._month_save_as(kind, slug, month)
+                if self.previous.get(name, ALWAYS) != ALWAYS:
+                    # As last time: the month page and its day pages.
+                    carry(name)
+                    if "/" in name:
+                        for day_page in self._days_pages((name.rsplit("/", 1)[0] + "/days/",)):
+                            carry(day_page)
+                    continue
             save_as = self._month_save_as(kind, slug, month)
             older = months[i + 1][0] if i + 1 < len(months) else None
             self._month_pages(write, template, save_as, self.view.month_url(kind, slug, month),
@@ -635,7 +651,7 @@ class DigestGenerator(Generator):
               busiest=self.index.busiest_pairs(self.cfg["DIGEST_HOME_PAIR_DAYS"]),
               months=months, template_name="index", page_name="index")
         if self.cfg.values["MONTH_SAVE_AS"]:
-            self._group_months(write, carry, self.get_template("month"), None, None, True,
+            self._group_months(write, carry, self.get_template("month"), None, None, False,
                                months)
         if self.cfg.values["MONTHS_SAVE_AS"]:
             write(self.cfg.values["MONTHS_SAVE_AS"], self.get_template("months"), self.context,
@@ -691,9 +707,10 @@ class DigestGenerator(Generator):
         checked = self.input.checked
         dumps = json.dumps
         json_rows, csv_rows = [], []
+        url_of = self._url
         for c in reversed(self.index.clippings):  # oldest first
-            row = json.loads(checked[c.path].data)
-            url = f"{site}/{self.view.entry(c).url}"
+            row = checked[c.path].data
+            url = f"{site}/{url_of(c)}"
             json_rows.append(f'{row[0]},"url":{dumps(url, ensure_ascii=False)}}}')
             csv_rows.append(f"{row[1]},{_csv_cell(url)}\n")
         with open(os.path.join(out, "clippings.json"), "w", encoding="utf-8", newline="\n") as fh:
@@ -725,6 +742,28 @@ class DigestGenerator(Generator):
             })
         _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
         return {f"{folder}{name}": ALWAYS for name in DATA_FILES}
+
+
+def _addresses(pattern: str, lang: str):
+    """A function giving a clipping's address by an ARTICLE_URL-style pattern. The pattern is
+    formatted once per date and category, with the slug put in afterwards (a date's format
+    costs microseconds, and a large digest has tens of thousands of clippings)."""
+    marker = "\x00slug\x00"
+    cache: dict[tuple, tuple[str, str] | None] = {}
+
+    def address(c: Clipping) -> str:
+        key = (c.date, c.category)
+        parts = cache.get(key, False)
+        if parts is False:
+            text = pattern.format(slug=marker, date=c.date, category=slugify(c.category),
+                                  lang=lang)
+            parts = cache[key] = tuple(text.split(marker)) if text.count(marker) == 1 else None
+        if parts is None:  # no slug in the pattern, or twice: format it every time
+            return pattern.format(slug=c.slug, date=c.date, category=slugify(c.category),
+                                  lang=lang)
+        return parts[0] + c.slug + parts[1]
+
+    return address
 
 
 def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:
@@ -819,6 +858,8 @@ def _write_json(path: str, data: Any) -> None:
 
 def _csv_cell(value: str) -> str:
     """One CSV cell as the csv module writes it (quoted only when it must be)."""
+    if value and not any(ch in value for ch in ',"\r\n'):
+        return value
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow([value])
     return buffer.getvalue()[:-1]
