@@ -35,5 +35,5 @@ def test_golden_output_escapes_and_sanitises():
     scripts = re.findall(r"<script[^>]*>", page)
     assert scripts == ['<script type="application/ld+json">'] and "javascript:" not in page
     assert "alert" not in page
-    assert '<time datetime="2021-04-30T18:30:00+06:00">' in (
+    assert '<time datetime="2021-04-30T18:30:00+06:00" data-pagefind-sort="date[datetime]"' in (
         expected / "2021/04/ceasefire/index.html").read_text()

@@ -309,7 +309,7 @@ def test_a_crowded_month_is_split_by_day(site):
     build(site.project)
     out = site.root / "output"
     month = (out / "pairs/kyrgyzstan-tajikistan/2021/04/index.html").read_text()
-    assert "4 clippings, by day" in month and 'href="../../../../pairs/kyrgyzstan-tajikistan/2021/04/days/01/"' in month
+    assert "4 clippings, by day" in month and 'href="days/01/"' in month
     assert clipping_titles(out / "pairs/kyrgyzstan-tajikistan/2021/04/days/01/index.html") == [
         "Clipping 1", "Clipping 0"]
     # days are packed, oldest first, into pages of at most 2: 1 April, then 2–3 April
@@ -333,7 +333,7 @@ def test_a_short_listing_shows_every_clipping_by_month_and_has_no_month_pages(si
     pair = (out / "pairs/kyrgyzstan-tajikistan/index.html").read_text()
     assert clipping_titles(out / "pairs/kyrgyzstan-tajikistan/index.html") == ["K2", "K1", "K0"]
     assert '<h3 id="2021-06">June 2021</h3>' in pair and '<h3 id="2021-04">April 2021</h3>' in pair
-    assert 'href="../../pairs/kyrgyzstan-tajikistan/#2021-04"' in pair  # timeline and months
+    assert 'href="#2021-04"' in pair  # timeline and months
     assert not (out / "pairs/kyrgyzstan-tajikistan/2021").exists()
     # Russia has 4 clippings: latest 20 and month pages, as every longer listing
     assert (out / "countries/russia/2021/04/index.html").is_file()

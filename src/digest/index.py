@@ -6,11 +6,14 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 from typing import Generic, Hashable, Iterable, TypeVar
 
 from .model import Clipping, Country, Pair, Region, date_key, slugify
 
 K = TypeVar("K", bound=Hashable)
+_MONTH = attrgetter("month")
 
 KINDS = ("country", "pair", "region", "category", "source", "topic")
 RELATED_POOL = 10  # related clippings are chosen among this many older ones per country/pair
@@ -25,6 +28,8 @@ class Group(Generic[K]):
     name: str
     entity: K
     clippings: list[Clipping] = field(default_factory=list)  # newest first
+    _months: list[tuple[str, list[Clipping]]] | None = field(default=None, repr=False,
+                                                              compare=False)
 
     @property
     def count(self) -> int:
@@ -32,10 +37,9 @@ class Group(Generic[K]):
 
     def months(self) -> list[tuple[str, list[Clipping]]]:
         """(`YYYY/MM`, clippings newest first) for each month, newest month first."""
-        out: dict[str, list[Clipping]] = {}
-        for c in self.clippings:
-            out.setdefault(c.month, []).append(c)
-        return list(out.items())
+        if self._months is None:  # clippings are newest first: each month is one run
+            self._months = [(m, list(cs)) for m, cs in groupby(self.clippings, _MONTH)]
+        return self._months
 
     @property
     def first(self) -> Clipping:

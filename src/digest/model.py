@@ -37,6 +37,9 @@ class Country:
     aliases: tuple[str, ...] = field(default=(), compare=False, repr=False)
     demonyms: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
+    def __hash__(self) -> int:  # the code identifies a country (hashed a great many times)
+        return hash(self.code)
+
 
 @dataclass(frozen=True)
 class Region:
@@ -72,6 +75,10 @@ class Pair:
             raise ValueError(f"a pair needs two distinct countries, got {self.a.name} twice")
         if self.a.slug > self.b.slug:
             raise ValueError(f"pair not in canonical order: {self.a.slug} > {self.b.slug}")
+        object.__setattr__(self, "_hash", hash((self.a.code, self.b.code)))
+
+    def __hash__(self) -> int:  # computed once: pairs key every listing of the digest
+        return self._hash
 
     @classmethod
     def of(cls, x: Country, y: Country) -> Pair:
@@ -169,12 +176,13 @@ class Clipping:
         return tuple(_pair(a, b) for a, b in combinations(ordered, 2))
 
 
-_PAIRS: dict[tuple[Country, Country], Pair] = {}
+_PAIRS: dict[tuple[str, str], Pair] = {}
 
 
 def _pair(a: Country, b: Country) -> Pair:
     """One shared Pair object for each two countries (there are few, and clippings many)."""
-    found = _PAIRS.get((a, b))
-    if found is None:
-        found = _PAIRS[(a, b)] = Pair(a, b)
+    found = _PAIRS.get((a.code, b.code))
+    if found is None or (found.a is not a and found.a != a) or \
+            (found.b is not b and found.b != b):
+        found = _PAIRS[(a.code, b.code)] = Pair(a, b)
     return found

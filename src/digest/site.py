@@ -320,8 +320,38 @@ def _output_id(output: Path) -> str:
     return f"{st.st_dev}:{st.st_ino}"
 
 
+@contextlib.contextmanager
+def _few_collections():
+    """Fewer garbage collections while a build makes its many small objects.
+
+    A build allocates hundreds of thousands of objects that live until it ends, so the
+    collector's default (a collection every 700 allocations, each older generation scanned
+    every 10th time) spends a fifth of an incremental build re-scanning them. The objects
+    already alive (modules, settings) are frozen out of the scans, and collections are made
+    rarer, as mypy does; both are restored afterwards (`digest serve` builds many times).
+    """
+    import gc
+
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def build(project: Project, production: bool = False, today=None,
           progress: Callable[[int, int], None] | None = None, full: bool = False) -> BuildReport:
+    """Check, build and put the result in `output/`; raises `BuildError` (see `_build`)."""
+    with _few_collections():
+        return _build(project, production, today, progress, full)
+
+
+def _build(project: Project, production: bool = False, today=None,
+           progress: Callable[[int, int], None] | None = None,
+           full: bool = False) -> BuildReport:
     """Check, build and put the result in `output/`; raises `BuildError`.
 
     Any problem in a clipping, any warning or error Pelican logs, and any clipping that did not

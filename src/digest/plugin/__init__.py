@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pelican import signals
 
-from .generator import DigestGenerator
+from .generator import DigestGenerator, href
 from .reader import ClippingReader
 
 
@@ -21,7 +21,13 @@ def get_generators(pelican_object):
     return DigestGenerator
 
 
+def add_filters(generator) -> None:
+    """The theme's filters, in every generator's Jinja environment."""
+    generator.env.filters["href"] = href
+
+
 def register() -> None:
     """Connect the plugin's module-level functions to Pelican's signals."""
     signals.readers_init.connect(add_reader)
     signals.get_generators.connect(get_generators)
+    signals.generator_init.connect(add_filters)

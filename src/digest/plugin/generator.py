@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from feedgenerator import Atom1Feed, get_tag_uri
+from jinja2 import pass_context
 from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
@@ -742,6 +743,22 @@ class DigestGenerator(Generator):
             })
         _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
         return {f"{folder}{name}": ALWAYS for name in DATA_FILES}
+
+
+@pass_context
+def href(context, url: str) -> str:
+    """The link to a site address (`2023/06/slug/`) from the page being written: with relative
+    URLs, the shortest relative path (`../slug/` between clippings of a month), else under
+    SITEURL. Most links on a clipping page go to clippings near it."""
+    if context.get("localsiteurl") is None:  # absolute (or root-relative) addresses
+        return f"{context['SITEURL']}/{url}"
+    page = context.get("output_file") or ""
+    here = page.split("/")[:-1]
+    there = url.split("/")
+    n, limit = 0, min(len(here), len(there) - 1)
+    while n < limit and here[n] == there[n]:
+        n += 1
+    return "../" * (len(here) - n) + "/".join(there[n:]) or "./"
 
 
 def _addresses(pattern: str, lang: str):

@@ -24,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "DIGEST_FEED_MAX_ITEMS": 20,
     # A listing of at most this many clippings shows them all, by month, on its one page
     # (no month pages); a longer one shows its latest DIGEST_LISTING_LATEST and month pages.
-    "DIGEST_LISTING_ALL": 60,
+    "DIGEST_LISTING_ALL": 150,
     "DIGEST_HOME_LATEST": 20,
     "DIGEST_HOME_PAIR_DAYS": 90,
     "DIGEST_RELATED": 5,
