@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import gc
 import hashlib
 import html
 import io
@@ -11,6 +12,8 @@ import json
 import logging
 import os
 import re
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -489,7 +492,10 @@ class DigestGenerator(Generator):
 
     def _run_job(self, job: tuple) -> None:
         if job[0] == "data":
+            started = time.perf_counter()
             self._data()
+            if os.environ.get("DIGEST_TIMINGS"):
+                print(f"data files: {time.perf_counter() - started:.2f} s", file=sys.stderr)
             return
         if job[0] == "feed":
             self._feed(job[1], job[2])
@@ -706,13 +712,13 @@ class DigestGenerator(Generator):
         # Each clipping's record was serialised when it was checked (and is kept with the
         # check): only its address is added here.
         checked = self.input.checked
-        dumps = json.dumps
-        json_rows, csv_rows = [], []
+        dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(x, **options) makes
+        json_rows, csv_rows = [], []                          # an encoder per call
         url_of = self._url
         for c in reversed(self.index.clippings):  # oldest first
             row = checked[c.path].data
             url = f"{site}/{url_of(c)}"
-            json_rows.append(f'{row[0]},"url":{dumps(url, ensure_ascii=False)}}}')
+            json_rows.append(f'{row[0]},"url":{dumps(url)}}}')
             csv_rows.append(f"{row[1]},{_csv_cell(url)}\n")
         with open(os.path.join(out, "clippings.json"), "w", encoding="utf-8", newline="\n") as fh:
             fh.write('{"version":1,"clippings":[' + ",".join(json_rows) + "]}\n")
@@ -799,6 +805,9 @@ def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:
         shares = [jobs[1:], jobs[:1]]
     else:
         shares = [jobs[i::processes] for i in range(processes)]
+    # Objects alive now are frozen out of garbage collection first, so that a collection in a
+    # child does not touch (and so copy) every page of the parent's memory.
+    gc.freeze()
     children = []
     for share in shares[1:]:
         read_end, write_end = os.pipe()
