@@ -100,6 +100,9 @@ def check(
                 except DigestError:
                     pass  # reported by the check below
         clippings, problems = check_paths(targets, proj.clippings, proj.display, dt.date.today())
+        if not paths:  # the whole digest: published pages must keep their addresses
+            problems = sorted(problems + _release_problems(proj, clippings),
+                              key=lambda p: (p.path, p.line or 0))
     except DigestError as exc:
         raise _fail(exc) from None
     errors, warnings = _print_problems(problems)
@@ -109,6 +112,18 @@ def check(
     typer.echo(summary, err=True)
     if errors or (strict and warnings):
         raise typer.Exit(1)
+
+
+def _release_problems(proj, clippings) -> list:
+    """Clippings moved since the last publish (release.py), by the project's URL settings."""
+    from .release import release_problems
+    from .site import pelican_settings, release_settings
+
+    try:
+        settings = release_settings(pelican_settings(proj, proj.output))
+    except DigestError:
+        settings = release_settings({})  # the build will report the settings' problem
+    return release_problems(proj.root, clippings, **settings)
 
 
 @app.command("import")

@@ -151,6 +151,7 @@ class Clipping:
     source_url: str | None = None
     source_site: str | None = None
     source_title: str | None = None
+    redirect_from: tuple[str, ...] = ()  # earlier addresses of its page (`2021/04/old/`)
     path: str = field(default="", compare=False)
 
     # Derived values are computed once per clipping (the index asks for them many times);

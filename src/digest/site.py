@@ -160,6 +160,15 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
         open_data_rows(result.clipping), html)
 
 
+def release_settings(settings: dict[str, Any]) -> dict[str, str]:
+    """What comparing with the last publish needs of the settings (see release.py)."""
+    from .plugin.settings import DEFAULTS
+
+    data = settings.get("DIGEST_DATA_SAVE_AS", DEFAULTS.get("DIGEST_DATA_SAVE_AS", "data/"))
+    return {"pattern": settings.get("ARTICLE_URL") or "{date:%Y}/{date:%m}/{slug}/",
+            "lang": settings.get("DEFAULT_LANG", "en"), "data": data or ""}
+
+
 def code_fingerprint() -> str:
     """A hash of the digest's code and data and of the libraries that shape its pages."""
     from importlib.metadata import version
@@ -175,7 +184,8 @@ def code_fingerprint() -> str:
 
 
 def prepare(project: Project, today: dt.date | None = None, jobs: int | None = None,
-            store=None, progress: Callable[[int, int], None] | None = None):
+            store=None, progress: Callable[[int, int], None] | None = None,
+            release: dict[str, str] | None = None):
     """Check every clipping and render its excerpt, reusing the stored result of any file whose
     bytes and path are unchanged, on all cores; then check across files.
 
@@ -250,6 +260,11 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     url_keys = {d: item.record["url_key"] for d, item in checked.items()
                 if "url_key" in item.record}
     problems.extend(corpus_problems(clippings, displays, near, url_keys))
+    if release is not None:  # published pages must keep their addresses
+        from .release import release_problems
+
+        problems.extend(release_problems(project.root, clippings, store=store,
+                                         url_keys=url_keys, **release))
     problems.sort(key=lambda p: (p.path, p.line or 0))
     return clippings, problems, checked, near
 
@@ -381,7 +396,8 @@ def _build(project: Project, production: bool = False, today=None,
     stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
     try:
         clippings, problems, checked, near = prepare(project, today, store=store,
-                                                     progress=progress)
+                                                     progress=progress,
+                                                     release=release_settings(settings))
         mark("check")
         errors = [p for p in problems if p.is_error]
         if errors:
@@ -565,7 +581,10 @@ def _finish(project: Project, stage: Path, settings: dict[str, Any], production:
     site_url = str(settings.get("SITEURL") or "")
     extra: dict[str, str] = {}
     if site_url.startswith(("http://", "https://")):
-        extra["sitemap.xml"] = sitemap(sorted(outputs), site_url.rstrip("/"))
+        # Redirect pages (an old address of a clipping) are not pages of their own.
+        extra["sitemap.xml"] = sitemap(sorted(k for k, v in outputs.items()
+                                              if not v.startswith("redirect:")),
+                                       site_url.rstrip("/"))
         extra["robots.txt"] = (f"User-agent: *\nAllow: /\n\nSitemap: "
                                f"{site_url.rstrip('/')}/sitemap.xml\n")
     if production:

@@ -28,6 +28,7 @@ def clipping_record(c: Clipping) -> dict[str, Any]:
         "slug": c.slug, "regions": [r.slug for r in c.regions], "topics": list(c.topics),
         "author": c.author, "author_role": c.author_role, "source_url": c.source_url,
         "source_site": c.source_site, "source_title": c.source_title, "path": c.path,
+        "redirect_from": list(c.redirect_from),
     }
 
 
@@ -46,6 +47,7 @@ def clipping_from_record(r: dict[str, Any], gazetteer, path: str | None = None) 
         topics=tuple(r["topics"]),
         author=r["author"], author_role=r["author_role"], source_url=r["source_url"],
         source_site=r["source_site"], source_title=r["source_title"],
+        redirect_from=tuple(r["redirect_from"]) if r["redirect_from"] else (),
         path=r["path"] if path is None else path,
     )
     return c
@@ -138,6 +140,9 @@ class Store:
 
     def meta(self, key: str) -> str | None:
         return self._meta(self.db, key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def close(self) -> None:
         self.db.close()

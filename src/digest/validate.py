@@ -47,6 +47,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("source_site", False, "domain", "the original's site when only its domain is known", "rferl.org"),
     FieldSpec("source_title", False, "text", "the original's own headline when it differs from the title", "EU 'regrets' violence on Tajikistan-Kyrgyzstan border"),
     FieldSpec("slug", False, "slug", "the clipping's address part; must equal the file name (without .md)", "kyrgyzstan-says-31-killed"),
+    FieldSpec("redirect_from", False, "list", "earlier addresses of this clipping's page, below the site (after its file was renamed or its date changed once published): each gets a page that sends readers on", "[2021/04/kyrgyzstan-says-30-killed/]"),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 SPECS = {f.name: f for f in FIELDS}
@@ -83,6 +84,8 @@ FUTURE_DAYS = 2  # a clipping dated further ahead than this is an error (time zo
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})$")
 _DATETIME_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+# A page's address below the site, as ARTICLE_URL makes them: `2021/04/old-slug/`.
+_SITE_PATH = re.compile(r"^(?:[a-z0-9]+(?:[-_.][a-z0-9]+)*/)+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # Bidi controls can reorder what a reader sees; zero-width characters hide differences.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
@@ -326,6 +329,19 @@ class _Validator:
             out.append(name)
         return tuple(out)
 
+    def redirects(self) -> tuple[str, ...]:
+        out: list[str] = []
+        for value, line in self.items("redirect_from"):
+            if not _SITE_PATH.match(value):
+                self.error(line, f"redirect_from '{value}' is not an address below the site: "
+                           "write it as the page's path, lowercase, ending in '/', such as "
+                           "2021/04/old-slug/ (no https://, no leading '/', no '..')")
+            elif value in out:
+                self.error(line, f"redirect_from '{value}' is listed twice")
+            else:
+                out.append(value)
+        return tuple(out)
+
     def category(self) -> str | None:
         value = self.text("category", 60)
         if value is not None and not slugify(value):
@@ -445,6 +461,7 @@ class _Validator:
         source_site = self.source_site()
         source_title = self.text("source_title", MAX_TITLE)
         slug = self.slug()
+        redirect_from = self.redirects()
         self.layout(date)
         body = self.body()
         if any(p.is_error for p in self.problems):
@@ -454,7 +471,7 @@ class _Validator:
             title=title, date=date, category=category, countries=countries, source=source,
             slug=slug, body=body, regions=regions, topics=topics, author=author,
             author_role=author_role, source_url=source_url, source_site=source_site,
-            source_title=source_title, path=self.fm.path,
+            source_title=source_title, redirect_from=redirect_from, path=self.fm.path,
         )
 
 
@@ -553,6 +570,7 @@ def to_fields(clipping: Clipping) -> dict[str, Value]:
         "source_url": clipping.source_url or "",
         "source_site": clipping.source_site or "",
         "source_title": clipping.source_title or "",
+        "redirect_from": list(clipping.redirect_from),
     }
     return fields
 

@@ -474,8 +474,15 @@ class DigestGenerator(Generator):
         template = self.get_template("article")
         candidates = self._candidates()
         pages = self.input.article_pages
+        redirect = None
         for c in self.index.clippings:
             name = pages[c.path] = self.article_save_as(c)
+            for old in c.redirect_from:  # an earlier address: a page that sends readers on
+                redirect = redirect or self.get_template("redirect")
+                url = self.view.entry(c).url
+                write(f"{old}index.html", redirect, self.context,
+                      sig=f"redirect:{_sig([url, c.title])}", url=old, target=url,
+                      title=c.title, template_name="redirect")
             if candidates is not None and c.path not in candidates and carry(name):
                 continue
             write(name, template, self.context, sig=self._article_sig(c), clipping=c,

@@ -1,0 +1,120 @@
+"""The last publish as a manifest: where each published clipping's page is, so that renaming or
+re-dating a published clipping is caught before its address (and its feed entry's id) breaks.
+
+The manifest is the open data file of the last publish, `data/clippings.json` on the branch
+`digest publish` commits to (`gh-pages`, or `origin/gh-pages` in a fresh clone): nothing more
+has to be kept in the repository. A clipping is followed from one build to the next by its
+original's address (`source_url`), which the duplicate check keeps unique; a clipping without
+one cannot be followed, and is not checked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+from .errors import Problem
+from .model import Clipping, slugify
+
+DEFAULT_PATTERN = "{date:%Y}/{date:%m}/{slug}/"
+BRANCH = "gh-pages"
+
+
+def page_address(pattern: str, slug: str, date, category: str, lang: str = "en") -> str:
+    """A clipping page's address by an ARTICLE_URL-style pattern."""
+    return pattern.format(slug=slug, date=date, category=slugify(category), lang=lang)
+
+
+def release_ref(root: Path, branch: str = BRANCH) -> tuple[str, str] | None:
+    """(ref, commit) of the last publish: the local branch, else origin's; None if neither."""
+    for ref in (branch, f"origin/{branch}"):
+        try:
+            out = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"],
+                                 cwd=root, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None  # no git here: nothing to compare with
+        if out.returncode == 0 and out.stdout.strip():
+            return ref, out.stdout.strip()
+    return None
+
+
+def published_pages(root: Path, commit: str, data: str, pattern: str,
+                    lang: str = "en") -> dict[str, str]:
+    """Each clipping of a publish, by its original's normalised address: its page's address
+    (by `pattern`). Empty when that publish has no open data file (or an unreadable one)."""
+    from .validate import normalise_url, parse_date
+
+    try:
+        out = subprocess.run(["git", "show", f"{commit}:{data}clippings.json"], cwd=root,
+                             capture_output=True, timeout=60)
+        doc = json.loads(out.stdout) if out.returncode == 0 else {}
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return {}
+    pages: dict[str, str] = {}
+    for item in doc.get("clippings", []) if isinstance(doc, dict) else []:
+        try:
+            date = parse_date(item["date"])
+            if not item.get("source_url") or date is None:
+                continue
+            pages[normalise_url(item["source_url"])] = page_address(
+                pattern, item["slug"], date, item["category"], lang)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # written by other code: what cannot be read is not compared
+    return pages
+
+
+def moved_problems(clippings: list[Clipping], published: dict[str, str],
+                   address: Callable[[Clipping], str],
+                   url_keys: dict[str, str] | None = None) -> list[Problem]:
+    """Clippings whose page was published at another address that no `redirect_from` keeps."""
+    from .validate import normalise_url
+
+    problems = []
+    for c in clippings:
+        if not c.source_url:
+            continue
+        key = (url_keys or {}).get(c.path) or normalise_url(c.source_url)
+        before = published.get(key)
+        if before is None:
+            continue
+        now = address(c)
+        if before != now and before not in c.redirect_from:
+            problems.append(Problem(c.path, None, (
+                f"this clipping was published at {before} and would now be at {now}: links "
+                f"and feed readers know the old address. Rename the file back (or restore its "
+                f"date), or keep the new address and add `redirect_from: [{before}]`")))
+    return problems
+
+
+def release_problems(root: Path, clippings: list[Clipping], pattern: str = DEFAULT_PATTERN,
+                     lang: str = "en", data: str = "data/", store=None,
+                     url_keys: dict[str, str] | None = None) -> list[Problem]:
+    """`moved_problems` against the last publish, if there is one (and the open data is on)."""
+    if not data:
+        return []
+    found = release_ref(root)
+    if found is None:
+        return []
+    _ref, commit = found
+    key = json.dumps([commit, data, pattern, lang])
+    pages = None
+    if store is not None:  # the manifest of one publish is read once, not on every build
+        cached = store.meta("release")
+        if cached:
+            try:
+                cached_key, cached_pages = json.loads(cached)
+                if cached_key == key and isinstance(cached_pages, dict):
+                    pages = cached_pages
+            except ValueError:
+                pages = None
+    if pages is None:
+        pages = published_pages(root, commit, data, pattern, lang)
+        if store is not None:
+            store.set_meta("release", json.dumps([key, pages]))
+    if not pages:
+        return []
+    return moved_problems(clippings, pages,
+                          lambda c: page_address(pattern, c.slug, c.date, c.category, lang),
+                          url_keys)
