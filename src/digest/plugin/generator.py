@@ -29,6 +29,7 @@ from ..errors import DigestError
 from .. import index as index_module
 from ..index import DigestIndex, Group
 from ..model import Clipping, Country, Pair, date_key, format_date, slugify
+from ..release import page_address
 from ..render import script_problems
 from ..sources import load_registry
 from ..store import CSV_COLUMNS, SiteInput
@@ -785,12 +786,10 @@ def _addresses(pattern: str, lang: str):
         key = (c.date, c.category)
         parts = cache.get(key, False)
         if parts is False:
-            text = pattern.format(slug=marker, date=c.date, category=slugify(c.category),
-                                  lang=lang)
+            text = page_address(pattern, marker, c.date, c.category, lang)
             parts = cache[key] = tuple(text.split(marker)) if text.count(marker) == 1 else None
         if parts is None:  # no slug in the pattern, or twice: format it every time
-            return pattern.format(slug=c.slug, date=c.date, category=slugify(c.category),
-                                  lang=lang)
+            return page_address(pattern, c.slug, c.date, c.category, lang)
         return parts[0] + c.slug + parts[1]
 
     return address
