@@ -163,9 +163,10 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
 def release_settings(settings: dict[str, Any]) -> dict[str, str]:
     """What comparing with the last publish needs of the settings (see release.py)."""
     from .plugin.settings import DEFAULTS
+    from .release import DEFAULT_PATTERN
 
-    data = settings.get("DIGEST_DATA_SAVE_AS", DEFAULTS.get("DIGEST_DATA_SAVE_AS", "data/"))
-    return {"pattern": settings.get("ARTICLE_URL") or "{date:%Y}/{date:%m}/{slug}/",
+    data = settings.get("DIGEST_DATA_SAVE_AS", DEFAULTS["DIGEST_DATA_SAVE_AS"])
+    return {"pattern": settings.get("ARTICLE_URL") or DEFAULT_PATTERN,
             "lang": settings.get("DEFAULT_LANG", "en"), "data": data or ""}
 
 

@@ -29,7 +29,7 @@ from ..errors import DigestError
 from .. import index as index_module
 from ..index import DigestIndex, Group
 from ..model import Clipping, Country, Pair, date_key, format_date, slugify
-from ..release import page_address
+from ..release import DEFAULT_PATTERN, page_address
 from ..render import script_problems
 from ..sources import load_registry
 from ..store import CSV_COLUMNS, SiteInput
@@ -282,7 +282,7 @@ class DigestGenerator(Generator):
 
     def generate_context(self) -> None:
         inp = self.input
-        self.pattern_url = self.settings.get("ARTICLE_URL") or "{date:%Y}/{date:%m}/{slug}/"
+        self.pattern_url = self.settings.get("ARTICLE_URL") or DEFAULT_PATTERN
         self.pattern_save = self.settings.get("DIGEST_ARTICLE_SAVE_AS") or ""
         lang = self.settings.get("DEFAULT_LANG", "en")
         by_path = {c.path: c for c in inp.clippings}
