@@ -157,3 +157,23 @@ def test_import_legacy_encoding(site):
     assert result.exit_code == 0, result.output
     written = next(site.project.clippings.rglob("*.md")).read_text(encoding="utf-8")
     assert "title: Граница" in written and "Текст." in written
+
+
+def test_the_console_script_exits_with_the_commands_status(site):
+    """`digest` (digest.cli:main) leaves without interpreter teardown: its output must still
+    arrive whole, through a pipe, with the command's exit status."""
+    import subprocess
+    import sys
+
+    def digest(*args):
+        return subprocess.run([sys.executable, "-m", "digest.cli", *args], cwd=site.root,
+                              capture_output=True, text=True, timeout=120)
+
+    site.add("2021/04/a.md", title="A", date="2021-04-01")
+    ok = digest("build")
+    assert ok.returncode == 0 and ok.stdout.startswith("built 1 clipping"), ok.stderr
+    site.add("2021/04/b.md", title="B", date="2021-04-31")
+    bad = digest("check")
+    assert bad.returncode == 1 and "2021/04/b.md:3:" in bad.stdout + bad.stderr
+    assert digest("build", "--no-such-option").returncode == 2
+    assert digest("--version").stdout.strip().endswith(__version__)

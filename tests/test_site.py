@@ -338,3 +338,20 @@ def test_a_short_listing_shows_every_clipping_by_month_and_has_no_month_pages(si
     # Russia has 4 clippings: latest 20 and month pages, as every longer listing
     assert (out / "countries/russia/2021/04/index.html").is_file()
     assert crawl(out) == []
+
+
+def test_data_files_quote_an_address_that_needs_it(site):
+    """Addresses are written as they are only when nothing in them needs quoting."""
+    site.add("2021/04/a.md", title="A", date="2021-04-01")
+    site.add("2021/05/b.md", title="B", date="2021-05-02")
+    conf = site.root / "pelicanconf.py"
+    conf.write_text(conf.read_text().replace('SITEURL = ""', 'SITEURL = "https://x.org/a,\\"b"'))
+    build(site.project)
+    import csv
+
+    records = json.loads(site.read("data/clippings.json"))["clippings"]
+    assert [r["url"] for r in records] == ['https://x.org/a,"b/2021/04/a/',
+                                           'https://x.org/a,"b/2021/05/b/']
+    rows = list(csv.DictReader(site.read("data/clippings.csv").splitlines()))
+    assert [r["url"] for r in rows] == [r["url"] for r in records]
+    assert [r["slug"] for r in rows] == ["a", "b"]

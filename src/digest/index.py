@@ -93,6 +93,7 @@ class DigestIndex:
         self.groups = {kind: sorted(g.values(), key=lambda g: g.slug) for kind, g in groups.items()}
         self._by_key = groups
         self._slugs: dict[tuple[str, str], Group] | None = None
+        self._partners: dict[str, list[tuple[Pair, int]]] | None = None
         self.by_month: dict[str, list[Clipping]] = {}
         for c in self.clippings:
             key = c.month
@@ -126,8 +127,14 @@ class DigestIndex:
 
     def partners(self, country: Country) -> list[tuple[Pair, int]]:
         """Each pair a country belongs to (above the threshold), busiest first."""
-        out = [(p, g.count) for p, g in self._by_key["pair"].items() if country in (p.a, p.b)]
-        return sorted(out, key=lambda pc: (-pc[1], pc[0].slug))
+        if self._partners is None:  # every country's at once: one pass over the pairs
+            by_code: dict[str, list[tuple[Pair, int]]] = {}
+            for p, g in self._by_key["pair"].items():
+                by_code.setdefault(p.a.code, []).append((p, g.count))
+                by_code.setdefault(p.b.code, []).append((p, g.count))
+            self._partners = {code: sorted(pcs, key=lambda pc: (-pc[1], pc[0].slug))
+                              for code, pcs in by_code.items()}
+        return list(self._partners.get(country.code, ()))
 
     def pairs_busiest(self) -> list[Group]:
         """Pair groups, busiest first, then by name."""

@@ -173,11 +173,16 @@ class Clipping:
     @cached_property
     def pairs(self) -> tuple[Pair, ...]:
         """Every pair of the clipping's countries, in canonical order."""
-        ordered = sorted(self.countries, key=lambda c: c.slug)
-        return tuple(_pair(a, b) for a, b in combinations(ordered, 2))
+        found = _PAIRS_OF.get(self.countries)  # few combinations recur over many clippings
+        if found is None:
+            ordered = sorted(self.countries, key=lambda c: c.slug)
+            found = _PAIRS_OF[self.countries] = tuple(
+                _pair(a, b) for a, b in combinations(ordered, 2))
+        return found
 
 
 _PAIRS: dict[tuple[str, str], Pair] = {}
+_PAIRS_OF: dict[tuple[Country, ...], tuple[Pair, ...]] = {}
 
 
 def _pair(a: Country, b: Country) -> Pair:

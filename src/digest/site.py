@@ -376,6 +376,7 @@ def _build(project: Project, production: bool = False, today=None,
     into a fresh folder and swaps it in; later builds render only the pages whose inputs
     changed and move them into place.
     """
+    from .plugin.templates import TemplateCache
     from .store import SiteInput, Store
 
     start = time.perf_counter()
@@ -410,6 +411,7 @@ def _build(project: Project, production: bool = False, today=None,
         if last is not None and not _intact(project.output, last[1]):
             last = None  # someone removed files from output/: build it afresh
         inp = SiteInput(clippings, checked, store)
+        inp.templates = TemplateCache(store.templates())
         if last is not None:
             try:
                 inp.changed = _changed(last[0], built, clippings, checked, store, project)
@@ -418,6 +420,7 @@ def _build(project: Project, production: bool = False, today=None,
                 last = None
         mark("plan")
         report = _run_pelican(project, stage, settings, inp)
+        store.save_templates(inp.templates.new, inp.templates.used)
         mark("render")
         python_peak = _peak_mib()  # this process and its workers, before Pagefind runs
         report.warnings = [p for p in problems if not p.is_error]

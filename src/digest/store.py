@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from .model import Clipping
 
-SCHEMA = 5
+SCHEMA = 6
 
 
 def clipping_record(c: Clipping) -> dict[str, Any]:
@@ -114,7 +114,7 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version != SCHEMA:
-            for table in ("meta", "checked", "built", "outputs"):
+            for table in ("meta", "checked", "built", "outputs", "templates"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute(f"PRAGMA user_version={SCHEMA}")
         db.executescript("""
@@ -126,6 +126,7 @@ class Store:
                 PRIMARY KEY (sha256, rel));
             CREATE TABLE IF NOT EXISTS built (rel TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, sig TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS templates (key TEXT PRIMARY KEY, python TEXT NOT NULL);
         """)
         # Checks depend on the code (rules, gazetteer, registry): other code, other checks.
         if self._meta(db, "code") != self.fingerprint:
@@ -188,6 +189,23 @@ class Store:
                   i.data[0], i.data[1],
                   i.html or "")
                  for i in items))
+
+    # compiled templates -------------------------------------------------------------
+    def templates(self) -> dict[str, str]:
+        """The Python source Jinja generated for each template, by key (plugin/templates.py)."""
+        return dict(self.db.execute("SELECT key, python FROM templates"))
+
+    def save_templates(self, new: dict[str, str], used: set[str]) -> None:
+        """Add newly generated template sources and drop those this build did not use."""
+        if not new:
+            return
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO templates VALUES (?, ?)", new.items())
+            keep = set(used) | set(new)
+            self.db.executemany("DELETE FROM templates WHERE key = ?",
+                                ((k,) for (k,) in self.db.execute("SELECT key FROM templates")
+                                 .fetchall() if k not in keep))
 
     # the last build -----------------------------------------------------------------
     def last_build(self, site_key: str, output_id: str) -> tuple[dict[str, str], dict[str, str]] | None:
@@ -253,3 +271,4 @@ class SiteInput:
     planned: dict[str, str] | None = None  # filled in: every file the generator owns
     rendered: int = 0
     article_pages: dict[str, str] = field(default_factory=dict)  # clipping path → its page
+    templates: Any = None  # plugin.templates.TemplateCache: compiled templates from the store

@@ -6,6 +6,7 @@ from pelican import signals
 
 from .generator import DigestGenerator, href
 from .reader import ClippingReader
+from .templates import use_cache
 
 
 def add_reader(readers) -> None:
@@ -22,8 +23,12 @@ def get_generators(pelican_object):
 
 
 def add_filters(generator) -> None:
-    """The theme's filters, in every generator's Jinja environment."""
+    """The theme's filters, in every generator's Jinja environment, and the store's compiled
+    templates when `digest build` runs Pelican."""
     generator.env.filters["href"] = href
+    inp = generator.settings.get("DIGEST_INPUT")
+    if inp is not None and inp.templates is not None:
+        use_cache(generator.env, inp.templates)
 
 
 def register() -> None:

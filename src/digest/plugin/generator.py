@@ -315,6 +315,30 @@ class DigestGenerator(Generator):
         self.touched = self._touched()
         jobs: list[tuple] = []
         planned: dict[str, str] = {}  # every file of this build → its signature
+        started: list[tuple[int, int]] = []
+        folder = self.cfg["DIGEST_DATA_SAVE_AS"]
+        if folder:
+            planned.update({f"{folder}{name}": ALWAYS for name in DATA_FILES})
+            # The data files cover every clipping: a process of their own starts on them now,
+            # beside the planning and rendering of pages (which, after a small change, take
+            # less time than they do).
+            if parallel(self.settings.get("DIGEST_JOBS")) > 1:
+                started.append(fork_jobs([("data",)], self._run_job))
+            else:
+                jobs.append(("data",))
+        try:
+            self._plan_and_run(jobs, planned, started)
+        except BaseException:
+            for pid, read_end in started:  # leave no child behind
+                os.close(read_end)
+                os.waitpid(pid, 0)
+            raise
+        inp.planned = planned
+        inp.rendered = sum(1 for j in jobs if j[0] == "page")
+
+    def _plan_and_run(self, jobs: list[tuple], planned: dict[str, str],
+                      started: list[tuple[int, int]]) -> None:
+        """Plan every file of the build (into `planned`), then render those that changed."""
 
         def claim(name: str, sig: str) -> None:
             """Two files of one name would silently keep one: refuse, naming the file."""
@@ -390,13 +414,10 @@ class DigestGenerator(Generator):
             claim(self.view.feed_url(None), ALWAYS)
             jobs.append(("feed", None, None))
         self._load_html(jobs)
-        folder = self.cfg["DIGEST_DATA_SAVE_AS"]
-        if folder:  # first: with few pages to render, a process of its own writes them
-            jobs.insert(0, ("data",))
-            planned.update({f"{folder}{name}": ALWAYS for name in DATA_FILES})
-        run_jobs(jobs, self._run_job, self.settings.get("DIGEST_JOBS"))
-        inp.planned = planned
-        inp.rendered = sum(1 for j in jobs if j[0] == "page")
+        try:
+            run_jobs(jobs, self._run_job, self.settings.get("DIGEST_JOBS"), started)
+        finally:
+            started.clear()  # collected by run_jobs, whatever happened
 
     def _touched(self) -> dict[tuple[str | None, str], set[str]]:
         """The listings (kind, slug) that an added, edited or removed clipping belongs to, each
@@ -723,11 +744,19 @@ class DigestGenerator(Generator):
         dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(x, **options) makes
         json_rows, csv_rows = [], []                          # an encoder per call
         url_of = self._url
-        for c in reversed(self.index.clippings):  # oldest first
+        clippings = self.index.clippings[::-1]  # oldest first
+        urls = [f"{site}/{url_of(c)}" for c in clippings]
+        # Addresses are made of slugs and a pattern: when none of them needs quoting in JSON
+        # or CSV (the usual case, checked once over all), they are written as they are.
+        plain = not _NEEDS_QUOTING.search("".join(urls))
+        for c, url in zip(clippings, urls):
             row = checked[c.path].data
-            url = f"{site}/{url_of(c)}"
-            json_rows.append(f'{row[0]},"url":{dumps(url)}}}')
-            csv_rows.append(f"{row[1]},{_csv_cell(url)}\n")
+            if plain:
+                json_rows.append(f'{row[0]},"url":"{url}"}}')
+                csv_rows.append(f"{row[1]},{url}\n")
+            else:
+                json_rows.append(f'{row[0]},"url":{dumps(url)}}}')
+                csv_rows.append(f"{row[1]},{_csv_cell(url)}\n")
         with open(os.path.join(out, "clippings.json"), "w", encoding="utf-8", newline="\n") as fh:
             fh.write('{"version":1,"clippings":[' + ",".join(json_rows) + "]}\n")
         with open(os.path.join(out, "clippings.csv"), "w", encoding="utf-8", newline="") as fh:
@@ -751,8 +780,8 @@ class DigestGenerator(Generator):
                 "code": country.code, "name": country.name, "slug": country.slug,
                 "count": group.count, "first": group.first.day.isoformat(),
                 "last": group.last.day.isoformat(),
-                "partners": [{"code": (p.b if p.a == country else p.a).code, "count": n}
-                             for p, n in self.index.partners(country)],
+                "partners": [{"code": p.b.code if p.a.code == country.code else p.a.code,
+                              "count": n} for p, n in self.index.partners(country)],
                 "url": _abs(site, self.view.listing_url("country", country.slug)),
             })
         _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
@@ -795,46 +824,58 @@ def _addresses(pattern: str, lang: str):
     return address
 
 
-def run_jobs(jobs: list[tuple], run, processes: int | None = None) -> None:
-    """Run page and feed jobs, split over forked processes on a multi-core machine.
+def parallel(processes: int | None = None) -> int:
+    """How many processes page writing may use (1: all in this one)."""
+    processes = processes or min(os.cpu_count() or 1, 8)
+    return processes if hasattr(os, "fork") else 1
+
+
+def fork_jobs(jobs: list[tuple], run) -> tuple[int, int]:
+    """Run jobs in a forked child; returns (pid, pipe) for `run_jobs` to collect.
+
+    Objects alive now are frozen out of garbage collection first, so that a collection in
+    the child does not touch (and so copy) every page of the parent's memory. The child
+    reports the warnings it logged through the pipe and leaves without cleanup.
+    """
+    gc.freeze()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        code = 0
+        records = _capture_warnings()
+        try:
+            for job in jobs:
+                run(job)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            records.messages.append(f"error: {type(exc).__name__}: {exc}")
+            code = 1
+        with os.fdopen(write_end, "w", encoding="utf-8") as fh:
+            json.dump(records.messages, fh)
+        os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def run_jobs(jobs: list[tuple], run, processes: int | None = None,
+             started: list[tuple[int, int]] | None = None) -> None:
+    """Run page and feed jobs, split over forked processes on a multi-core machine, and wait
+    for them and for the children already `started` (`fork_jobs`).
 
     Rendering is per-page work, so it pays to use every core. Each child reports the warnings
     it logged back through a pipe, and the parent logs them again so that the build still
     fails on any of them; a child that fails makes the whole output fail.
     """
-    processes = processes or min(os.cpu_count() or 1, 8)
-    if processes < 2 or not hasattr(os, "fork") or len(jobs) < 2:
-        for job in jobs:
-            run(job)
-        return
-    if len(jobs) < 400:  # a small build: the first job (the data files) beside the rest
-        shares = [jobs[1:], jobs[:1]]
+    children = list(started or ())
+    processes = parallel(processes)
+    if processes < 2 or len(jobs) < 400:  # a small build: its pages here, beside any child
+        shares = [jobs]
     else:
         shares = [jobs[i::processes] for i in range(processes)]
-    # Objects alive now are frozen out of garbage collection first, so that a collection in a
-    # child does not touch (and so copy) every page of the parent's memory.
-    gc.freeze()
-    children = []
-    for share in shares[1:]:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: its share, then report and leave without cleanup
-            os.close(read_end)
-            code = 0
-            records = _capture_warnings()
-            try:
-                for job in share:
-                    run(job)
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent
-                records.messages.append(f"error: {type(exc).__name__}: {exc}")
-                code = 1
-            with os.fdopen(write_end, "w", encoding="utf-8") as fh:
-                json.dump(records.messages, fh)
-            os._exit(code)
-        os.close(write_end)
-        children.append((pid, read_end))
     failure = None
     try:
+        for share in shares[1:]:
+            children.append(fork_jobs(share, run))
         for job in shares[0]:
             run(job)
     except BaseException as exc:
@@ -888,9 +929,13 @@ def _write_json(path: str, data: Any) -> None:
         fh.write(text + "\n")
 
 
+# A character that a JSON string or a CSV cell must quote or escape.
+_NEEDS_QUOTING = re.compile(r'[,"\\\r\n\x00-\x1f\x7f\u2028\u2029]')
+
+
 def _csv_cell(value: str) -> str:
     """One CSV cell as the csv module writes it (quoted only when it must be)."""
-    if value and not any(ch in value for ch in ',"\r\n'):
+    if value and not _NEEDS_QUOTING.search(value):
         return value
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow([value])
