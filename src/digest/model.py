@@ -173,16 +173,20 @@ class Clipping:
     @cached_property
     def pairs(self) -> tuple[Pair, ...]:
         """Every pair of the clipping's countries, in canonical order."""
-        found = _PAIRS_OF.get(self.countries)  # few combinations recur over many clippings
+        # Few sets of countries recur over many clippings. They are keyed by the identities of
+        # their Country objects, in any order; the cache keeps those very objects alive, so an
+        # identity in a key is never reused by another object.
+        key = tuple(sorted(map(id, self.countries)))
+        found = _PAIRS_OF.get(key)
         if found is None:
             ordered = sorted(self.countries, key=lambda c: c.slug)
-            found = _PAIRS_OF[self.countries] = tuple(
-                _pair(a, b) for a, b in combinations(ordered, 2))
-        return found
+            found = _PAIRS_OF[key] = (self.countries,
+                                      tuple(_pair(a, b) for a, b in combinations(ordered, 2)))
+        return found[1]
 
 
 _PAIRS: dict[tuple[str, str], Pair] = {}
-_PAIRS_OF: dict[tuple[Country, ...], tuple[Pair, ...]] = {}
+_PAIRS_OF: dict[tuple[int, ...], tuple[tuple[Country, ...], tuple[Pair, ...]]] = {}
 
 
 def _pair(a: Country, b: Country) -> Pair:

@@ -91,7 +91,7 @@ class Checked:
     record: dict[str, Any]
     warnings: list[list[Any]]  # [line, message]
     summary: str
-    data: tuple[str, str]  # open_data_rows: the JSON object and the CSV row, unfinished
+    data: tuple[str, str] | None  # open_data_rows, unfinished; None: in the store (data_rows)
     html: str | None = None  # loaded only when a page needs it
 
 
@@ -150,27 +150,38 @@ class Store:
 
     # checked clippings --------------------------------------------------------------
     def checked(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Checked]:
-        """The stored checks for (sha256, rel) keys, without their HTML."""
+        """The stored checks for (sha256, rel) keys, without their HTML and open data rows
+        (`data_rows` reads those, in the process that writes the data files)."""
         wanted = set(keys)
         out = {}
         if len(wanted) < 100:
-            rows = (self.db.execute("SELECT sha256, rel, record, warnings, summary, data_json, "
-                                    "data_csv FROM checked WHERE sha256 = ? AND rel = ?",
-                                    key).fetchone()
+            rows = (self.db.execute("SELECT sha256, rel, record, warnings, summary FROM checked "
+                                    "WHERE sha256 = ? AND rel = ?", key).fetchone()
                     for key in wanted)
         else:
-            rows = self.db.execute("SELECT sha256, rel, record, warnings, summary, data_json, "
-                                   "data_csv FROM checked")
+            rows = self.db.execute("SELECT sha256, rel, record, warnings, summary FROM checked")
         found = [row for row in rows if row is not None and (row[0], row[1]) in wanted]
         # One JSON document for all the records: decoding 20,000 small ones one by one costs
         # more in calls than in parsing.
         records = json.loads("[" + ",".join(row[2] for row in found) + "]")
         for row, record in zip(found, records):
-            sha, rel, _, warnings, summary, data_json, data_csv = row
+            sha, rel, _, warnings, summary = row
             out[(sha, rel)] = Checked(sha, rel, record,
                                       json.loads(warnings) if warnings != "[]" else [], summary,
-                                      (data_json, data_csv))
+                                      None)
         return out
+
+    def data_rows(self) -> dict[tuple[str, str], tuple[bytes, bytes]]:
+        """Every stored open data row (JSON, CSV; UTF-8, as they are written to the data
+        files) by (sha256, rel), read on a connection of its own: the data files are written
+        by a forked process, which must not use its parent's."""
+        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT sha256, rel, CAST(data_json AS BLOB), "
+                              "CAST(data_csv AS BLOB) FROM checked")
+            return {(sha, rel): (data_json, data_csv) for sha, rel, data_json, data_csv in rows}
+        finally:
+            db.close()
 
     def html(self, sha: str, rel: str) -> str:
         row = self.db.execute("SELECT html FROM checked WHERE sha256 = ? AND rel = ?",

@@ -8,7 +8,7 @@ import difflib
 import os
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -587,7 +587,10 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
                     near_pairs: list[tuple[Clipping, Clipping]] | None = None,
                     url_keys: dict[str, str] | None = None) -> list[Problem]:
     """Problems between files: shared slugs or originals, case-only names, colliding labels,
-    near-identical headlines (`near_pairs`, when already found, else searched for here)."""
+    near-identical headlines (`near_pairs`, when already found, else searched for here).
+
+    Every build runs this over the whole digest, so values are counted first (in C) and the
+    files are gathered only for the few values that collide."""
     problems: list[Problem] = []
 
     def same(kind: str, groups: dict[str, list[str]], hint: str) -> None:
@@ -601,19 +604,27 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
                 others = ", ".join(f for f in files if f != path)
                 problems.append(Problem(path, None, f"{kind} as {others}{hint}"))
 
-    by_slug: dict[str, list[str]] = defaultdict(list)
-    by_url: dict[str, list[str]] = defaultdict(list)
-    for c in clippings:
-        by_slug[c.slug].append(c.path)
-        if c.source_url:
-            key = url_keys.get(c.path) if url_keys else None
-            by_url[key or normalise_url(c.source_url)].append(c.path)
-    same("the same slug", by_slug, ": every clipping needs its own slug (rename one file)")
-    same("the same original (source_url)", by_url, ": keep one clipping per original")
-    by_case: dict[str, list[str]] = defaultdict(list)
-    for p in paths:
-        by_case[p.casefold()].append(p)
-    same("a file name differing only in case from", by_case, ": rename one")
+    def colliding(keys: list, items: list) -> dict:
+        """The items of each key that occurs more than once, by key."""
+        repeated = {k for k, n in Counter(keys).items() if n > 1}
+        groups: dict = defaultdict(list)
+        if repeated:
+            for k, item in zip(keys, items):
+                if k in repeated:
+                    groups[k].append(item)
+        return groups
+
+    files = [c.path for c in clippings]
+    same("the same slug", colliding([c.slug for c in clippings], files),
+         ": every clipping needs its own slug (rename one file)")
+    with_url = [c for c in clippings if c.source_url]
+    keys = url_keys or {}
+    same("the same original (source_url)",
+         colliding([keys.get(c.path) or normalise_url(c.source_url) for c in with_url],
+                   [c.path for c in with_url]),
+         ": keep one clipping per original")
+    same("a file name differing only in case from",
+         colliding([p.casefold() for p in paths], paths), ": rename one")
 
     if near_pairs is None:
         near_pairs = near_duplicate_pairs(clippings)
@@ -623,13 +634,22 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
     # using the less common spelling are told which spelling the others use.
     for kind, get in (("topic", lambda c: c.topics), ("category", lambda c: (c.category,)),
                       ("source", lambda c: (c.source,))):
+        if kind == "topic":
+            counts = Counter(t for c in clippings for t in c.topics)
+        else:
+            counts = Counter([getattr(c, kind) for c in clippings])
+        by_slug: dict[str, list[str]] = defaultdict(list)
+        for label in counts:
+            by_slug[slugify(label)].append(label)
+        clashing = {label for labels in by_slug.values() if len(labels) > 1 for label in labels}
+        if not clashing:
+            continue
         spellings: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for c in clippings:
             for label in get(c):
-                spellings[slugify(label)][label].append(c.path)
+                if label in clashing:
+                    spellings[slugify(label)][label].append(c.path)
         for slug, variants in spellings.items():
-            if len(variants) < 2:
-                continue
             ranked = sorted(variants.items(), key=lambda kv: (-len(kv[1]), kv[0]))
             main, main_files = ranked[0]
             for label, files in ranked[1:]:
