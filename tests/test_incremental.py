@@ -239,7 +239,11 @@ def test_a_stored_clipping_is_the_clipping_it_was(tmp_path):
             expected = getattr(original, f.name) if f.name != "body" else ""
             assert getattr(back, f.name) == expected and \
                 type(getattr(back, f.name)) is type(expected), f.name
-        assert back.pairs == original.pairs and back.sort_key == original.sort_key
+        fresh = dataclasses.replace(original)  # its derived values not yet computed
+        for derived in ("pairs", "sort_key", "day", "month"):
+            assert getattr(back, derived) == getattr(fresh, derived), derived
+            assert type(getattr(back, derived)) is type(getattr(fresh, derived)), derived
+        assert back.sort_key[0].tzinfo is not None
         assert hash(back) == hash(original)
         with pytest.raises(dataclasses.FrozenInstanceError):
             back.title = "changed"

@@ -32,12 +32,23 @@ def clipping_record(c: Clipping) -> dict[str, Any]:
     }
 
 
+_UTC = dt.timezone.utc
+
+
 def clipping_from_record(r: dict[str, Any], gazetteer, path: str | None = None) -> Clipping:
     """The clipping of `clipping_record` (its body is not kept: the rendering is)."""
-    date: dt.date | dt.datetime = (dt.datetime.fromisoformat(r["date"]) if r["datetime"]
-                                   else dt.date.fromisoformat(r["date"]))
+    text = r["date"]
+    date: dt.date | dt.datetime
+    if r["datetime"]:
+        date = dt.datetime.fromisoformat(text)
+        day, moment = date.date(), date
+    else:
+        date = day = dt.date.fromisoformat(text)
+        moment = dt.datetime(date.year, date.month, date.day, tzinfo=_UTC)
     # The record was written from a checked Clipping: its fields are set directly, which is
-    # several times faster than a frozen dataclass's __init__ (a build reads thousands).
+    # several times faster than a frozen dataclass's __init__ (a build reads thousands), and
+    # so are the derived values every build asks for (`day`, `month`, `sort_key`), from the
+    # ISO text at hand; `tests/test_incremental.py` checks them against a Clipping's own.
     c = object.__new__(Clipping)
     c.__dict__.update(
         title=r["title"], date=date, category=r["category"],
@@ -49,6 +60,7 @@ def clipping_from_record(r: dict[str, Any], gazetteer, path: str | None = None) 
         source_site=r["source_site"], source_title=r["source_title"],
         redirect_from=tuple(r["redirect_from"]) if r["redirect_from"] else (),
         path=r["path"] if path is None else path,
+        day=day, month=f"{text[:4]}/{text[5:7]}", sort_key=(moment, r["slug"]),
     )
     return c
 

@@ -767,7 +767,8 @@ def markdown_files(folder: Path) -> list[str]:
     lists tens of thousands)."""
     found = []
     for root, _dirs, files in os.walk(folder):
-        found.extend(os.path.join(root, f) for f in files if f.lower().endswith(".md"))
+        base = os.path.join(root, "")
+        found.extend([base + f for f in files if f[-3:].lower() == ".md"])
     return sorted(found)
 
 
