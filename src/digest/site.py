@@ -152,9 +152,9 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
         return display, digest, result.problems, None
     html = _worker_renderer().html(result.clipping.body)
     warnings = [[p.line, p.message] for p in result.problems]
-    record = clipping_record(result.clipping)
-    if result.clipping.source_url:  # the duplicate check's key, computed once
-        record["url_key"] = normalise_url(result.clipping.source_url)
+    # with the duplicate check's key, computed once
+    record = clipping_record(result.clipping, normalise_url(result.clipping.source_url)
+                             if result.clipping.source_url else None)
     return display, digest, result.problems, Checked(
         digest, rel, record, warnings, summary(plain_text(html)),
         open_data_rows(result.clipping), html)
@@ -194,7 +194,7 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     """
     from .gazetteer import load_gazetteer
     from .model import Clipping
-    from .store import Checked, clipping_from_record
+    from .store import URL_KEY, Checked, clipping_from_record
     from .validate import corpus_problems, markdown_files
 
     root = str(project.clippings)
@@ -258,8 +258,8 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     if store is not None and fresh:
         store.save_checked(fresh)
     near = _near_pairs(clippings, checked, store)
-    url_keys = {d: item.record["url_key"] for d, item in checked.items()
-                if "url_key" in item.record}
+    url_keys = {d: key for d, item in checked.items()
+                if (key := item.record[URL_KEY]) is not None}
     problems.extend(corpus_problems(clippings, displays, near, url_keys))
     if release is not None:  # published pages must keep their addresses
         from .release import release_problems

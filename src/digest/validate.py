@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import difflib
 import os
@@ -724,18 +723,16 @@ def _near_fresh(by_source: dict[str, list[Clipping]], fresh: set[str], window: d
     from .model import date_key
 
     found: dict[tuple[str, str], tuple[Clipping, Clipping]] = {}
+    # Days either side, one more for times of day in other zones; the exact window is checked
+    # on the few clippings this leaves (the busiest outlet has thousands).
+    reach = window.days + 1
     for group in by_source.values():
         mine = [c for c in group if c.path in fresh]
-        if not mine:
-            continue
-        group.sort(key=lambda c: c.sort_key)
-        whens = [date_key(c.date) for c in group]
         for c in mine:
-            when, key = date_key(c.date), _headline_key(c.title)
-            lo = bisect.bisect_left(whens, when - window)
-            hi = bisect.bisect_right(whens, when + window)
-            for other in group[lo:hi]:
-                if other.path == c.path:
+            when, key, day = date_key(c.date), _headline_key(c.title), c.day
+            for other in group:
+                if abs((other.day - day).days) > reach or other.path == c.path \
+                        or abs(date_key(other.date) - when) > window:
                     continue
                 older, newer = (other, c) if other.sort_key < c.sort_key else (c, other)
                 if (older.path, newer.path) in found:
@@ -743,7 +740,7 @@ def _near_fresh(by_source: dict[str, list[Clipping]], fresh: set[str], window: d
                 if difflib.SequenceMatcher(None, _headline_key(other.title), key,
                                            autojunk=False).ratio() >= ratio:
                     found[(older.path, newer.path)] = (older, newer)
-    return list(found.values())
+    return [found[k] for k in sorted(found)]
 
 
 def near_duplicates(clippings: list[Clipping], days: int = 7,
