@@ -151,7 +151,7 @@ def test_no_change_rebuild_keeps_every_clipping_page(site):
 
 
 @pytest.mark.parametrize("change", ["template", "setting", "page", "output", "interrupted",
-                                    "corrupt cache"])
+                                    "corrupt cache", "foreign cache"])
 def test_changes_beyond_the_clippings_rebuild_everything(site, change):
     site.add("2021/04/a.md")
     site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
@@ -170,10 +170,23 @@ def test_changes_beyond_the_clippings_rebuild_everything(site, change):
         store = Store(site.root / CACHE_FILE, "ignored")  # wipes checks, keeps the build
         store.begin_update()
         store.close()
-    else:
+    elif change == "corrupt cache":
         (site.root / CACHE_FILE).write_bytes(b"not a database" * 100)
         for suffix in ("-wal", "-shm"):
             Path(str(site.root / CACHE_FILE) + suffix).unlink(missing_ok=True)
+    else:  # a store of this version number with tables of another layout
+        import sqlite3
+
+        from digest.store import SCHEMA
+
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(site.root / CACHE_FILE) + suffix).unlink(missing_ok=True)
+        db = sqlite3.connect(site.root / CACHE_FILE)
+        db.execute(f"PRAGMA user_version={SCHEMA}")
+        db.execute("CREATE TABLE checked (sha256 TEXT, rel TEXT, title TEXT)")
+        db.execute("INSERT INTO checked VALUES ('x', '2021/04/a.md', 'A')")
+        db.commit()
+        db.close()
     report = build(site.project)
     if change == "output":
         assert (site.root / "output/2021/04/a/index.html").is_file()
@@ -199,6 +212,36 @@ def test_cache_is_sqlite_with_json_never_a_pickle(site):
         assert json.loads(record)[RECORD_FIELDS.index("slug")] == "a"
     assert not list(site.root.rglob("*.pickle")) and not list(site.root.rglob("*.pkl"))
     assert os.path.getsize(site.root / CACHE_FILE) > 0
+
+
+def test_files_are_read_here_when_the_reading_process_fails(site, monkeypatch):
+    """The clipping files are read and hashed in a forked process; if it fails, the build
+    reads them itself and is the same."""
+    import digest.site as site_module
+
+    site.add("2021/04/a.md")
+    build(site.project)
+    site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
+    parent, real = os.getpid(), site_module._hash_files
+
+    def failing_in_child(*args, **kwargs):
+        if os.getpid() != parent:
+            raise OSError("no")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(site_module, "_hash_files", failing_in_child)
+    report = build(site.project)
+    assert report.incremental and report.clippings == 2
+    assert "Another" in site.read("2021/04/b/index.html")
+
+
+def test_an_unreadable_clipping_is_an_error_naming_it(tmp_path):
+    from digest.site import _check_one
+
+    display, _sha, problems, item = _check_one((str(tmp_path / "gone.md"), "clippings/gone.md",
+                                                "gone.md", str(tmp_path), None))
+    assert item is None and problems[0].path == "clippings/gone.md"
+    assert "cannot read the file" in problems[0].message and problems[0].is_error
 
 
 def test_a_second_build_at_the_same_time_is_refused(site):

@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
-import http.server
 import io
 import json
 import logging
@@ -145,7 +144,11 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
     from .validate import normalise_url, validate_file
 
     path, display, rel, root, today = job
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return display, "", [Problem(display, None, f"cannot read the file: {exc.strerror}: "
+                                     "check that it exists and is readable")], None
     digest = hashlib.sha256(data).hexdigest()
     result = validate_file(Path(path), Path(root), display, today, data=data)
     if result.clipping is None:
@@ -186,32 +189,42 @@ def code_fingerprint() -> str:
 
 def prepare(project: Project, today: dt.date | None = None, jobs: int | None = None,
             store=None, progress: Callable[[int, int], None] | None = None,
-            release: dict[str, str] | None = None):
+            release: dict[str, str] | None = None, hashed: "_Forked | None" = None):
     """Check every clipping and render its excerpt, reusing the stored result of any file whose
-    bytes and path are unchanged, on all cores; then check across files.
+    bytes and path are unchanged, on all cores; then check across files. With `hashed` (a
+    `_hash_files` of the clippings folder started in a process of its own), the stored checks
+    are read while the files are.
 
     Returns the clippings, every problem, and the checks by clipping path (as displayed).
     """
     from .gazetteer import load_gazetteer
     from .model import Clipping
     from .store import URL_KEY, Checked, clipping_from_record
-    from .validate import corpus_problems, markdown_files
+    from .validate import corpus_problems
 
     root = str(project.clippings)
     prefix = project.display(project.clippings) + os.sep
     todo, reuse, displays = [], [], []
-    for f in markdown_files(str(project.clippings)):
+    stored = None
+    listing = None
+    if hashed is not None and store is not None:
+        stored = store.checked(None)  # every stored check, while the other process reads
+        listing = hashed.result()
+    if listing is None:
+        listing = _hash_files(root, store is not None)
+    for f, sha in listing:
         rel = f[len(root) + 1:].replace(os.sep, "/")
         display = prefix + f[len(root) + 1:]
         displays.append(display)
-        data = _read(f)
-        # A clipping that links to other files is checked again every time: its links are
-        # only as good as the files they point at.
-        if store is not None and not _LINKS_OUT.search(data):
-            reuse.append((hashlib.sha256(data).hexdigest(), rel, display, f))
+        # A clipping that links to other files (no hash given) is checked again every time:
+        # its links are only as good as the files they point at.
+        if sha:
+            reuse.append((sha, rel, display, f))
         else:
             todo.append((f, display, rel, root, today))
-    stored = store.checked((sha, rel) for sha, rel, _, _ in reuse) if store is not None else {}
+    if stored is None:
+        stored = store.checked((sha, rel) for sha, rel, _, _ in reuse) if store is not None \
+            else {}
     for sha, rel, display, f in reuse:
         if (sha, rel) not in stored:
             todo.append((f, display, rel, root, today))
@@ -280,6 +293,88 @@ def _read(path: str) -> bytes:
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def _hash_files(root: str, reusable: bool = True) -> list[tuple[str, str]]:
+    """Every clipping file under `root` (sorted) with the SHA-256 of its bytes; the hash is ""
+    for a file that cannot be reused (`reusable` false, a file that links to other files,
+    or one that cannot be read: its check reports why)."""
+    from .validate import markdown_files
+
+    out = []
+    for f in markdown_files(root):
+        sha = ""
+        if reusable:
+            try:
+                data = _read(f)
+            except OSError:
+                data = b"{filename}"  # not reusable: checked, and its error reported
+            if not _LINKS_OUT.search(data):
+                sha = hashlib.sha256(data).hexdigest()
+        out.append((f, sha))
+    return out
+
+
+class _Forked:
+    """`_hash_files` and the output check run in a forked process while this one loads the
+    store and Pelican; results come back through a pipe as NUL-separated text. If the child
+    fails, `result()` is None and the caller does the work itself."""
+
+    def __init__(self, root: str, output: Path, files: Path):
+        read_end, write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            code = 1
+            try:
+                os.close(read_end)
+                listing = _hash_files(root)
+                intact = _intact_store(output, files)
+                text = "\0".join([str(int(intact))] + [x for row in listing for x in row])
+                with os.fdopen(write_end, "wb") as fh:
+                    fh.write(text.encode("utf-8", "surrogateescape"))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.fd = read_end
+        self.intact: bool | None = None
+
+    def result(self) -> list[tuple[str, str]] | None:
+        if self.fd is None:
+            return None
+        with os.fdopen(self.fd, "rb") as fh:
+            data = fh.read()
+        self.fd = None
+        _, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 or not data:
+            return None
+        fields = data.decode("utf-8", "surrogateescape").split("\0")
+        self.intact = fields[0] == "1"
+        return list(zip(fields[1::2], fields[2::2]))
+
+    def close(self) -> None:
+        """Collect the child if its result was never asked for."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+            os.waitpid(self.pid, 0)
+
+
+def _intact_store(output: Path, store_path: Path) -> bool:
+    """Whether every file the last build recorded (in the store at `store_path`) is still in
+    `output`, read on a connection of this process's own."""
+    import sqlite3
+
+    if not store_path.exists():
+        return False
+    db = sqlite3.connect(f"{store_path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        names = [name for (name,) in db.execute("SELECT path FROM outputs")]
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        db.close()
+    return _intact(output, names)
 
 
 def _near_pairs(clippings, checked, store) -> list:
@@ -388,17 +483,28 @@ def _build(project: Project, production: bool = False, today=None,
         phases[name] = now - clock[0]
         clock[0] = now
 
-    settings = pelican_settings(project, project.output, production)
-    code = code_fingerprint()
     lock = _lock(project)
-    store = Store(project.root / CACHE_FILE, code)
+    # The clipping files are read and hashed, and the last build's output checked, in a
+    # process of their own while this one reads the settings (and imports Pelican) and the
+    # store: on two cores the two take the time of one.
+    hashed = _Forked(str(project.clippings), project.output, project.root / CACHE_FILE) \
+        if hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else None
+    try:
+        settings = pelican_settings(project, project.output, production)
+        code = code_fingerprint()
+        store = Store(project.root / CACHE_FILE, code)
+    except BaseException:
+        if hashed is not None:
+            hashed.close()
+        lock.close()
+        raise
     scratch = project.root / ".digest-build"
     scratch.mkdir(exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix="output-", dir=scratch))
     stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
     try:
         clippings, problems, checked, near = prepare(project, today, store=store,
-                                                     progress=progress,
+                                                     progress=progress, hashed=hashed,
                                                      release=release_settings(settings))
         mark("check")
         errors = [p for p in problems if p.is_error]
@@ -408,7 +514,9 @@ def _build(project: Project, production: bool = False, today=None,
         site_key = _site_key(project, settings, code, production)
         built = {item.rel: item.sha256 for item in checked.values()}
         last = None if full else store.last_build(site_key, _output_id(project.output))
-        if last is not None and not _intact(project.output, last[1]):
+        intact = hashed.intact if hashed is not None and hashed.intact is not None else None
+        if last is not None and not (intact if intact is not None
+                                     else _intact(project.output, last[1])):
             last = None  # someone removed files from output/: build it afresh
         inp = SiteInput(clippings, checked, store)
         inp.templates = TemplateCache(store.templates())
@@ -451,6 +559,8 @@ def _build(project: Project, production: bool = False, today=None,
         report.feeds = sum(1 for f in outputs if f.endswith(".atom.xml"))
         report.incremental = last is not None
     finally:
+        if hashed is not None:
+            hashed.close()
         store.close()
         lock.close()
         shutil.rmtree(stage, ignore_errors=True)
@@ -791,7 +901,9 @@ def serve(project: Project, port: int, production: bool = False,
             on_build(report, None)
 
     rebuild()
-    handler = functools.partial(_QuietHandler, directory=str(project.output))
+    handler = functools.partial(_quiet_handler(), directory=str(project.output))
+    import http.server
+
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -810,11 +922,16 @@ def serve(project: Project, port: int, production: bool = False,
         server.server_close()
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files without logging every request to the terminal."""
+def _quiet_handler():
+    """A handler that serves files without logging every request to the terminal (made when
+    serving: http.server is not imported by the other commands)."""
+    import http.server
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-        pass
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+            pass
+
+    return QuietHandler
 
 
 @dataclass

@@ -112,6 +112,20 @@ class Checked:
     html: str | None = None  # loaded only when a page needs it
 
 
+# The store's tables. `checked` holds what every build reads (small rows); `bodies` what a
+# build reads only for the pages it renders and for the data files.
+_TABLES = {
+    "meta": "key TEXT PRIMARY KEY, value TEXT NOT NULL",
+    "checked": "sha256 TEXT NOT NULL, rel TEXT NOT NULL, record TEXT NOT NULL, "
+               "warnings TEXT NOT NULL, summary TEXT NOT NULL, PRIMARY KEY (sha256, rel)",
+    "bodies": "sha256 TEXT NOT NULL, rel TEXT NOT NULL, data_json TEXT NOT NULL, "
+              "data_csv TEXT NOT NULL, html TEXT NOT NULL, PRIMARY KEY (sha256, rel)",
+    "built": "rel TEXT PRIMARY KEY, sha256 TEXT NOT NULL",
+    "outputs": "path TEXT PRIMARY KEY, sig TEXT NOT NULL",
+    "templates": "key TEXT PRIMARY KEY, python TEXT NOT NULL",
+}
+
+
 class Store:
     """`.digest-cache/build.sqlite`: reusable checks, and what the last build wrote."""
 
@@ -119,6 +133,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.fingerprint = fingerprint
+        self._built: dict[str, str] | None = None
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:  # not a database (or a damaged one): start afresh
@@ -130,32 +145,29 @@ class Store:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA:
+        if version != SCHEMA or not self._layout_ok(db):
             for table in ("meta", "checked", "bodies", "built", "outputs", "templates"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute(f"PRAGMA user_version={SCHEMA}")
-        # `checked` holds what every build reads (small rows); `bodies` what a build reads
-        # only for the pages it renders and for the data files.
-        db.executescript("""
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS checked (
-                sha256 TEXT NOT NULL, rel TEXT NOT NULL, record TEXT NOT NULL,
-                warnings TEXT NOT NULL, summary TEXT NOT NULL,
-                PRIMARY KEY (sha256, rel));
-            CREATE TABLE IF NOT EXISTS bodies (
-                sha256 TEXT NOT NULL, rel TEXT NOT NULL, data_json TEXT NOT NULL,
-                data_csv TEXT NOT NULL, html TEXT NOT NULL,
-                PRIMARY KEY (sha256, rel));
-            CREATE TABLE IF NOT EXISTS built (rel TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, sig TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS templates (key TEXT PRIMARY KEY, python TEXT NOT NULL);
-        """)
+        db.executescript("".join(
+            f"CREATE TABLE IF NOT EXISTS {name} ({columns});" for name, columns in _TABLES.items()))
         # Checks depend on the code (rules, gazetteer, registry): other code, other checks.
         if self._meta(db, "code") != self.fingerprint:
             db.execute("DELETE FROM checked")
             db.execute("DELETE FROM bodies")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (self.fingerprint,))
         return db
+
+    @staticmethod
+    def _layout_ok(db: sqlite3.Connection) -> bool:
+        """Whether every table that exists has the columns this code expects (a store of the
+        same version number written by other code is dropped, not misread)."""
+        for name, columns in _TABLES.items():
+            found = [row[1] for row in db.execute(f"PRAGMA table_info({name})")]
+            wanted = [c.split()[0] for c in columns.split(", PRIMARY KEY")[0].split(", ")]
+            if found and found != wanted:
+                return False
+        return True
 
     @staticmethod
     def _meta(db: sqlite3.Connection, key: str) -> str | None:
@@ -172,18 +184,21 @@ class Store:
         self.db.close()
 
     # checked clippings --------------------------------------------------------------
-    def checked(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Checked]:
-        """The stored checks for (sha256, rel) keys, without their HTML and open data rows
-        (`data_rows` reads those, in the process that writes the data files)."""
-        wanted = set(keys)
+    def checked(self, keys: Iterable[tuple[str, str]] | None) -> dict[tuple[str, str], Checked]:
+        """The stored checks for (sha256, rel) keys (None: all), without their HTML and open
+        data rows (`data_rows` reads those, in the process that writes the data files)."""
+        wanted = set(keys) if keys is not None else None
         out = {}
         select = "SELECT sha256, rel, record, warnings, summary FROM checked"
-        if len(wanted) < 100:
+        if wanted is None:
+            rows = self.db.execute(select)
+        elif len(wanted) < 100:
             rows = (self.db.execute(select + " WHERE sha256 = ? AND rel = ?", key).fetchone()
                     for key in wanted)
         else:
             rows = self.db.execute(select)
-        found = [row for row in rows if row is not None and (row[0], row[1]) in wanted]
+        found = [row for row in rows if row is not None
+                 and (wanted is None or (row[0], row[1]) in wanted)]
         # One JSON document for all the records: decoding 20,000 small ones one by one costs
         # more in calls than in parsing.
         records = json.loads("[" + ",".join([row[2] for row in found]) + "]")
@@ -250,13 +265,15 @@ class Store:
         if self.meta("site") != site_key or self.meta("output") != output_id \
                 or self.meta("state") != "clean":
             return None
-        built = dict(self.db.execute("SELECT rel, sha256 FROM built"))
         outputs = dict(self.db.execute("SELECT path, sig FROM outputs"))
-        return built, outputs
+        return self.built(), outputs
 
     def built(self) -> dict[str, str]:
-        """Clipping rel → sha256 of the last finished build (whatever its settings)."""
-        return dict(self.db.execute("SELECT rel, sha256 FROM built"))
+        """Clipping rel → sha256 of the last finished build (whatever its settings), read once
+        (a build asks twice)."""
+        if self._built is None:
+            self._built = dict(self.db.execute("SELECT rel, sha256 FROM built"))
+        return self._built
 
     def near_pairs(self) -> list[list[str]]:
         """Near-identical headlines the last build found: [rel, sha256, rel, sha256]."""
@@ -285,11 +302,20 @@ class Store:
                                     ((k,) for k in old.keys() - new.keys()))
                 self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
                                     ((k, v) for k, v in new.items() if old.get(k) != v))
+            # Checks of files no longer built are dropped: after an incremental build those of
+            # the versions it replaced (checks saved by a build that then failed go with the
+            # next full one, which sweeps every table).
             for table in ("checked", "bodies"):
-                self.db.execute(f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM built b "
-                                f"WHERE b.rel = {table}.rel AND b.sha256 = {table}.sha256)")
+                if last is None:
+                    self.db.execute(f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM built b "
+                                    f"WHERE b.rel = {table}.rel AND b.sha256 = {table}.sha256)")
+                else:
+                    self.db.executemany(f"DELETE FROM {table} WHERE sha256 = ? AND rel = ?",
+                                        ((sha, rel) for rel, sha in last[0].items()
+                                         if built.get(rel) != sha))
             for key, value in (("site", site_key), ("output", output_id), ("state", "clean")):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self._built = dict(built)
 
     def forget_build(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'none')")
