@@ -471,9 +471,6 @@ def _build(project: Project, production: bool = False, today=None,
     into a fresh folder and swaps it in; later builds render only the pages whose inputs
     changed and move them into place.
     """
-    from .plugin.templates import TemplateCache
-    from .store import SiteInput, Store
-
     start = time.perf_counter()
     phases: dict[str, float] = {}
     clock = [start]
@@ -490,6 +487,9 @@ def _build(project: Project, production: bool = False, today=None,
     hashed = _Forked(str(project.clippings), project.output, project.root / CACHE_FILE) \
         if hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else None
     try:
+        from .plugin.templates import TemplateCache  # imports Pelican, beside the reading
+        from .store import SiteInput, Store
+
         settings = pelican_settings(project, project.output, production)
         code = code_fingerprint()
         store = Store(project.root / CACHE_FILE, code)
