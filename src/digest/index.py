@@ -55,6 +55,19 @@ def newest_first(clippings: Iterable[Clipping]) -> list[Clipping]:
     return sorted(clippings, key=lambda c: c.sort_key, reverse=True)
 
 
+class _AscendingKeys(dict):
+    """Sort keys of a country's or pair's clippings, oldest first, made when first asked for."""
+
+    def __init__(self, countries: dict, pairs: dict):
+        super().__init__()
+        self._countries, self._pairs = countries, pairs
+
+    def __missing__(self, key):
+        group = self._pairs[key] if isinstance(key, Pair) else self._countries[key]
+        value = self[key] = [c.sort_key for c in reversed(group.clippings)]
+        return value
+
+
 class DigestIndex:
     """Every grouping the site shows, computed once from the clippings in linear time."""
 
@@ -66,20 +79,36 @@ class DigestIndex:
         lists: dict[str, dict[Hashable, list[Clipping]]] = {k: {} for k in KINDS}
         by_country, by_pair, by_region = lists["country"], lists["pair"], lists["region"]
         by_topic, by_category, by_source = lists["topic"], lists["category"], lists["source"]
+        # The lists a clipping goes into are found once per set of countries (clippings read
+        # from the build store share one tuple per set), per category and per source: the
+        # loop itself only appends.
+        by_set: dict[int, list[list[Clipping]]] = {}
+        by_label: dict[tuple[int, str], list[Clipping]] = {}
+
+        def label_list(which: dict[Hashable, list[Clipping]], text: str, kind: int):
+            key = slugify(text)
+            found = by_label[(kind, text)] = \
+                which.get(key) or which.setdefault(key, [])
+            return found
+
         for c in self.clippings:  # newest first, so every group is too
-            for key in c.countries:
-                (by_country.get(key) or by_country.setdefault(key, [])).append(c)
-            for key in c.pairs:
-                (by_pair.get(key) or by_pair.setdefault(key, [])).append(c)
+            countries = c.countries
+            targets = by_set.get(id(countries))
+            if targets is None or targets[0] is not countries:
+                targets = by_set[id(countries)] = [countries]  # type: ignore[list-item]
+                for key in countries:
+                    targets.append(by_country.get(key) or by_country.setdefault(key, []))
+                for key in c.pairs:
+                    targets.append(by_pair.get(key) or by_pair.setdefault(key, []))
+            for i in range(1, len(targets)):
+                targets[i].append(c)
             for key in c.regions:
                 (by_region.get(key) or by_region.setdefault(key, [])).append(c)
             for key in c.topics:
                 key = slugify(key)
                 (by_topic.get(key) or by_topic.setdefault(key, [])).append(c)
-            key = slugify(c.category)
-            (by_category.get(key) or by_category.setdefault(key, [])).append(c)
-            key = slugify(c.source)
-            (by_source.get(key) or by_source.setdefault(key, [])).append(c)
+            (by_label.get((0, c.category)) or label_list(by_category, c.category, 0)).append(c)
+            (by_label.get((1, c.source)) or label_list(by_source, c.source, 1)).append(c)
         for kind in ("country", "pair", "region"):
             groups[kind] = {key: Group(kind, key.slug, key.name, key, cs)
                             for key, cs in lists[kind].items()}
@@ -98,11 +127,9 @@ class DigestIndex:
         for c in self.clippings:
             key = c.month
             (self.by_month.get(key) or self.by_month.setdefault(key, [])).append(c)
-        # Oldest-first keys per country and pair, to find "older than" positions by bisection.
-        self._asc_keys = {
-            key: [c.sort_key for c in reversed(g.clippings)]
-            for by_key in (groups["country"], self.all_pairs) for key, g in by_key.items()
-        }
+        # Oldest-first keys per country and pair, to find "older than" positions by bisection
+        # (made when first asked for: a small change asks for few).
+        self._asc_keys = _AscendingKeys(groups["country"], self.all_pairs)
 
     def group(self, kind: str, key: Hashable) -> Group | None:
         """The group of `kind` for a country, pair, region or a label's slug; None if absent."""

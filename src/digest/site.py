@@ -385,9 +385,12 @@ def _near_pairs(clippings, checked, store) -> list:
     last = store.built() if store is not None else {}
     if not last:
         return near_duplicate_pairs(clippings)
-    current = {checked[c.path].rel: (checked[c.path].sha256, c) for c in clippings}
-    fresh = {c.path for c in clippings
-             if last.get(checked[c.path].rel) != checked[c.path].sha256}
+    current, fresh = {}, set()
+    for c in clippings:
+        item = checked[c.path]
+        current[item.rel] = (item.sha256, c)
+        if last.get(item.rel) != item.sha256:
+            fresh.add(c.path)
     pairs = []
     for rel_a, sha_a, rel_b, sha_b in store.near_pairs():
         a, b = current.get(rel_a), current.get(rel_b)

@@ -37,35 +37,62 @@ def clipping_record(c: Clipping, url_key: str | None = None) -> list[Any]:
 
 URL_KEY = RECORD_FIELDS.index("url_key")
 _UTC = dt.timezone.utc
+# Few dates and few sets of countries recur over many clippings: each is decoded once (a
+# build reads every record) and shared by the clippings that have it.
+_DATES: dict[str, tuple[Any, dt.date, dt.datetime, str]] = {}
+_COUNTRIES: dict[tuple[str, ...], tuple[Any, tuple, tuple]] = {}
+
+
+def _date_of(text: str, is_datetime: bool) -> tuple[Any, dt.date, dt.datetime, str]:
+    """(date, day, sort moment, month) of an ISO date or datetime text."""
+    found = _DATES.get(text)
+    if found is None:
+        if is_datetime:
+            date = dt.datetime.fromisoformat(text)
+            day, moment = date.date(), date
+        else:
+            date = day = dt.date.fromisoformat(text)
+            moment = dt.datetime(date.year, date.month, date.day, tzinfo=_UTC)
+        if len(_DATES) > 100_000:
+            _DATES.clear()
+        found = _DATES[text] = (date, day, moment, f"{text[:4]}/{text[5:7]}")
+    return found
+
+
+def _countries_of(codes: list[str], gazetteer) -> tuple[tuple, tuple]:
+    """(countries, their pairs) for country codes, from this gazetteer."""
+    key = tuple(codes)
+    found = _COUNTRIES.get(key)
+    if found is None or found[0] is not gazetteer:
+        countries = tuple([gazetteer.by_code[code] for code in codes])
+        probe = object.__new__(Clipping)
+        probe.__dict__["countries"] = countries
+        if len(_COUNTRIES) > 100_000:
+            _COUNTRIES.clear()
+        found = _COUNTRIES[key] = (gazetteer, countries, probe.pairs)
+    return found[1], found[2]
 
 
 def clipping_from_record(r: list[Any], gazetteer, path: str | None = None) -> Clipping:
     """The clipping of `clipping_record` (its body is not kept: the rendering is)."""
     (title, text, is_datetime, category, codes, source, slug, regions, topics, author,
      author_role, source_url, source_site, source_title, rpath, redirects, _key) = r
-    date: dt.date | dt.datetime
-    if is_datetime:
-        date = dt.datetime.fromisoformat(text)
-        day, moment = date.date(), date
-    else:
-        date = day = dt.date.fromisoformat(text)
-        moment = dt.datetime(date.year, date.month, date.day, tzinfo=_UTC)
+    date, day, moment, month = _date_of(text, is_datetime)
+    countries, pairs = _countries_of(codes, gazetteer)
     # The record was written from a checked Clipping: its fields are set directly, which is
     # several times faster than a frozen dataclass's __init__ (a build reads thousands), and
-    # so are the derived values every build asks for (`day`, `month`, `sort_key`), from the
-    # ISO text at hand; `tests/test_incremental.py` checks them against a Clipping's own.
-    by_code = gazetteer.by_code
+    # so are the derived values every build asks for (`day`, `month`, `sort_key`, `pairs`);
+    # `tests/test_incremental.py` checks them against a Clipping's own.
     c = object.__new__(Clipping)
     c.__dict__.update(
-        title=title, date=date, category=category,
-        countries=tuple([by_code[code] for code in codes]),
+        title=title, date=date, category=category, countries=countries,
         source=source, slug=slug, body="",
         regions=tuple([gazetteer.by_slug[s] for s in regions]) if regions else (),
         topics=tuple(topics), author=author, author_role=author_role, source_url=source_url,
         source_site=source_site, source_title=source_title,
         redirect_from=tuple(redirects) if redirects else (),
         path=rpath if path is None else path,
-        day=day, month=f"{text[:4]}/{text[5:7]}", sort_key=(moment, slug),
+        day=day, month=month, sort_key=(moment, slug), pairs=pairs,
     )
     return c
 

@@ -730,6 +730,8 @@ def _near_fresh(by_source: dict[str, list[Clipping]], fresh: set[str], window: d
         mine = [c for c in group if c.path in fresh]
         for c in mine:
             when, key, day = date_key(c.date), _headline_key(c.title), c.day
+            la, ca = len(key), _char_counts(key)
+            matcher = None
             for other in group:
                 if abs((other.day - day).days) > reach or other.path == c.path \
                         or abs(date_key(other.date) - when) > window:
@@ -737,8 +739,16 @@ def _near_fresh(by_source: dict[str, list[Clipping]], fresh: set[str], window: d
                 older, newer = (other, c) if other.sort_key < c.sort_key else (c, other)
                 if (older.path, newer.path) in found:
                     continue
-                if difflib.SequenceMatcher(None, _headline_key(other.title), key,
-                                           autojunk=False).ratio() >= ratio:
+                # The bounds of near_duplicate_pairs first: most pairs fail them.
+                okey = _headline_key(other.title)
+                bound = ratio * (la + len(okey))
+                if 2 * min(la, len(okey)) < bound \
+                        or 2 * sum(map(min, ca, _char_counts(okey))) < bound:
+                    continue
+                if matcher is None:  # indexes the fresh headline once
+                    matcher = difflib.SequenceMatcher(None, "", key, autojunk=False)
+                matcher.set_seq1(okey)
+                if matcher.ratio() >= ratio:
                     found[(older.path, newer.path)] = (older, newer)
     return [found[k] for k in sorted(found)]
 
