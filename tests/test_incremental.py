@@ -235,6 +235,47 @@ def test_files_are_read_here_when_the_reading_process_fails(site, monkeypatch):
     assert "Another" in site.read("2021/04/b/index.html")
 
 
+@pytest.mark.parametrize("child", ["answers", "fails"])
+def test_checks_across_files_in_their_own_process(site, monkeypatch, child):
+    """A large digest's duplicate and near-identical checks run beside the rendering: their
+    warnings are reported and their errors stop the build, output untouched; if the process
+    fails, the checks are made in the build's own."""
+    import digest.site as site_module
+    import digest.validate as validate
+
+    from digest.errors import BuildError
+
+    monkeypatch.setattr(site_module, "_CROSS_FORK_MIN", 0)
+    if child == "fails":
+        parent, real = os.getpid(), validate.corpus_problems
+
+        def failing_in_child(*args, **kwargs):
+            if os.getpid() != parent:
+                raise RuntimeError("no")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(validate, "corpus_problems", failing_in_child)
+    title = "Kyrgyzstan and Tajikistan agree to resume border talks"
+    site.add("2021/04/a.md", title=title, date="2021-04-10",
+             source_url="https://example.org/a")
+    build(site.project)
+    site.add("2021/04/b.md", title=title + ".", date="2021-04-12",
+             source_url="https://example.org/b")
+    report = build(site.project)
+    assert report.incremental
+    near = [str(w) for w in report.warnings if "near-identical headline" in str(w)]
+    assert len(near) == 2 and any("2021/04/a.md" in w for w in near)
+    site.add("2021/04/c.md", title="Something else", date="2021-04-13",
+             source_url="https://example.org/a")
+    before = sorted(p.relative_to(site.root) for p in (site.root / "output").rglob("*"))
+    with pytest.raises(BuildError) as caught:
+        build(site.project)
+    assert any("the same original (source_url)" in str(p) and "2021/04/c.md" in p.path
+               for p in caught.value.problems)
+    assert sorted(p.relative_to(site.root) for p in (site.root / "output").rglob("*")) == before
+    assert not (site.root / "output/2021/04/c").exists()
+
+
 def test_an_unreadable_clipping_is_an_error_naming_it(tmp_path):
     from digest.site import _check_one
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import gc
 import hashlib
 import io
 import json
@@ -230,6 +231,8 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             todo.append((f, display, rel, root, today))
     total = len(displays)
     jobs = jobs or min(os.cpu_count() or 1, 8)
+    if len(todo) >= 200:
+        gc.enable()  # many files to check: Markdown makes garbage with cycles
     if jobs > 1 and len(todo) >= 200:
         import multiprocessing
 
@@ -270,17 +273,89 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             fresh.append(item)
     if store is not None and fresh:
         store.save_checked(fresh)
-    near = _near_pairs(clippings, checked, store)
     url_keys = {d: key for d, item in checked.items()
                 if (key := item.record[URL_KEY]) is not None}
-    problems.extend(corpus_problems(clippings, displays, near, url_keys))
     if release is not None:  # published pages must keep their addresses
         from .release import release_problems
 
         problems.extend(release_problems(project.root, clippings, store=store,
                                          url_keys=url_keys, **release))
-    problems.sort(key=lambda p: (p.path, p.line or 0))
-    return clippings, problems, checked, near
+    problems.sort(key=_problem_order)
+    last = store.built() if store is not None else {}
+    stored_near = store.near_pairs() if store is not None and last else []
+
+    def across():
+        near = _near_pairs(clippings, checked, last, stored_near)
+        return near, corpus_problems(clippings, displays, near, url_keys)
+
+    # A large digest's checks across files run in a process of their own, beside the
+    # rendering: their errors still stop the build before anything is published.
+    fork = hasattr(os, "fork") and (os.cpu_count() or 1) > 1 \
+        and len(clippings) >= _CROSS_FORK_MIN
+    return clippings, problems, checked, _CrossCheck(across, fork)
+
+
+_CROSS_FORK_MIN = 2000  # clippings: below this, a process costs more than it saves
+
+
+def _problem_order(p: Problem) -> tuple[str, int]:
+    return (p.path, p.line or 0)
+
+
+class _CrossCheck:
+    """The checks across files (duplicates, near-identical headlines): their problems and the
+    near-identical pairs (as paths), computed in a forked process when `fork` is true (the
+    answer comes back as JSON through a pipe), else here when first asked for. If the process
+    fails, they are computed here."""
+
+    def __init__(self, compute: Callable[[], tuple[list, list[Problem]]], fork: bool):
+        self._compute = compute
+        self._value: tuple[list[tuple[str, str]], list[Problem]] | None = None
+        self.pid: int | None = None
+        if not fork:
+            return
+
+        gc.freeze()  # a collection in the child would copy every page of this process
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                os.close(read_end)
+                near, found = compute()
+                text = json.dumps({"near": [[a.path, b.path] for a, b in near],
+                                   "problems": [[x.path, x.line, x.message, x.severity]
+                                                for x in found]}, ensure_ascii=False)
+                with os.fdopen(write_end, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.pid, self._fd = pid, read_end
+
+    def result(self) -> tuple[list[tuple[str, str]], list[Problem]]:
+        if self._value is None:
+            if self.pid is not None:
+                with os.fdopen(self._fd, encoding="utf-8") as fh:
+                    text = fh.read()
+                _, status = os.waitpid(self.pid, 0)
+                self.pid = None
+                if os.waitstatus_to_exitcode(status) == 0 and text:
+                    data = json.loads(text)
+                    self._value = ([(a, b) for a, b in data["near"]],
+                                   [Problem(*row) for row in data["problems"]])
+            if self._value is None:
+                near, found = self._compute()
+                self._value = ([(a.path, b.path) for a, b in near], found)
+        return self._value
+
+    def close(self) -> None:
+        """Collect the child if its answer was never asked for."""
+        if self.pid is not None:
+            os.close(self._fd)
+            os.waitpid(self.pid, 0)
+            self.pid = None
 
 
 def _read(path: str) -> bytes:
@@ -377,12 +452,12 @@ def _intact_store(output: Path, store_path: Path) -> bool:
     return _intact(output, names)
 
 
-def _near_pairs(clippings, checked, store) -> list:
-    """Near-identical headlines: the last build's pairs whose clippings are unchanged, and
-    new pairs with a clipping added or edited since (all pairs on a first build)."""
+def _near_pairs(clippings, checked, last: dict[str, str], stored: list[list[str]]) -> list:
+    """Near-identical headlines: the last build's pairs (`stored`: rel, sha256, rel, sha256)
+    whose clippings are unchanged since it (`last`: rel → sha256), and new pairs with a
+    clipping added or edited since (all pairs on a first build)."""
     from .validate import near_duplicate_pairs
 
-    last = store.built() if store is not None else {}
     if not last:
         return near_duplicate_pairs(clippings)
     current, fresh = {}, set()
@@ -392,7 +467,7 @@ def _near_pairs(clippings, checked, store) -> list:
         if last.get(item.rel) != item.sha256:
             fresh.add(c.path)
     pairs = []
-    for rel_a, sha_a, rel_b, sha_b in store.near_pairs():
+    for rel_a, sha_a, rel_b, sha_b in stored:
         a, b = current.get(rel_a), current.get(rel_b)
         if a and b and a[0] == sha_a and b[0] == sha_b and a[1].path not in fresh \
                 and b[1].path not in fresh:
@@ -443,10 +518,11 @@ def _few_collections():
     every 10th time) spends a fifth of an incremental build re-scanning them. The objects
     already alive (modules, settings) are frozen out of the scans, and collections are made
     rarer, as mypy does; both are restored afterwards (`digest serve` builds many times).
+    A build that reuses its checks and renders a few pages makes little garbage and none
+    that outlives it: it runs with no collections at all (`_build` turns them back on for a
+    build that checks or renders much).
     """
-    import gc
-
-    thresholds = gc.get_threshold()
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     try:
@@ -454,6 +530,8 @@ def _few_collections():
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def build(project: Project, production: bool = False, today=None,
@@ -475,6 +553,7 @@ def _build(project: Project, production: bool = False, today=None,
     changed and move them into place.
     """
     start = time.perf_counter()
+    gc.disable()  # until the build turns out to check or render much (_few_collections)
     phases: dict[str, float] = {}
     clock = [start]
 
@@ -505,15 +584,14 @@ def _build(project: Project, production: bool = False, today=None,
     scratch.mkdir(exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix="output-", dir=scratch))
     stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
+    cross = None
     try:
-        clippings, problems, checked, near = prepare(project, today, store=store,
-                                                     progress=progress, hashed=hashed,
-                                                     release=release_settings(settings))
+        clippings, problems, checked, cross = prepare(project, today, store=store,
+                                                      progress=progress, hashed=hashed,
+                                                      release=release_settings(settings))
         mark("check")
-        errors = [p for p in problems if p.is_error]
-        if errors:
-            raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built",
-                             errors)
+        if any(p.is_error for p in problems):
+            _content_errors(problems, cross)
         site_key = _site_key(project, settings, code, production)
         built = {item.rel: item.sha256 for item in checked.values()}
         last = None if full else store.last_build(site_key, _output_id(project.output))
@@ -529,10 +607,21 @@ def _build(project: Project, production: bool = False, today=None,
                 inp.previous = last[1]
             except _NeedFull:
                 last = None
+        if last is None:
+            gc.enable()  # every page is rendered: Jinja makes garbage with cycles
         mark("plan")
-        report = _run_pelican(project, stage, settings, inp)
+        try:
+            report = _run_pelican(project, stage, settings, inp)
+        except Exception as exc:  # a problem across files explains it better, if there is one
+            if any(p.is_error for p in cross.result()[1]):
+                _content_errors(problems, cross, exc)
+            raise
         store.save_templates(inp.templates.new, inp.templates.used)
         mark("render")
+        near, found = cross.result()
+        problems = sorted(problems + found, key=_problem_order)
+        if any(p.is_error for p in found):
+            _content_errors(problems, None)
         python_peak = _peak_mib()  # this process and its workers, before Pagefind runs
         report.warnings = [p for p in problems if not p.is_error]
         if last is None:
@@ -549,8 +638,8 @@ def _build(project: Project, production: bool = False, today=None,
             mark("finish")
             report.search_seconds = _search(project.output, settings, stage)
             mark("search")
-        near_rows = [[checked[a.path].rel, checked[a.path].sha256, checked[b.path].rel,
-                      checked[b.path].sha256] for a, b in near]
+        near_rows = [[checked[a].rel, checked[a].sha256, checked[b].rel, checked[b].sha256]
+                     for a, b in near]
         store.finish_build(site_key, _output_id(project.output), built, outputs, near_rows,
                            last)
         mark("record")
@@ -564,6 +653,8 @@ def _build(project: Project, production: bool = False, today=None,
     finally:
         if hashed is not None:
             hashed.close()
+        if cross is not None:
+            cross.close()
         store.close()
         lock.close()
         shutil.rmtree(stage, ignore_errors=True)
@@ -573,6 +664,16 @@ def _build(project: Project, production: bool = False, today=None,
             pass
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _content_errors(problems: list[Problem], cross: _CrossCheck | None,
+                    cause: BaseException | None = None) -> None:
+    """Raise the content's errors (with those across files, if not yet counted in)."""
+    if cross is not None:
+        problems = sorted(problems + cross.result()[1], key=_problem_order)
+    errors = [p for p in problems if p.is_error]
+    raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built",
+                     errors) from cause
 
 
 def _changed(last: dict[str, str], now: dict[str, str], clippings, checked, store,
