@@ -214,6 +214,18 @@ def test_cache_is_sqlite_with_json_never_a_pickle(site):
     assert os.path.getsize(site.root / CACHE_FILE) > 0
 
 
+def _failing_in_child(real):
+    """`real`, except that it fails in any process forked from this one."""
+    parent = os.getpid()
+
+    def wrapper(*args, **kwargs):
+        if os.getpid() != parent:
+            raise OSError("failing in a forked process, as the test asks")
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
 def test_files_are_read_here_when_the_reading_process_fails(site, monkeypatch):
     """The clipping files are read and hashed in a forked process; if it fails, the build
     reads them itself and is the same."""
@@ -222,14 +234,7 @@ def test_files_are_read_here_when_the_reading_process_fails(site, monkeypatch):
     site.add("2021/04/a.md")
     build(site.project)
     site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
-    parent, real = os.getpid(), site_module._hash_files
-
-    def failing_in_child(*args, **kwargs):
-        if os.getpid() != parent:
-            raise OSError("no")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(site_module, "_hash_files", failing_in_child)
+    monkeypatch.setattr(site_module, "_hash_files", _failing_in_child(site_module._hash_files))
     report = build(site.project)
     assert report.incremental and report.clippings == 2
     assert "Another" in site.read("2021/04/b/index.html")
@@ -247,14 +252,8 @@ def test_checks_across_files_in_their_own_process(site, monkeypatch, child):
 
     monkeypatch.setattr(site_module, "_CROSS_FORK_MIN", 0)
     if child == "fails":
-        parent, real = os.getpid(), validate.corpus_problems
-
-        def failing_in_child(*args, **kwargs):
-            if os.getpid() != parent:
-                raise RuntimeError("no")
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(validate, "corpus_problems", failing_in_child)
+        monkeypatch.setattr(validate, "corpus_problems",
+                            _failing_in_child(validate.corpus_problems))
     title = "Kyrgyzstan and Tajikistan agree to resume border talks"
     site.add("2021/04/a.md", title=title, date="2021-04-10",
              source_url="https://example.org/a")
