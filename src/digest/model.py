@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
+from operator import attrgetter
 
 from unidecode import unidecode
 
@@ -179,12 +180,17 @@ class Clipping:
         key = tuple(sorted(map(id, self.countries)))
         found = _PAIRS_OF.get(key)
         if found is None:
-            ordered = sorted(self.countries, key=lambda c: c.slug)
-            found = _PAIRS_OF[key] = (self.countries,
-                                      tuple(_pair(a, b) for a, b in combinations(ordered, 2)))
+            ordered = sorted(self.countries, key=_SLUG)
+            pairs = []
+            for a, b in combinations(ordered, 2):
+                known = _PAIRS.get((a.code, b.code))  # these very countries: no more checks
+                pairs.append(known if known is not None and known.a is a and known.b is b
+                             else _pair(a, b))
+            found = _PAIRS_OF[key] = (self.countries, tuple(pairs))
         return found[1]
 
 
+_SLUG = attrgetter("slug")
 _PAIRS: dict[tuple[str, str], Pair] = {}
 _PAIRS_OF: dict[tuple[int, ...], tuple[tuple[Country, ...], tuple[Pair, ...]]] = {}
 

@@ -502,8 +502,9 @@ class DigestGenerator(Generator):
         candidates = self._candidates()
         pages = self.input.article_pages
         redirect = None
+        save_as = self.article_save_as
         for c in self.index.clippings:
-            name = pages[c.path] = self.article_save_as(c)
+            name = pages[c.path] = save_as(c)
             for old in c.redirect_from:  # an earlier address: a page that sends readers on
                 redirect = redirect or self.get_template("redirect")
                 url = self.view.entry(c).url
