@@ -43,6 +43,12 @@ DATA_FILES = ("clippings.json", "clippings.csv", "pairs.json", "countries.json")
 _INTERNAL_LINK = re.compile(r'\b(href|src)="\{(filename|static|attach)\}([^"]*)"')
 
 
+def _owner(kind: str, slug: str) -> str:
+    """The prefix of the signatures of a listing's files (its pages and feed), by which the
+    next build finds them all: `@country/kyrgyzstan@`."""
+    return f"@{kind}/{slug}@"
+
+
 def _sig(parts: list[str]) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
@@ -371,15 +377,23 @@ class DigestGenerator(Generator):
         latest = self.cfg["DIGEST_LISTING_LATEST"]
         listing = self.get_template("listing")
         month_tpl = self.get_template("month")
+        owned = self._owned()
         for kind in LISTINGS:
             key = PREFIX[kind]
             for group in self.index.groups[kind]:
-                url = self.view.listing_url(kind, group.slug)
                 touched = (kind, group.slug) in self.touched
+                owner = _owner(kind, group.slug)
+                if not touched and owned is not None and owner in owned:
+                    # No clipping of the listing changed: its pages (first page, month and
+                    # day pages) and feed are the last build's, all of them.
+                    for name in owned[owner]:
+                        claim(name, self.previous[name])
+                    continue
+                url = self.view.listing_url(kind, group.slug)
                 name = self.cfg.save_as(key, slug=group.slug) if url else ""
                 whole = bool(url) and self.view.whole(kind, group.slug)
                 # A listing's pages show its name, which comes from its clippings' spelling.
-                sig = f"{GROUP}:{_sig([group.name])}"
+                sig = f"{owner}{GROUP}:{_sig([group.name])}"
                 renamed = bool(name) and self.previous is not None \
                     and self.previous.get(name) != sig
                 if name and not (not touched and carry(name)):
@@ -393,7 +407,7 @@ class DigestGenerator(Generator):
                     self._group_months(write, carry, month_tpl, kind, group, renamed)
                 feed = self.view.feed_url(kind, group.slug)
                 if feed and not (not touched and carry(feed)):
-                    claim(feed, GROUP)
+                    claim(feed, f"{owner}{GROUP}")
                     jobs.append(("feed", kind, group))
             index_key = PLURALS[kind].upper()
             if self.view.index_url(kind):
@@ -423,6 +437,18 @@ class DigestGenerator(Generator):
             run_jobs(jobs, self._run_job, self.settings.get("DIGEST_JOBS"), started)
         finally:
             started.clear()  # collected by run_jobs, whatever happened
+
+    def _owned(self) -> dict[str, list[str]] | None:
+        """The last build's files of each listing, by owner (`_owner`), from their signatures;
+        None for a full build."""
+        if self.previous is None:
+            return None
+        owned: dict[str, list[str]] = {}
+        for name, sig in self.previous.items():
+            if sig[:1] == "@":
+                owner = sig[: sig.index("@", 1) + 1]
+                (owned.get(owner) or owned.setdefault(owner, [])).append(name)
+        return owned
 
     def _touched(self) -> dict[tuple[str | None, str], set[str]]:
         """The listings (kind, slug) that an added, edited or removed clipping belongs to, each
@@ -649,8 +675,9 @@ class DigestGenerator(Generator):
         checked = self.input.checked
         group = kwargs["group"]
         head = [group.name if group else "", older or ""]
+        owner = _owner(group.kind, group.slug) if group else ""
         if len(clippings) <= self.cfg["DIGEST_MONTH_MAX"]:
-            sig = _sig(head + [f"{c.path}:{checked[c.path].sha256}" for c in clippings])
+            sig = owner + _sig(head + [f"{c.path}:{checked[c.path].sha256}" for c in clippings])
             write(save_as, template, self.context, sig=sig, url=url,
                   entries=self.view.entries(clippings), template_name="month", **kwargs)
             return
@@ -676,11 +703,12 @@ class DigestGenerator(Generator):
             label = f"{r[0]}\u2013{r[-1]}" if len(r) > 1 else str(r[0])
             days.append((label, sum(len(by_day[d]) for d in r), f"{url}days/{r[0]:02d}/", r))
         write(save_as, template, self.context,
-              sig=_sig(head + [repr([d[:3] for d in days])]), url=url,
+              sig=owner + _sig(head + [repr([d[:3] for d in days])]), url=url,
               entries=[], days=[d[:3] for d in days], template_name="month", **kwargs)
         for label, _n, page_url, r in days:
             cs = [c for d in reversed(r) for c in by_day[d]]
-            sig = _sig(head + [label] + [f"{c.path}:{checked[c.path].sha256}" for c in cs])
+            sig = owner + _sig(head + [label]
+                               + [f"{c.path}:{checked[c.path].sha256}" for c in cs])
             write(f"{folder}days/{r[0]:02d}/index.html", template, self.context, sig=sig,
                   url=page_url, entries=self.view.entries(cs), day=label, month_url=url,
                   template_name="month", **kwargs)
