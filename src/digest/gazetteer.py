@@ -84,7 +84,7 @@ class Gazetteer:
             for demonym in country.demonyms:
                 add(demonym, Match(country, "demonym"))
         self._ambiguous = frozenset(ambiguous)
-        self._text_re = self._build_text_re()
+        self._text_re: re.Pattern[str] | None = None  # made when first needed (30 ms)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -132,6 +132,8 @@ class Gazetteer:
     def find_in_text(self, text: str) -> list[Country]:
         """Countries a headline names, by name, alias or demonym ('Kyrgyz-Tajik border'), in order."""
         found: list[Country] = []
+        if self._text_re is None:
+            self._text_re = self._build_text_re()
         for m in self._text_re.finditer(text):
             match = self._names.get(normalise(m.group(0)))
             if match and isinstance(match.entity, Country) and match.entity not in found:
