@@ -196,7 +196,9 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     `_hash_files` of the clippings folder started in a process of its own), the stored checks
     are read while the files are.
 
-    Returns the clippings, every problem, and the checks by clipping path (as displayed).
+    Returns the clippings, every problem of single files (and of the release check), the
+    checks by clipping path (as displayed), and the checks across files (`_CrossCheck`:
+    duplicates and near-identical headlines), which may still be running.
     """
     from .gazetteer import load_gazetteer
     from .model import Clipping
