@@ -49,6 +49,12 @@ def _owner(kind: str, slug: str) -> str:
     return f"@{kind}/{slug}@"
 
 
+def _page_owner(rel: str) -> str:
+    """The prefix of the signature of a clipping's page (by its file, `2021/04/a.md`, whose
+    name a clipping's path is checked to have): `@=2021/04/a.md@`."""
+    return f"@={rel}@"
+
+
 def _sig(parts: list[str]) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
@@ -284,6 +290,7 @@ class DigestGenerator(Generator):
         self.cfg = digest_settings(self.settings)
         self.index: DigestIndex | None = None
         self.view: SiteView | None = None
+        self._owned_files: dict[str, list[str]] | None = None
         self.input: SiteInput = self.settings.get("DIGEST_INPUT") or SiteInput()
 
     def generate_context(self) -> None:
@@ -297,7 +304,9 @@ class DigestGenerator(Generator):
         self._save_as = _addresses(self.pattern_save, lang)
         # Every clipping's address, once: pages, listings and the data files all need them.
         url_of = self._url
-        self.urls = urls = {c.path: url_of(c) for c in inp.clippings}
+        # (made when first asked for: a small change keeps most clipping pages by the owner
+        # in their signatures, and the data files are written by a process of their own)
+        self.urls = urls = _Lazy(lambda path: url_of(by_path[path]))
         # The usual settings save a clipping's page as index.html at its address.
         self._save_is_url = self.pattern_save == self.pattern_url + "index.html"
 
@@ -326,6 +335,7 @@ class DigestGenerator(Generator):
         self.touched = self._touched()
         jobs: list[tuple] = []
         planned: dict[str, str] = {}  # every file of this build → its signature
+        self.planned = planned
         started: list[tuple[int, int]] = []
         folder = self.cfg["DIGEST_DATA_SAVE_AS"]
         if folder:
@@ -443,7 +453,10 @@ class DigestGenerator(Generator):
         None for a full build."""
         if self.previous is None:
             return None
+        if self._owned_files is not None:
+            return self._owned_files
         owned: dict[str, list[str]] = {}
+        self._owned_files = owned
         for name, sig in self.previous.items():
             if sig[:1] == "@":
                 owner = sig[: sig.index("@", 1) + 1]
@@ -517,7 +530,7 @@ class DigestGenerator(Generator):
                          f"{older.url if older else ''}:{newer.url if newer else ''}")
         for r in view.related(c):
             parts.append(f"r:{r.url}:{self.input.checked[r.clipping.path].sha256}")
-        return _sig(parts)
+        return _page_owner(self.input.checked[c.path].rel) + _sig(parts)
 
     def _article_jobs(self, write, carry) -> None:
         """Clipping pages: written here, in parallel with the rest, instead of by Pelican
@@ -529,7 +542,18 @@ class DigestGenerator(Generator):
         pages = self.input.article_pages
         redirect = None
         save_as = self.article_save_as
+        owned = self._owned() if candidates is not None else None
+        checked, previous, planned = self.input.checked, self.previous, self.planned
         for c in self.index.clippings:
+            if owned is not None and c.path not in candidates:
+                # An unchanged clipping out of reach of every change: its page is the last
+                # build's, found by the owner in its signature (same file, same settings).
+                found = owned.get(_page_owner(checked[c.path].rel))
+                if found is not None and len(found) == 1 and not c.redirect_from \
+                        and found[0] not in planned:
+                    name = pages[c.path] = found[0]
+                    planned[name] = previous[name]
+                    continue
             name = pages[c.path] = save_as(c)
             for old in c.redirect_from:  # an earlier address: a page that sends readers on
                 redirect = redirect or self.get_template("redirect")
