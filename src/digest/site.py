@@ -190,11 +190,10 @@ def code_fingerprint() -> str:
 
 def prepare(project: Project, today: dt.date | None = None, jobs: int | None = None,
             store=None, progress: Callable[[int, int], None] | None = None,
-            release: dict[str, str] | None = None, hashed: "_Forked | None" = None):
+            release: dict[str, str] | None = None, hashed: "_InChild | None" = None):
     """Check every clipping and render its excerpt, reusing the stored result of any file whose
-    bytes and path are unchanged, on all cores; then check across files. With `hashed` (a
-    `_hash_files` of the clippings folder started in a process of its own), the stored checks
-    are read while the files are.
+    bytes and path are unchanged, on all cores; then check across files. With `hashed`
+    (`_read_in_child`, started earlier), the stored checks are read while the files are.
 
     Returns the clippings, every problem of single files (and of the release check), the
     checks by clipping path (as displayed), and the checks across files (`_CrossCheck`:
@@ -212,7 +211,8 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     listing = None
     if hashed is not None and store is not None:
         stored = store.checked(None)  # every stored check, while the other process reads
-        listing = hashed.result()
+        got = hashed.result(_read_result)
+        listing = got[1] if got is not None else None
     if listing is None:
         listing = _hash_files(root, store is not None)
     for f, sha in listing:
@@ -307,57 +307,38 @@ def _problem_order(p: Problem) -> tuple[str, int]:
 class _CrossCheck:
     """The checks across files (duplicates, near-identical headlines): their problems and the
     near-identical pairs (as paths), computed in a forked process when `fork` is true (the
-    answer comes back as JSON through a pipe), else here when first asked for. If the process
-    fails, they are computed here."""
+    answer comes back as JSON), else here when first asked for. If the process fails, they
+    are computed here."""
 
     def __init__(self, compute: Callable[[], tuple[list, list[Problem]]], fork: bool):
         self._compute = compute
         self._value: tuple[list[tuple[str, str]], list[Problem]] | None = None
-        self.pid: int | None = None
-        if not fork:
-            return
+        self._child = _InChild(compute, self._encode) if fork else None
 
-        gc.freeze()  # a collection in the child would copy every page of this process
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            code = 1
-            try:
-                os.close(read_end)
-                near, found = compute()
-                text = json.dumps({"near": [[a.path, b.path] for a, b in near],
-                                   "problems": [[x.path, x.line, x.message, x.severity]
-                                                for x in found]}, ensure_ascii=False)
-                with os.fdopen(write_end, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self.pid, self._fd = pid, read_end
+    @staticmethod
+    def _encode(answer: tuple[list, list[Problem]]) -> str:
+        near, found = answer
+        return json.dumps({"near": [[a.path, b.path] for a, b in near],
+                           "problems": [[x.path, x.line, x.message, x.severity]
+                                        for x in found]}, ensure_ascii=False)
+
+    @staticmethod
+    def _decode(text: str) -> tuple[list[tuple[str, str]], list[Problem]]:
+        data = json.loads(text)
+        return [(a, b) for a, b in data["near"]], [Problem(*row) for row in data["problems"]]
 
     def result(self) -> tuple[list[tuple[str, str]], list[Problem]]:
+        if self._value is None and self._child is not None:
+            self._value = self._child.result(self._decode)
         if self._value is None:
-            if self.pid is not None:
-                with os.fdopen(self._fd, encoding="utf-8") as fh:
-                    text = fh.read()
-                _, status = os.waitpid(self.pid, 0)
-                self.pid = None
-                if os.waitstatus_to_exitcode(status) == 0 and text:
-                    data = json.loads(text)
-                    self._value = ([(a, b) for a, b in data["near"]],
-                                   [Problem(*row) for row in data["problems"]])
-            if self._value is None:
-                near, found = self._compute()
-                self._value = ([(a.path, b.path) for a, b in near], found)
+            near, found = self._compute()
+            self._value = ([(a.path, b.path) for a, b in near], found)
         return self._value
 
     def close(self) -> None:
         """Collect the child if its answer was never asked for."""
-        if self.pid is not None:
-            os.close(self._fd)
-            os.waitpid(self.pid, 0)
-            self.pid = None
+        if self._child is not None:
+            self._child.close()
 
 
 def _read(path: str) -> bytes:
@@ -392,49 +373,64 @@ def _hash_files(root: str, reusable: bool = True) -> list[tuple[str, str]]:
     return out
 
 
-class _Forked:
-    """`_hash_files` and the output check run in a forked process while this one loads the
-    store and Pelican; results come back through a pipe as NUL-separated text. If the child
-    fails, `result()` is None and the caller does the work itself."""
+class _InChild:
+    """`compute()` run in a forked process, its answer sent back through a pipe as the text
+    `encode` makes of it there; `result(decode)` gives it here (and keeps it in `value`), or
+    None if that process failed, for the caller to do the work itself.
 
-    def __init__(self, root: str, output: Path, files: Path):
+    Objects alive at the fork are frozen out of garbage collection first, so that a
+    collection in the child does not copy every page of this process's memory.
+    """
+
+    def __init__(self, compute: Callable[[], Any], encode: Callable[[Any], str]):
+        self.value: Any = None
+        gc.freeze()
         read_end, write_end = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the child: never returns
             code = 1
             try:
                 os.close(read_end)
-                listing = _hash_files(root)
-                intact = _intact_store(output, files)
-                text = "\0".join([str(int(intact))] + [x for row in listing for x in row])
+                data = encode(compute()).encode("utf-8", "surrogateescape")
                 with os.fdopen(write_end, "wb") as fh:
-                    fh.write(text.encode("utf-8", "surrogateescape"))
+                    fh.write(data)
                 code = 0
             finally:
                 os._exit(code)
         os.close(write_end)
-        self.fd = read_end
-        self.intact: bool | None = None
+        self.fd: int | None = read_end
 
-    def result(self) -> list[tuple[str, str]] | None:
+    def result(self, decode: Callable[[str], Any]) -> Any:
         if self.fd is None:
-            return None
+            return self.value
         with os.fdopen(self.fd, "rb") as fh:
             data = fh.read()
         self.fd = None
         _, status = os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0 or not data:
-            return None
-        fields = data.decode("utf-8", "surrogateescape").split("\0")
-        self.intact = fields[0] == "1"
-        return list(zip(fields[1::2], fields[2::2]))
+        if os.waitstatus_to_exitcode(status) == 0 and data:
+            self.value = decode(data.decode("utf-8", "surrogateescape"))
+        return self.value
 
     def close(self) -> None:
-        """Collect the child if its result was never asked for."""
+        """Collect the child if its answer was never asked for."""
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
             os.waitpid(self.pid, 0)
+
+
+def _read_in_child(root: str, output: Path, store_path: Path) -> _InChild:
+    """`_hash_files` of the clippings folder, and whether the last build's output is intact,
+    in a forked process while this one loads the store and Pelican (NUL-separated text)."""
+    return _InChild(lambda: (_intact_store(output, store_path), _hash_files(root)),
+                    lambda got: "\0".join([str(int(got[0]))]
+                                           + [x for row in got[1] for x in row]))
+
+
+def _read_result(text: str) -> tuple[bool, list[tuple[str, str]]]:
+    """(intact, listing) from the text `_read_in_child` sends."""
+    fields = text.split("\0")
+    return fields[0] == "1", list(zip(fields[1::2], fields[2::2]))
 
 
 def _intact_store(output: Path, store_path: Path) -> bool:
@@ -568,7 +564,7 @@ def _build(project: Project, production: bool = False, today=None,
     # The clipping files are read and hashed, and the last build's output checked, in a
     # process of their own while this one reads the settings (and imports Pelican) and the
     # store: on two cores the two take the time of one.
-    hashed = _Forked(str(project.clippings), project.output, project.root / CACHE_FILE) \
+    hashed = _read_in_child(str(project.clippings), project.output, project.root / CACHE_FILE) \
         if hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else None
     try:
         from .plugin.templates import TemplateCache  # imports Pelican, beside the reading
@@ -597,7 +593,7 @@ def _build(project: Project, production: bool = False, today=None,
         site_key = _site_key(project, settings, code, production)
         built = {item.rel: item.sha256 for item in checked.values()}
         last = None if full else store.last_build(site_key, _output_id(project.output))
-        intact = hashed.intact if hashed is not None and hashed.intact is not None else None
+        intact = hashed.value[0] if hashed is not None and hashed.value is not None else None
         if last is not None and not (intact if intact is not None
                                      else _intact(project.output, last[1])):
             last = None  # someone removed files from output/: build it afresh
