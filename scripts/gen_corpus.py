@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from digest.gazetteer import load_gazetteer  # noqa: E402
-from digest.model import slugify  # noqa: E402
+from digest.model import headline_slug, slugify  # noqa: E402
 from digest.sources import load_registry  # noqa: E402
 
 COUNTRY_CODES = ("KG TJ UZ KZ TM AF RU CN IR PK IN TR AZ AM GE UA BY MN US GB DE FR JP KR "
@@ -57,7 +57,9 @@ def make(n: int, seed: int = 20240501):
         day = min(day, start + dt.timedelta(days=729))
         words = [rng.choice(WORDS) for _ in range(rng.randint(150, 400))]
         title = " ".join(w.capitalize() for w in words[:rng.randint(5, 11)])
-        slug = slugify(f"{title} {i}")
+        slug = headline_slug(f"{title} {i}")  # as `digest new` and the importers name files
+        if slug in taken:
+            slug = f"{slug[:50]}-{i}"
         taken.add(slug)
         paras = [" ".join(words[j:j + 60]).capitalize() + "." for j in range(0, len(words), 60)]
         body = "\n\n".join(paras)

@@ -132,3 +132,18 @@ def test_new_from_an_address_on_127_0_0_1(site, monkeypatch):
         server.shutdown()
         server.server_close()
     assert runner.invoke(app, ["new", "--no-input", "--from-html", "ftp://x/y"]).exit_code == 2
+
+
+def test_headline_slugs_leave_out_little_words_and_stay_short():
+    from digest.model import HEADLINE_SLUG_MAX, headline_slug
+
+    assert headline_slug("Russia redeploys attack aircraft from Kyrgyzstan to Tajikistan for "
+                         "drills on border") == "russia-redeploys-attack-aircraft-kyrgyzstan-tajikistan"
+    assert headline_slug("Sino-Tajik relations: an unequal partnership") == \
+        "sino-tajik-relations-unequal-partnership"
+    assert headline_slug("The A") == "the-a"  # nothing but little words: kept
+    assert headline_slug("Of") == "of"
+    assert headline_slug("Türkiye’s role") == "turkiyes-role"
+    assert headline_slug("!!!") == ""
+    long = headline_slug("Word " * 40)
+    assert len(long) <= HEADLINE_SLUG_MAX and not long.endswith("-") and long.startswith("word-")

@@ -15,6 +15,11 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _APOSTROPHES = re.compile("['\u2019\u02bc`]")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
+HEADLINE_SLUG_MAX = 60
+# Words a headline's slug leaves out when what remains still says something: articles,
+# conjunctions and the commonest prepositions ("Russia redeploys aircraft from Kyrgyzstan to
+# Tajikistan" → russia-redeploys-aircraft-kyrgyzstan-tajikistan).
+_SLUG_STOPWORDS = frozenset("a an the and or of to in on at for by with from as is are its".split())
 
 
 @lru_cache(maxsize=65536)
@@ -26,6 +31,15 @@ def slugify(text: str, max_length: int = SLUG_MAX) -> str:
         slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:max_length]
         slug = slug[:max_length].strip("-")
     return slug
+
+
+def headline_slug(title: str, max_length: int = HEADLINE_SLUG_MAX) -> str:
+    """The slug of a new clipping's file: its headline without the little words, cut at a word
+    boundary to at most `max_length` characters (every link to the clipping carries it; an
+    existing file keeps its name, up to the 100 characters the checks allow). May be empty."""
+    full = slugify(title, 10 * max_length)
+    words = [w for w in full.split("-") if w not in _SLUG_STOPWORDS]
+    return slugify("-".join(words) if words else full, max_length)
 
 
 @dataclass(frozen=True)

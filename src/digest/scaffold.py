@@ -8,17 +8,17 @@ from pathlib import Path, PurePosixPath
 from .errors import FrontMatterError, Problem
 from .frontmatter import dump, parse
 from .importers import Draft
-from .model import Clipping, slugify
+from .model import HEADLINE_SLUG_MAX, Clipping, headline_slug
 from .validate import find_clippings, validate
 
 
 def unique_slug(title: str, clippings_root: Path) -> str:
     """A slug from the title that no clipping file uses yet (`-2`, `-3`... when taken)."""
-    base = slugify(title) or "clipping"
+    base = headline_slug(title) or "clipping"
     taken = {p.stem for p in find_clippings([clippings_root])} if clippings_root.exists() else set()
     slug, n = base, 2
     while slug in taken:
-        slug = f"{base[:76]}-{n}"
+        slug = f"{base[:HEADLINE_SLUG_MAX - 4].rstrip('-')}-{n}"
         n += 1
     return slug
 

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import FrontMatterError, Problem
 from ..frontmatter import dump, parse
 from ..gazetteer import Gazetteer
-from ..model import Clipping, Region, slugify
+from ..model import HEADLINE_SLUG_MAX, Clipping, Region, headline_slug, slugify
 from ..validate import FIELD_NAMES, normalise_url, validate
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
@@ -174,10 +174,10 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
         if title_key in by_title:
             item.skipped = f"already present as {by_title[title_key]}"
             continue
-        base = draft.slug or slugify(draft.title) or "clipping"
+        base = draft.slug or headline_slug(draft.title) or "clipping"
         slug, n = base, 2
         while slug in taken_slugs:
-            slug = f"{base[:76]}-{n}"
+            slug = f"{base[:HEADLINE_SLUG_MAX - 4].rstrip('-')}-{n}"
             n += 1
         renamed = [Problem(export_name, draft.line, f"slug '{base}' is taken: written as "
                            f"'{slug}'", "warning")] if slug != base else []

@@ -13,7 +13,7 @@ from markdownify import markdownify
 
 from ..errors import ContentError, Problem
 from ..gazetteer import Gazetteer, load_gazetteer
-from ..model import Region, slugify
+from ..model import Region, headline_slug, slugify
 from ..render import sanitize
 from ..sources import Registry, domain_of, load_registry
 from . import Draft
@@ -134,7 +134,7 @@ class WxrImporter:
             draft.problems.append("the post has no content to use as the excerpt")
         raw = unquote(_text(item, "wp:post_name", ns))
         slug = slugify(raw) if raw and "/" not in raw and ".." not in raw else ""
-        draft.slug = slug or slugify(draft.title) or "clipping"
+        draft.slug = slug or headline_slug(draft.title) or "clipping"
         return draft
 
     def terms(self, item, draft: Draft) -> None:
