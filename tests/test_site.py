@@ -355,3 +355,40 @@ def test_data_files_quote_an_address_that_needs_it(site):
     rows = list(csv.DictReader(site.read("data/clippings.csv").splitlines()))
     assert [r["url"] for r in rows] == [r["url"] for r in records]
     assert [r["slug"] for r in rows] == ["a", "b"]
+
+
+def test_listing_entries_do_not_repeat_what_the_listing_is_about(site):
+    conf = site.root / "pelicanconf.py"
+    conf.write_text(conf.read_text().replace("DIGEST_LISTING_ALL = 0", "DIGEST_LISTING_ALL = 150"))
+    site.add("2021/04/a.md", title="Alpha", date="2021-04-02", source="TASS")
+    site.add("2021/04/b.md", title="Beta", date="2021-04-03", source="TASS",
+             countries=("Kyrgyzstan", "Tajikistan", "Russia"))
+    build(site.project)
+    out = site.root / "output"
+
+    def metas(rel: str) -> list[str]:
+        return re.findall(r"<small>(.*?)</small>", (out / rel).read_text())
+
+    # under a month's heading the day says the date; the pair's countries are not repeated
+    assert metas("pairs/kyrgyzstan-tajikistan/index.html") == ["3 Apr · TASS · also Russia",
+                                                               "2 Apr · TASS"]
+    assert metas("countries/russia/index.html") == ["3 Apr · TASS · also Kyrgyzstan, Tajikistan"]
+    assert metas("sources/tass/index.html") == ["3 Apr · Kyrgyzstan, Tajikistan, Russia",
+                                                "2 Apr · Kyrgyzstan, Tajikistan"]
+    # a category's listing names them all; the home page, across months, gives full dates
+    assert metas("categories/news/index.html")[0] == "3 Apr · TASS · Kyrgyzstan, Tajikistan, Russia"
+    assert metas("index.html")[0] == "<time>2021-04-03</time> · TASS · Kyrgyzstan, Tajikistan, Russia"
+
+
+def test_related_clippings_leave_out_the_same_pair_neighbours(site):
+    conf = site.root / "pelicanconf.py"
+    conf.write_text(conf.read_text() + "\nDIGEST_RELATED = 2\n")
+    for i in range(5):
+        site.add(f"2021/04/k{i}.md", title=f"K{i}", date=f"2021-04-0{i + 1}")
+    build(site.project)
+    page = (site.root / "output/2021/04/k4/index.html").read_text()
+    nav = page.split('<nav class="pair-nav"', 1)[1].split("</nav>", 1)[0]
+    related = page.split('<aside class="related"', 1)[1].split("</aside>", 1)[0]
+    assert 'rel="prev" href="../k3/"' in nav
+    # K3 is linked as the older neighbour already: the two related are the next most recent
+    assert re.findall(r'href="\.\./(k\d)/"', related) == ["k2", "k1"]

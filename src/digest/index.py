@@ -192,12 +192,14 @@ class DigestIndex:
             countries.update((pair.a, pair.b))
         return sorted(countries, key=lambda c: c.slug), counts
 
-    def related(self, clipping: Clipping, limit: int = 5, pool: int | None = None) -> list[Clipping]:
+    def related(self, clipping: Clipping, limit: int = 5, pool: int | None = None,
+                exclude: frozenset[str] = frozenset()) -> list[Clipping]:
         """Earlier clippings sharing the most countries, then the most recent.
 
         Only clippings older than this one are considered, so a clipping's page does not change
         when newer clippings are added; candidates are the `pool` most recent earlier clippings
         of each of its pairs and countries, which keeps the cost linear in the site's size.
+        Clippings whose path is in `exclude` (those the page links already) are passed over.
         """
         pool = pool or RELATED_POOL
         key = clipping.sort_key
@@ -216,7 +218,8 @@ class DigestIndex:
             older = bisect.bisect_left(asc, key)  # number of clippings strictly older
             start = group.count - older
             for c in group.clippings[start: start + pool]:
-                candidates[c.path or c.slug] = c
+                if c.path not in exclude:
+                    candidates[c.path or c.slug] = c
         ranked = sorted(candidates.values(),
                         key=lambda c: (len(own.intersection(c.countries)), c.sort_key),
                         reverse=True)

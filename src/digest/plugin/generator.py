@@ -59,6 +59,7 @@ def _sig(parts: list[str]) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 KIND_TITLES = {"country": "Country", "pair": "Country pair", "region": "Region",
                "category": "Category", "source": "Source", "topic": "Topic"}
 
@@ -75,12 +76,28 @@ class Entry:
     date_iso: str
     day: str
     meta: str
+    day_month: str  # "30 Apr": the date where the month is given already (a month's heading)
+
+
+    def meta_on(self, kind: str | None, entity) -> str:
+        """`meta` on the listing of a country, pair or source (`kind`, `entity`): what the
+        listing is about is not repeated; other countries are named after "also"."""
+        if kind not in ("country", "pair", "source"):
+            return self.meta
+        c = self.clipping
+        known = (entity.a, entity.b) if kind == "pair" else (entity,)
+        others = ", ".join(x.name for x in c.countries if x not in known)
+        if kind == "source":
+            return others
+        return f"{c.source} · also {others}" if others else c.source
 
 
 def make_entry(c: Clipping, url: str, summary: str) -> Entry:
     """The listing entry of a clipping."""
     meta = f"{c.source} · {', '.join(x.name for x in c.countries)}"
-    return Entry(url, c.title, c, summary, format_date(c.date), c.day.isoformat(), meta)
+    day = c.day
+    return Entry(url, c.title, c, summary, format_date(c.date), day.isoformat(), meta,
+                 f"{day.day} {_MONTH_ABBR[day.month - 1]}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,11 +186,15 @@ class SiteView:
         return [self._entries[c.path] for c in clippings]
 
     def related(self, clipping: Clipping) -> list[Entry]:
-        """Related clippings (asked for by the page's signature, then by its template)."""
+        """Related clippings (asked for by the page's signature, then by its template), other
+        than the older same-pair neighbours the page links already."""
         found = self._related.get(clipping.path)
         if found is None:
+            linked = frozenset(older.clipping.path for pair in clipping.pairs
+                               if self.pair_url(pair)
+                               for older in self.neighbours(clipping, pair)[:1] if older)
             found = self._related[clipping.path] = self.entries(
-                self.index.related(clipping, self.cfg["DIGEST_RELATED"]))
+                self.index.related(clipping, self.cfg["DIGEST_RELATED"], exclude=linked))
         return found
 
     def neighbours(self, clipping: Clipping, pair: Pair) -> tuple[Entry | None, Entry | None]:

@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "DIGEST_LISTING_ALL": 150,
     "DIGEST_HOME_LATEST": 20,
     "DIGEST_HOME_PAIR_DAYS": 90,
-    "DIGEST_RELATED": 5,
+    "DIGEST_RELATED": 3,
     "DIGEST_DATA_SAVE_AS": "data/",
     "FEED_ALL_ATOM_SAVE_AS": "feeds/all.atom.xml",
     "MONTH_URL": "{year}/{month}/",
