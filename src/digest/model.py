@@ -42,6 +42,11 @@ def headline_slug(title: str, max_length: int = HEADLINE_SLUG_MAX) -> str:
     return slugify("-".join(words) if words else full, max_length)
 
 
+def numbered_slug(base: str, n: int) -> str:
+    """`base` with `-n` added, for a slug that is taken already, still within the limit."""
+    return f"{base[:HEADLINE_SLUG_MAX - 4].rstrip('-')}-{n}"
+
+
 @dataclass(frozen=True)
 class Country:
     """An ISO 3166-1 country, by its alpha-2 code and the name editors write."""

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from .errors import FrontMatterError, Problem
 from .frontmatter import dump, parse
 from .importers import Draft
-from .model import HEADLINE_SLUG_MAX, Clipping, headline_slug
+from .model import Clipping, headline_slug, numbered_slug
 from .validate import find_clippings, validate
 
 
@@ -18,7 +18,7 @@ def unique_slug(title: str, clippings_root: Path) -> str:
     taken = {p.stem for p in find_clippings([clippings_root])} if clippings_root.exists() else set()
     slug, n = base, 2
     while slug in taken:
-        slug = f"{base[:HEADLINE_SLUG_MAX - 4].rstrip('-')}-{n}"
+        slug = numbered_slug(base, n)
         n += 1
     return slug
 

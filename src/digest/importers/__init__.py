@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import FrontMatterError, Problem
 from ..frontmatter import dump, parse
 from ..gazetteer import Gazetteer
-from ..model import HEADLINE_SLUG_MAX, Clipping, Region, headline_slug, slugify
+from ..model import Clipping, Region, headline_slug, numbered_slug
 from ..validate import FIELD_NAMES, normalise_url, validate
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
@@ -177,7 +177,7 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
         base = draft.slug or headline_slug(draft.title) or "clipping"
         slug, n = base, 2
         while slug in taken_slugs:
-            slug = f"{base[:HEADLINE_SLUG_MAX - 4].rstrip('-')}-{n}"
+            slug = numbered_slug(base, n)
             n += 1
         renamed = [Problem(export_name, draft.line, f"slug '{base}' is taken: written as "
                            f"'{slug}'", "warning")] if slug != base else []
