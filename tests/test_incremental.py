@@ -332,3 +332,43 @@ def test_a_stored_clipping_is_the_clipping_it_was(tmp_path):
         assert hash(back) == hash(original)
         with pytest.raises(dataclasses.FrozenInstanceError):
             back.title = "changed"
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_data_files_reuse_the_last_builds_rows(tmp_path, monkeypatch, tampered):
+    """An incremental build takes the rows of unchanged clippings from the data files the last
+    build wrote (it reads only the new rows from the store), unless those files are not the
+    ones it recorded; either way the files are those of a cold build."""
+    from digest.store import Store as RealStore
+
+    conf = CONF + "DIGEST_JOBS = 1\n"  # the data files written here, where the test sees it
+    work = Site(tmp_path / "work", conf)
+    monkeypatch.chdir(work.root)
+    for i in range(6):
+        work.add(f"2021/04/c{i}.md", title=f"Clipping {i}", date=f"2021-04-{i + 1:02d}",
+                 countries=("Kyrgyzstan", "Tajikistan") if i % 2 else ("Russia",))
+    build(work.project)
+    asked: list = []
+    real = RealStore.data_rows
+
+    def data_rows(self, keys=None):
+        asked.append(None if keys is None else sorted(rel for _sha, rel in keys))
+        return real(self, keys)
+
+    monkeypatch.setattr(RealStore, "data_rows", data_rows)
+    data = work.root / "output/data/clippings.csv"
+    if tampered:  # someone edited the published file: it cannot be trusted
+        data.write_bytes(data.read_bytes().replace(b"Clipping 2", b"Clipping Z"))
+    work.add("2021/04/c9.md", title="Clipping 9", date="2021-04-03", countries=("China",))
+    work.add("2021/04/c0.md", title="Clipping 0, edited", date="2021-04-01",
+             countries=("Russia",))
+    assert build(work.project).incremental
+    # The new and the edited clipping's rows are made afresh (from their fresh check here);
+    # the others are the last build's, unless its files were tampered with.
+    assert asked == ([None] if tampered else [])
+    cold = Site(tmp_path / "cold", conf)
+    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
+    monkeypatch.chdir(cold.root)
+    build(cold.project)
+    _assert_same(work.root / "output", cold.root / "output")
+    assert b"Clipping 0, edited" in data.read_bytes()

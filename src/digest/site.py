@@ -603,6 +603,7 @@ def _build(project: Project, production: bool = False, today=None,
             try:
                 inp.changed = _changed(last[0], built, clippings, checked, store, project)
                 inp.previous = last[1]
+                inp.live = project.output
             except _NeedFull:
                 last = None
         if last is None:

@@ -161,6 +161,7 @@ class Store:
         self.path = path
         self.fingerprint = fingerprint
         self._built: dict[str, str] | None = None
+        self.release_key: str | None = None  # the release check this build made (release.py)
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:  # not a database (or a damaged one): start afresh
@@ -236,15 +237,42 @@ class Store:
                                       None)
         return out
 
-    def data_rows(self) -> dict[tuple[str, str], tuple[bytes, bytes]]:
-        """Every stored open data row (JSON, CSV; UTF-8, as they are written to the data
-        files) by (sha256, rel), read on a connection of its own: the data files are written
-        by a forked process, which must not use its parent's."""
+    def data_rows(self, keys: Iterable[tuple[str, str]] | None = None
+                  ) -> dict[tuple[str, str], tuple[bytes, bytes]]:
+        """The stored open data rows (JSON, CSV; UTF-8, as they are written to the data
+        files) by (sha256, rel), for these keys (None: all), read on a connection of its
+        own: the data files are written by a forked process, which must not use its
+        parent's."""
+        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        select = "SELECT sha256, rel, CAST(data_json AS BLOB), CAST(data_csv AS BLOB) FROM bodies"
+        try:
+            if keys is None:
+                rows = db.execute(select)
+            else:
+                rows = (row for key in keys for row in
+                        db.execute(select + " WHERE sha256 = ? AND rel = ?", key))
+            return {(sha, rel): (data_json, data_csv) for sha, rel, data_json, data_csv in rows}
+        finally:
+            db.close()
+
+    def data_layout(self) -> dict[str, Any] | None:
+        """Where each clipping's rows are in the data files a build last wrote (see
+        `save_data_layout`), or None; read on a connection of its own."""
         db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            rows = db.execute("SELECT sha256, rel, CAST(data_json AS BLOB), "
-                              "CAST(data_csv AS BLOB) FROM bodies")
-            return {(sha, rel): (data_json, data_csv) for sha, rel, data_json, data_csv in rows}
+            text = self._meta(db, "data_layout")
+        finally:
+            db.close()
+        return json.loads(text) if text else None
+
+    def save_data_layout(self, layout: dict[str, Any]) -> None:
+        """Record the layout of data files just written, on a connection of its own (the
+        files are written by a forked process). It names the files' SHA-256: a layout whose
+        files did not become the output (a build that failed) is never used."""
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('data_layout', ?)",
+                       (json.dumps(layout, separators=(",", ":")),))
         finally:
             db.close()
 
@@ -340,7 +368,8 @@ class Store:
                     self.db.executemany(f"DELETE FROM {table} WHERE sha256 = ? AND rel = ?",
                                         ((sha, rel) for rel, sha in last[0].items()
                                          if built.get(rel) != sha))
-            for key, value in (("site", site_key), ("output", output_id), ("state", "clean")):
+            for key, value in (("site", site_key), ("output", output_id), ("state", "clean"),
+                               ("release_passed", self.release_key or "")):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         self._built = dict(built)
 
@@ -356,6 +385,7 @@ class SiteInput:
     checked: dict[str, Checked] = field(default_factory=dict)  # by clipping path
     store: Store | None = None
     previous: dict[str, str] | None = None  # the last build's files → signatures; None: full
+    live: Path | None = None  # where the last build's files are (incremental builds)
     changed: list[Clipping] = field(default_factory=list)  # old and new versions
     planned: dict[str, str] | None = None  # filled in: every file the generator owns
     rendered: int = 0

@@ -8,6 +8,7 @@ import gc
 import hashlib
 import html
 import io
+import itertools
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from feedgenerator import Atom1Feed, get_tag_uri
 from jinja2 import pass_context
@@ -818,33 +819,45 @@ class DigestGenerator(Generator):
         out = sanitised_join(self.output_path, folder)
         os.makedirs(out, exist_ok=True)
         # Each clipping's record was serialised when it was checked (and is kept with the
-        # check): only its address is added here.
-        checked = self.input.checked
-        stored = self.input.store.data_rows() if self.input.store is not None and any(
-            item.data is None for item in checked.values()) else {}
-        dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(x, **options) makes
-        json_rows, csv_rows = [], []                          # an encoder per call
-        clippings = self.index.clippings[::-1]  # oldest first
-        urls = [f"{site}/{self.urls[c.path]}" for c in clippings]
-        # Addresses are made of slugs and a pattern: when none of them needs quoting in JSON
-        # or CSV (the usual case, checked once over all), they are written as they are. The
+        # check): only its address is added here. The rows of clippings unchanged since the
+        # last build are that build's, copied from its files a run of rows at a time. The
         # rows are bytes, as the store gives them: 20,000 clippings make 20 MB of text.
-        plain = not _NEEDS_QUOTING.search("".join(urls))
-        for c, url in zip(clippings, urls):
-            item = checked[c.path]
-            row = stored[(item.sha256, item.rel)] if item.data is None else \
+        checked, store = self.input.checked, self.input.store
+        clippings = self.index.clippings[::-1]  # oldest first
+        items = [checked[c.path] for c in clippings]
+        keys = [item.sha256 + item.rel for item in items]
+        last = _LastData.read(os.path.join(self.input.live, folder), store.data_layout()) \
+            if self.input.live is not None and self.previous is not None \
+            and store is not None else None
+        fresh = [n for n, key in enumerate(keys) if last is None or key not in last.pos]
+        wanted = [(items[n].sha256, items[n].rel) for n in fresh if items[n].data is None]
+        stored = store.data_rows(wanted if last is not None else None) \
+            if wanted and store is not None else {}
+        # (json.dumps(x, **options) would make an encoder per call)
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+        def row(n: int) -> tuple[bytes, bytes]:
+            item = items[n]
+            base = stored[(item.sha256, item.rel)] if item.data is None else \
                 (item.data[0].encode(), item.data[1].encode())
-            if plain:
+            url = f"{site}/{self.urls[clippings[n].path]}"
+            # An address made of slugs and a pattern (the usual case) needs no quoting.
+            if not _NEEDS_QUOTING.search(url):
                 link = url.encode()
-                json_rows.append(b'%s,"url":"%s"}' % (row[0], link))
-                csv_rows.append(b"%s,%s\n" % (row[1], link))
-            else:
-                json_rows.append(b'%s,"url":%s}' % (row[0], dumps(url).encode()))
-                csv_rows.append(b"%s,%s\n" % (row[1], _csv_cell(url).encode()))
-        with open(os.path.join(out, "clippings.json"), "wb") as fh:
-            fh.write(b'{"version":1,"clippings":[' + b",".join(json_rows) + b"]}\n")
-        with open(os.path.join(out, "clippings.csv"), "wb") as fh:
-            fh.write(",".join(CSV_COLUMNS).encode() + b"\n" + b"".join(csv_rows))
+                return b'%s,"url":"%s"}' % (base[0], link), b"%s,%s\n" % (base[1], link)
+            return (b'%s,"url":%s}' % (base[0], dumps(url).encode()),
+                    b"%s,%s\n" % (base[1], _csv_cell(url).encode()))
+
+        made = _splice(keys, last, row)
+        files = {"clippings.json": _JSON_HEAD + b",".join(made.json) + _JSON_TAIL,
+                 "clippings.csv": _CSV_HEAD + b"".join(made.csv)}
+        for name, data in files.items():
+            with open(os.path.join(out, name), "wb") as fh:
+                fh.write(data)
+        if store is not None:
+            store.save_data_layout({
+                "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+                "keys": "\0".join(keys), "json": made.json_len, "csv": made.csv_len})
         pairs = []
         for group in self.index.pairs_busiest():
             pair: Pair = group.entity
@@ -1014,6 +1027,8 @@ def _write_json(path: str, data: Any) -> None:
 
 
 # A character that a JSON string or a CSV cell must quote or escape.
+_JSON_HEAD, _JSON_TAIL = b'{"version":1,"clippings":[', b"]}\n"
+_CSV_HEAD = ",".join(CSV_COLUMNS).encode() + b"\n"
 _NEEDS_QUOTING = re.compile(r'[,"\\\r\n\x00-\x1f\x7f\u2028\u2029]')
 
 
@@ -1024,3 +1039,85 @@ def _csv_cell(value: str) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow([value])
     return buffer.getvalue()[:-1]
+
+
+@dataclass
+class _LastData:
+    """The data files (clippings.json and .csv) of the last build and where each clipping's
+    rows are in them: `pos` by key (its SHA-256 and path), the rows' lengths in order."""
+
+    json: bytes
+    csv: bytes
+    pos: dict[str, int]
+    json_len: list[int]
+    csv_len: list[int]
+    json_at: list[int]  # where each row starts (rows are joined by commas)
+    csv_at: list[int]
+
+    @classmethod
+    def read(cls, folder: str, layout: dict[str, Any] | None) -> "_LastData | None":
+        """The files in `folder` as the recorded `layout` describes them; None when there is
+        no layout or the files are not the ones it describes (a failed build's layout, a
+        file someone edited)."""
+        if not layout:
+            return None
+        data = {}
+        for name in ("clippings.json", "clippings.csv"):
+            try:
+                with open(os.path.join(folder, name), "rb") as fh:
+                    data[name] = fh.read()
+            except OSError:
+                return None
+            if hashlib.sha256(data[name]).hexdigest() != layout["files"].get(name):
+                return None
+        keys = layout["keys"].split("\0") if layout["keys"] else []
+        json_len, csv_len = layout["json"], layout["csv"]
+        return cls(data["clippings.json"], data["clippings.csv"],
+                   dict(zip(keys, range(len(keys)))), json_len, csv_len,
+                   list(itertools.accumulate([n + 1 for n in json_len], initial=len(_JSON_HEAD))),
+                   list(itertools.accumulate(csv_len, initial=len(_CSV_HEAD))))
+
+
+@dataclass
+class _Spliced:
+    json: list[bytes]  # pieces to join with commas
+    csv: list[bytes]  # pieces to concatenate
+    json_len: list[int]  # each row's length, in order
+    csv_len: list[int]
+
+
+def _splice(keys: list[str], last: _LastData | None, row: Callable[[int], tuple[bytes, bytes]]
+            ) -> _Spliced:
+    """The data files' rows for clippings with these keys, in order: each run of rows the last
+    files hold in the same order is copied from them in one piece, any other row is made by
+    `row(n)`."""
+    out = _Spliced([], [], [], [])
+    pos = last.pos if last is not None else {}
+    first = prev = -2  # the run of last rows being followed
+
+    def copy(a: int, b: int) -> None:  # rows a..b of the last files
+        assert last is not None
+        out.json.append(last.json[last.json_at[a]:last.json_at[b + 1] - 1])
+        out.csv.append(last.csv[last.csv_at[a]:last.csv_at[b + 1]])
+        out.json_len.extend(last.json_len[a:b + 1])
+        out.csv_len.extend(last.csv_len[a:b + 1])
+
+    for n, key in enumerate(keys):
+        i = pos.get(key)
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        if first >= 0:
+            copy(first, prev)
+        if i is not None:
+            first = prev = i
+            continue
+        first = prev = -2
+        made = row(n)
+        out.json.append(made[0])
+        out.csv.append(made[1])
+        out.json_len.append(len(made[0]))
+        out.csv_len.append(len(made[1]))
+    if first >= 0:
+        copy(first, prev)
+    return out
