@@ -121,3 +121,37 @@ def test_redirect_to_an_address_another_page_has_is_refused(site):
     with pytest.raises(Exception) as err:
         build(site.project)
     assert "2021/04/a/index.html" in str(err.value)
+
+
+def test_builds_after_a_passed_check_compare_only_changed_clippings(published, monkeypatch):
+    """Once a build has passed the comparison with a publish, the next ones compare only the
+    clippings added or edited since; a rename is still caught."""
+    import digest.release as release
+
+    build(published.project)  # compares every clipping with the publish, and passes
+    seen: list[list[str]] = []
+    real = release.moved_problems
+
+    def moved_problems(clippings, *args, **kwargs):
+        seen.append(sorted(c.path.rsplit("/", 1)[-1] for c in clippings))
+        return real(clippings, *args, **kwargs)
+
+    monkeypatch.setattr(release, "moved_problems", moved_problems)
+    published.add("2021/04/other.md", title="Other", date="2021-04-22")
+    assert build(published.project).incremental
+    assert seen == [["other.md"]]
+    _move(published, "2021/04/border-talks.md", "2021/04/border-talks-resume.md",
+          date="2021-04-20")
+    with pytest.raises(BuildError) as err:
+        build(published.project)
+    assert seen[-1] == ["border-talks-resume.md"]
+    assert any("published at 2021/04/border-talks/" in p.message for p in err.value.problems)
+    # a new publish: every clipping is compared with it again
+    (published.root / "content/clippings/2021/04/border-talks-resume.md").unlink()
+    published.add("2021/04/border-talks.md", title="Border talks", date="2021-04-20",
+                  source_url=URL)
+    build(published.project)
+    ghp_import.ghp_import(str(published.root / "output"), branch="gh-pages", push=False,
+                          mesg="Publish again")
+    build(published.project)
+    assert seen[-1] == ["border-talks.md", "no-original.md", "other.md"]

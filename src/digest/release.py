@@ -90,8 +90,15 @@ def moved_problems(clippings: list[Clipping], published: dict[str, str],
 
 def release_problems(root: Path, clippings: list[Clipping], pattern: str = DEFAULT_PATTERN,
                      lang: str = "en", data: str = "data/", store=None,
-                     url_keys: dict[str, str] | None = None) -> list[Problem]:
-    """`moved_problems` against the last publish, if there is one (and the open data is on)."""
+                     url_keys: dict[str, str] | None = None,
+                     unchanged: Callable[[Clipping], bool] | None = None) -> list[Problem]:
+    """`moved_problems` against the last publish, if there is one (and the open data is on).
+
+    With a store, the check's key (the publish and the settings it depends on) is left in
+    `store.release_key`, for the build to record once it has finished; when the last finished
+    build passed the check under the same key, only the clippings that are not `unchanged`
+    since that build are checked (the others passed it as they are).
+    """
     if not data:
         return []
     found = release_ref(root)
@@ -99,6 +106,12 @@ def release_problems(root: Path, clippings: list[Clipping], pattern: str = DEFAU
         return []
     _ref, commit = found
     key = json.dumps([commit, data, pattern, lang])
+    if store is not None:
+        if unchanged is not None and store.meta("release_passed") == key:
+            clippings = [c for c in clippings if not unchanged(c)]
+        store.release_key = key
+        if not clippings:
+            return []
     pages = None
     if store is not None:  # the manifest of one publish is read once, not on every build
         cached = store.meta("release")

@@ -277,13 +277,17 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
         store.save_checked(fresh)
     url_keys = {d: key for d, item in checked.items()
                 if (key := item.record[URL_KEY]) is not None}
+    last = store.built() if store is not None else {}
     if release is not None:  # published pages must keep their addresses
         from .release import release_problems
 
+        def unchanged(c: Clipping) -> bool:  # since the last finished build
+            item = checked[c.path]
+            return last.get(item.rel) == item.sha256
+
         problems.extend(release_problems(project.root, clippings, store=store,
-                                         url_keys=url_keys, **release))
+                                         url_keys=url_keys, unchanged=unchanged, **release))
     problems.sort(key=_problem_order)
-    last = store.built() if store is not None else {}
     stored_near = store.near_pairs() if store is not None and last else []
 
     def across():
