@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -44,6 +45,12 @@ class Renderer:
         """Sanitized HTML of a Markdown excerpt."""
         self._md.reset()
         return sanitize(self._md.convert(body))
+
+
+@functools.lru_cache(maxsize=1)
+def shared_renderer() -> Renderer:
+    """The renderer of this process, made when first needed (building one costs 10 ms)."""
+    return Renderer()
 
 
 def sanitize(fragment: str) -> str:

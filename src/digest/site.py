@@ -131,16 +131,9 @@ _LINKS_OUT = re.compile(rb"\{(?:filename|static|attach)\}")
 CACHE_FILE = ".digest-cache/build.sqlite"
 
 
-@functools.lru_cache(maxsize=1)
-def _worker_renderer():
-    from .render import Renderer
-
-    return Renderer()
-
-
 def _check_one(job: tuple[str, str, str, str, dt.date | None]):
     """Validate and render one file (runs in a worker process)."""
-    from .render import plain_text, summary
+    from .render import plain_text, shared_renderer, summary
     from .store import Checked, clipping_record, open_data_rows
     from .validate import normalise_url, validate_file
 
@@ -154,7 +147,7 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
     result = validate_file(Path(path), Path(root), display, today, data=data)
     if result.clipping is None:
         return display, digest, result.problems, None
-    html = _worker_renderer().html(result.clipping.body)
+    html = shared_renderer().html(result.clipping.body)
     warnings = [[p.line, p.message] for p in result.problems]
     # with the duplicate check's key, computed once
     record = clipping_record(result.clipping, normalise_url(result.clipping.source_url)

@@ -12,7 +12,7 @@ from pelican.utils import SafeDatetime
 from ..errors import ContentError, Problem
 from ..frontmatter import read_file
 from ..model import SLUG_RE, date_key
-from ..render import Renderer, plain_text, summary
+from ..render import plain_text, shared_renderer, summary
 from ..validate import MAX_TITLE, RESERVED_SLUGS, link_problem, validate
 
 PAGE_FIELDS = ("title", "slug")
@@ -26,7 +26,6 @@ class ClippingReader(BaseReader):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self._renderer = Renderer()
         self._root = Path(settings["PATH"]).resolve()
 
     def _display(self, path: Path) -> str:
@@ -48,7 +47,7 @@ class ClippingReader(BaseReader):
         if result.clipping is None:
             raise ContentError(f"{fm.path}: invalid clipping", result.errors)
         c = result.clipping
-        content = self._renderer.html(c.body)
+        content = shared_renderer().html(c.body)
         return self._metadata(c, content, summary(plain_text(content)))
 
     def _metadata(self, c, content: str, text: str):
@@ -85,7 +84,7 @@ class ClippingReader(BaseReader):
                 problems.append(Problem(fm.path, line, problem))
         if problems:
             raise ContentError(f"{fm.path}: invalid page", problems)
-        content = self._renderer.html(fm.body)
+        content = shared_renderer().html(fm.body)
         return content, {"title": title.strip(), "slug": slug,
                          "summary": html.escape(summary(plain_text(content)))}
 
