@@ -605,6 +605,7 @@ def _build(project: Project, production: bool = False, today=None,
                 last = None
         if last is None:
             gc.enable()  # every page is rendered: Jinja makes garbage with cycles
+            store.load_summaries(checked.values())  # every listing shows them
         mark("plan")
         try:
             report = _run_pelican(project, stage, settings, inp)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +135,7 @@ class Checked:
     rel: str
     record: list[Any]  # clipping_record
     warnings: list[list[Any]]  # [line, message]
-    summary: str
+    summary: str | None  # None: in the store (`Store.summary`, `Store.load_summaries`)
     data: tuple[str, str] | None  # open_data_rows, unfinished; None: in the store (data_rows)
     html: str | None = None  # loaded only when a page needs it
 
@@ -162,6 +163,8 @@ class Store:
         self.fingerprint = fingerprint
         self._built: dict[str, str] | None = None
         self.release_key: str | None = None  # the release check this build made (release.py)
+        self._pid = os.getpid()
+        self._forked: tuple[int, sqlite3.Connection] | None = None
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:  # not a database (or a damaged one): start afresh
@@ -213,11 +216,11 @@ class Store:
 
     # checked clippings --------------------------------------------------------------
     def checked(self, keys: Iterable[tuple[str, str]] | None) -> dict[tuple[str, str], Checked]:
-        """The stored checks for (sha256, rel) keys (None: all), without their HTML and open
-        data rows (`data_rows` reads those, in the process that writes the data files)."""
+        """The stored checks for (sha256, rel) keys (None: all), without their summaries, HTML
+        and open data rows (read when needed: an incremental build needs few)."""
         wanted = set(keys) if keys is not None else None
         out = {}
-        select = "SELECT sha256, rel, record, warnings, summary FROM checked"
+        select = "SELECT sha256, rel, record, warnings FROM checked"
         if wanted is None:
             rows = self.db.execute(select)
         elif len(wanted) < 100:
@@ -231,11 +234,48 @@ class Store:
         # more in calls than in parsing.
         records = json.loads("[" + ",".join([row[2] for row in found]) + "]")
         loads = json.loads
-        for (sha, rel, _, warnings, summary), record in zip(found, records):
+        for (sha, rel, _, warnings), record in zip(found, records):
             out[(sha, rel)] = Checked(sha, rel, record,
-                                      loads(warnings) if warnings != "[]" else [], summary,
-                                      None)
+                                      loads(warnings) if warnings != "[]" else [], None, None)
         return out
+
+    def _reader(self) -> sqlite3.Connection:
+        """A connection for reading in this process: a forked process opens its own."""
+        if self._pid == os.getpid():
+            return self.db
+        if self._forked is None or self._forked[0] != os.getpid():
+            self._forked = (os.getpid(), sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True))
+        return self._forked[1]
+
+    def summary(self, item: Checked) -> str:
+        """The summary of a stored check (kept on it once read)."""
+        if item.summary is None:
+            row = self._reader().execute("SELECT summary FROM checked WHERE sha256 = ? AND "
+                                         "rel = ?", (item.sha256, item.rel)).fetchone()
+            if row is None:
+                raise KeyError((item.sha256, item.rel))
+            item.summary = row[0]
+        return item.summary
+
+    def load_summaries(self, items: Iterable[Checked]) -> None:
+        """Read the summaries of these checks at once: a page's worth by their keys, a full
+        build's (every one) in a pass over the table."""
+        missing = {(i.sha256, i.rel): i for i in items if i.summary is None}
+        if not missing:
+            return
+        select = "SELECT sha256, rel, summary FROM checked"
+        if len(missing) > 2000:
+            rows: Iterable = self._reader().execute(select)
+        else:
+            shas = sorted({sha for sha, _rel in missing})
+            rows = (row for i in range(0, len(shas), 500) for row in self._reader().execute(
+                f"{select} WHERE sha256 IN ({','.join('?' * len(shas[i:i + 500]))})",
+                shas[i:i + 500]))
+        for sha, rel, text in rows:
+            item = missing.get((sha, rel))
+            if item is not None:
+                item.summary = text
 
     def data_rows(self, keys: Iterable[tuple[str, str]] | None = None
                   ) -> dict[tuple[str, str], tuple[bytes, bytes]]:

@@ -126,10 +126,12 @@ class _Lazy(dict):
 class SiteView:
     """What templates may ask of the digest: addresses, groups, related clippings."""
 
-    def __init__(self, cfg: DigestSettings, index: DigestIndex, entries: dict[str, Entry]):
+    def __init__(self, cfg: DigestSettings, index: DigestIndex, entries: dict[str, Entry],
+                 prefetch: Callable[[list[str]], None] | None = None):
         self.cfg = cfg
         self.index = index
         self._entries = entries
+        self._prefetch = prefetch  # given the paths of entries about to be made
         self._related: dict[str, list[Entry]] = {}
         self._neighbours: dict[tuple[str, str], tuple[Entry | None, Entry | None]] = {}
         self._registry = load_registry()
@@ -184,6 +186,8 @@ class SiteView:
         return self._entries[clipping.path]
 
     def entries(self, clippings: list[Clipping]) -> list[Entry]:
+        if self._prefetch is not None:
+            self._prefetch([c.path for c in clippings if c.path not in self._entries])
         return [self._entries[c.path] for c in clippings]
 
     def related(self, clipping: Clipping) -> list[Entry]:
@@ -333,12 +337,18 @@ class DigestGenerator(Generator):
         self._save_is_url = self.pattern_save == self.pattern_url + "index.html"
 
         def entry(path: str) -> Entry:
-            return make_entry(by_path[path], urls[path], html.escape(checked[path].summary))
+            item = checked[path]
+            text = item.summary if item.summary is not None else inp.store.summary(item)
+            return make_entry(by_path[path], urls[path], html.escape(text))
+
+        def prefetch(paths: list[str]) -> None:  # the summaries of many entries in one go
+            if inp.store is not None:
+                inp.store.load_summaries([checked[path] for path in paths])
 
         # Entries are made when first asked for: an incremental build needs few of them.
         entries = _Lazy(entry)
         self.index = DigestIndex(inp.clippings, self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"])
-        self.view = SiteView(self.cfg, self.index, entries)
+        self.view = SiteView(self.cfg, self.index, entries, prefetch)
         self.context["digest"] = self.view
         self.context["digest_nav"] = self.view.nav(self.context.get("pages", []))
         self.context["digest_feed"] = self.view.feed_url(None)
@@ -792,8 +802,7 @@ class DigestGenerator(Generator):
         feed = Atom1Feed(title=title, link=f"{site}/{link}", description="",
                          feed_url=f"{site}/{path}", language=self.settings.get("DEFAULT_LANG", "en"),
                          feed_guid=f"{site}/{path}")
-        for c in clippings:
-            entry = self.view.entry(c)
+        for c, entry in zip(clippings, self.view.entries(clippings)):
             url = f"{site}/{entry.url}"
             feed.add_item(
                 title=c.title, link=url, description=entry.summary,
