@@ -372,3 +372,23 @@ def test_data_files_reuse_the_last_builds_rows(tmp_path, monkeypatch, tampered):
     build(cold.project)
     _assert_same(work.root / "output", cold.root / "output")
     assert b"Clipping 0, edited" in data.read_bytes()
+
+
+@pytest.mark.parametrize("removed", [False, True])
+def test_output_is_checked_here_when_its_process_fails(site, monkeypatch, removed):
+    """Whether the last build's files are all in output/ is checked in a forked process,
+    beside the rendering; if it fails, the build checks here, and a removed file makes the
+    build a full one all the same."""
+    import digest.site as site_module
+
+    site.add("2021/04/a.md")
+    site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
+    build(site.project)
+    monkeypatch.setattr(site_module, "_intact", _failing_in_child(site_module._intact))
+    if removed:
+        (site.root / "output/2021/04/a/index.html").unlink()
+    site.add("2021/04/c.md", title="Third", source_url="https://example.org/c")
+    report = build(site.project)
+    assert report.incremental is not removed
+    assert (site.root / "output/2021/04/a/index.html").is_file()
+    assert "Third" in site.read("2021/04/c/index.html")

@@ -204,8 +204,7 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     listing = None
     if hashed is not None and store is not None:
         stored = store.checked(None)  # every stored check, while the other process reads
-        got = hashed.result(_read_result)
-        listing = got[1] if got is not None else None
+        listing = hashed.result(_read_result)
     if listing is None:
         listing = _hash_files(root, store is not None)
     for f, sha in listing:
@@ -416,18 +415,26 @@ class _InChild:
             os.waitpid(self.pid, 0)
 
 
-def _read_in_child(root: str, output: Path, store_path: Path) -> _InChild:
-    """`_hash_files` of the clippings folder, and whether the last build's output is intact,
-    in a forked process while this one loads the store and Pelican (NUL-separated text)."""
-    return _InChild(lambda: (_intact_store(output, store_path), _hash_files(root)),
-                    lambda got: "\0".join([str(int(got[0]))]
-                                           + [x for row in got[1] for x in row]))
+def _read_in_child(root: str) -> _InChild:
+    """`_hash_files` of the clippings folder in a forked process, while this one loads the
+    store and Pelican (NUL-separated text)."""
+    return _InChild(lambda: _hash_files(root), lambda got: "\0".join(x for row in got for x in row))
 
 
-def _read_result(text: str) -> tuple[bool, list[tuple[str, str]]]:
-    """(intact, listing) from the text `_read_in_child` sends."""
-    fields = text.split("\0")
-    return fields[0] == "1", list(zip(fields[1::2], fields[2::2]))
+def _read_result(text: str) -> list[tuple[str, str]]:
+    """The listing from the text `_read_in_child` sends."""
+    fields = text.split("\0") if text else []
+    return list(zip(fields[0::2], fields[1::2]))
+
+
+def _intact_in_child(output: Path, store_path: Path) -> _InChild | None:
+    """Whether every file the last build recorded (in the store at `store_path`) is still in
+    `output`, in a forked process started with the reading one (None where there is no fork).
+    Both are forked while this process is still small: a process forked later, from a large
+    one, makes that one copy each page of memory it then writes to."""
+    if not (hasattr(os, "fork") and (os.cpu_count() or 1) > 1):
+        return None
+    return _InChild(lambda: _intact_store(output, store_path), lambda ok: "1" if ok else "0")
 
 
 def _intact_store(output: Path, store_path: Path) -> bool:
@@ -558,11 +565,12 @@ def _build(project: Project, production: bool = False, today=None,
         clock[0] = now
 
     lock = _lock(project)
-    # The clipping files are read and hashed, and the last build's output checked, in a
-    # process of their own while this one reads the settings (and imports Pelican) and the
-    # store: on two cores the two take the time of one.
-    hashed = _read_in_child(str(project.clippings), project.output, project.root / CACHE_FILE) \
+    # The clipping files are read and hashed, and the last build's output checked, in two
+    # processes of their own while this one reads the settings (and imports Pelican) and the
+    # store: on two cores they take the time of one.
+    hashed = _read_in_child(str(project.clippings)) \
         if hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else None
+    intact = _intact_in_child(project.output, project.root / CACHE_FILE)
     try:
         from .plugin.templates import TemplateCache  # imports Pelican, beside the reading
         from .store import SiteInput, Store
@@ -571,8 +579,9 @@ def _build(project: Project, production: bool = False, today=None,
         code = code_fingerprint()
         store = Store(project.root / CACHE_FILE, code)
     except BaseException:
-        if hashed is not None:
-            hashed.close()
+        for child in (hashed, intact):
+            if child is not None:
+                child.close()
         lock.close()
         raise
     scratch = project.root / ".digest-build"
@@ -590,10 +599,10 @@ def _build(project: Project, production: bool = False, today=None,
         site_key = _site_key(project, settings, code, production)
         built = {item.rel: item.sha256 for item in checked.values()}
         last = None if full else store.last_build(site_key, _output_id(project.output))
-        intact = hashed.value[0] if hashed is not None and hashed.value is not None else None
-        if last is not None and not (intact if intact is not None
-                                     else _intact(project.output, last[1])):
-            last = None  # someone removed files from output/: build it afresh
+        if last is not None:  # are its files all there?
+            ok = intact.result(lambda text: text == "1") if intact is not None else None
+            if not (ok if ok is not None else _intact(project.output, last[1])):
+                last = None  # someone removed files from output/: build it afresh
         inp = SiteInput(clippings, checked, store)
         inp.templates = TemplateCache(store.templates())
         if last is not None:
@@ -648,10 +657,9 @@ def _build(project: Project, production: bool = False, today=None,
         report.feeds = sum(1 for f in outputs if f.endswith(".atom.xml"))
         report.incremental = last is not None
     finally:
-        if hashed is not None:
-            hashed.close()
-        if cross is not None:
-            cross.close()
+        for child in (hashed, intact, cross):
+            if child is not None:
+                child.close()
         store.close()
         lock.close()
         shutil.rmtree(stage, ignore_errors=True)
