@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.site import CACHE_FILE, build
+from digest.site import CACHE_FILE, build, code_fingerprint
 from digest.store import Store
 
 from conftest import PELICANCONF, Site, clipping_text
@@ -392,3 +392,34 @@ def test_output_is_checked_here_when_its_process_fails(site, monkeypatch, remove
     assert report.incremental is not removed
     assert (site.root / "output/2021/04/a/index.html").is_file()
     assert "Third" in site.read("2021/04/c/index.html")
+
+
+def test_summaries_are_read_when_needed_in_any_process(site):
+    """Stored checks come without their summaries; a page's entry reads its summary from the
+    store, also in a forked page-writing process, which opens a connection of its own."""
+    site.add("2021/04/a.md", body="The excerpt of A, which is its summary.")
+    build(site.project)
+    store = Store(site.root / CACHE_FILE, code_fingerprint())
+    try:
+        (item,) = store.checked(None).values()
+        assert item.summary is None
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.close(read_end)
+            code = 1
+            try:
+                os.write(write_end, store.summary(item).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as fh:
+            from_child = fh.read().decode()
+        os.waitpid(pid, 0)
+        assert from_child == "The excerpt of A, which is its summary."
+        assert item.summary is None  # the child's reading stays in the child
+        store.load_summaries([item])
+        assert item.summary == from_child
+    finally:
+        store.close()

@@ -434,23 +434,26 @@ def _intact_in_child(output: Path, store_path: Path) -> _InChild | None:
     one, makes that one copy each page of memory it then writes to."""
     if not (hasattr(os, "fork") and (os.cpu_count() or 1) > 1):
         return None
-    return _InChild(lambda: _intact_store(output, store_path), lambda ok: "1" if ok else "0")
+    return _InChild(lambda: _intact_store(output, store_path),
+                    lambda ok: "" if ok is None else "1" if ok else "0")
 
 
-def _intact_store(output: Path, store_path: Path) -> bool:
+def _intact_store(output: Path, store_path: Path) -> bool | None:
     """Whether every file the last build recorded (in the store at `store_path`) is still in
-    `output`, read on a connection of this process's own."""
+    `output`, read on a connection of this process's own; None when the store cannot be read
+    now (the build then looks for itself)."""
     import sqlite3
 
     if not store_path.exists():
         return False
-    db = sqlite3.connect(f"{store_path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        names = [name for (name,) in db.execute("SELECT path FROM outputs")]
+        db = sqlite3.connect(f"{store_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            names = [name for (name,) in db.execute("SELECT path FROM outputs")]
+        finally:
+            db.close()
     except sqlite3.DatabaseError:
-        return False
-    finally:
-        db.close()
+        return None
     return _intact(output, names)
 
 
