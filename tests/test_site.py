@@ -392,3 +392,31 @@ def test_related_clippings_leave_out_the_same_pair_neighbours(site):
     assert 'rel="prev" href="../k3/"' in nav
     # K3 is linked as the older neighbour already: the two related are the next most recent
     assert re.findall(r'href="\.\./(k\d)/"', related) == ["k2", "k1"]
+
+
+def test_older_counts_the_same_searched_or_listed():
+    """`index._AscendingKeys.older` searches a group as it is when asked about it a few times
+    and keeps a list of its keys after: both give `bisect`'s answer, ties included."""
+    import bisect
+    import datetime as dt
+    import random
+
+    from digest.gazetteer import load_gazetteer
+    from digest.index import DigestIndex, _AscendingKeys
+    from digest.model import Clipping
+
+    g = load_gazetteer()
+    rng = random.Random(5)
+    kg, tj = g.by_code["KG"], g.by_code["TJ"]
+    clippings = [Clipping(title=f"T {i}", date=dt.date(2021, 4, rng.randint(1, 9)),
+                          category="News", countries=(kg, tj), source="TASS",
+                          slug=f"s{rng.randint(0, 30)}-{i}", path=f"{i}.md") for i in range(60)]
+    index = DigestIndex(clippings)
+    keys = sorted(c.sort_key for c in clippings)
+    probes = [c.sort_key for c in clippings] + [(keys[0][0], "a"), (keys[-1][0], "zz")]
+    for inclusive in (False, True):
+        fresh = _AscendingKeys(index._by_key["country"], index.all_pairs)
+        for n, probe in enumerate(probes * 2):  # past SEARCHED: from the list
+            expected = (bisect.bisect_right if inclusive else bisect.bisect_left)(keys, probe)
+            assert fresh.older(kg, probe, inclusive) == expected, (n, inclusive)
+        assert kg in fresh

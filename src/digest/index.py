@@ -58,14 +58,40 @@ def newest_first(clippings: Iterable[Clipping]) -> list[Clipping]:
 class _AscendingKeys(dict):
     """Sort keys of a country's or pair's clippings, oldest first, made when first asked for."""
 
+    SEARCHED = 16  # a group asked about this often gets its list of keys
+
     def __init__(self, countries: dict, pairs: dict):
         super().__init__()
         self._countries, self._pairs = countries, pairs
+        self._asked: dict[Hashable, int] = {}
 
     def __missing__(self, key):
         group = self._pairs[key] if isinstance(key, Pair) else self._countries[key]
         value = self[key] = [c.sort_key for c in reversed(group.clippings)]
         return value
+
+    def older(self, key: Hashable, sort_key, inclusive: bool = False) -> int:
+        """How many clippings of a country's or pair's group are older than `sort_key` (or as
+        old, when `inclusive`): `bisect` of its keys. A group asked about a few times (an
+        incremental build asks about the groups of its changed clippings) is searched as it
+        is, newest first, rather than have a list made of its thousands of keys."""
+        keys = self.get(key)
+        if keys is None:
+            asked = self._asked[key] = self._asked.get(key, 0) + 1
+            if asked <= self.SEARCHED:
+                group = self._pairs[key] if isinstance(key, Pair) else self._countries[key]
+                clippings = group.clippings
+                lo, hi = 0, len(clippings)
+                while lo < hi:  # the first clipping older (or as old) is at `lo`
+                    mid = (lo + hi) // 2
+                    found = clippings[mid].sort_key
+                    if found < sort_key or (inclusive and found == sort_key):
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                return len(clippings) - lo
+            keys = self[key]
+        return (bisect.bisect_right if inclusive else bisect.bisect_left)(keys, sort_key)
 
 
 class DigestIndex:
@@ -214,8 +240,7 @@ class DigestIndex:
             if group:
                 groups.append(group)
         for group in groups:
-            asc = self._asc_keys[group.entity]
-            older = bisect.bisect_left(asc, key)  # number of clippings strictly older
+            older = self._asc_keys.older(group.entity, key)  # clippings strictly older
             start = group.count - older
             for c in group.clippings[start: start + pool]:
                 if c.path not in exclude:
@@ -231,7 +256,7 @@ class DigestIndex:
             self._by_key["country"].get(key)
         if group is None:
             return []
-        i = bisect.bisect_right(self._asc_keys[key], sort_key)  # clippings not newer
+        i = self._asc_keys.older(key, sort_key, inclusive=True)  # clippings not newer
         end = group.count - i  # newest first: clippings[:end] are the newer ones
         return group.clippings[max(0, end - count):end]
 
@@ -240,8 +265,7 @@ class DigestIndex:
         group = self.all_pairs.get(pair)
         if group is None:
             return None, None
-        asc = self._asc_keys[pair]
-        i = bisect.bisect_left(asc, clipping.sort_key)
+        i = self._asc_keys.older(pair, clipping.sort_key)
         n = group.count
         older = group.clippings[n - i] if i > 0 and n - i < n else None
         newer = group.clippings[n - i - 2] if i + 1 < n else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import csv
 import gc
 import hashlib
@@ -317,6 +316,7 @@ class DigestGenerator(Generator):
         self.index: DigestIndex | None = None
         self.view: SiteView | None = None
         self._owned_files: dict[str, list[str]] | None = None
+        self._page_of: dict[str, str | None] = {}
         self.input: SiteInput = self.settings.get("DIGEST_INPUT") or SiteInput()
 
     def generate_context(self) -> None:
@@ -482,16 +482,22 @@ class DigestGenerator(Generator):
 
     def _owned(self) -> dict[str, list[str]] | None:
         """The last build's files of each listing, by owner (`_owner`), from their signatures;
-        None for a full build."""
+        None for a full build. The clipping pages' owners (`_page_owner`) go to `_page_of`."""
         if self.previous is None:
             return None
         if self._owned_files is not None:
             return self._owned_files
         owned: dict[str, list[str]] = {}
-        self._owned_files = owned
+        page_of: dict[str, str | None] = {}  # clipping file → its page (None: more than one)
+        self._owned_files, self._page_of = owned, page_of
         for name, sig in self.previous.items():
             if sig[:1] == "@":
-                owner = sig[: sig.index("@", 1) + 1]
+                end = sig.index("@", 1)
+                if sig[1] == "=":
+                    rel = sig[2:end]
+                    page_of[rel] = None if rel in page_of else name
+                    continue
+                owner = sig[:end + 1]
                 (owned.get(owner) or owned.setdefault(owner, [])).append(name)
         return owned
 
@@ -535,8 +541,7 @@ class DigestGenerator(Generator):
                 if group is None:
                     continue
                 # the clippings either side of where d is (or was) in the pair
-                asc = index._asc_keys[pair]
-                i = bisect.bisect_left(asc, d.sort_key)
+                i = index._asc_keys.older(pair, d.sort_key)
                 n = group.count
                 for k in (i - 1, i, i + 1):
                     if 0 <= k < n:
@@ -574,17 +579,17 @@ class DigestGenerator(Generator):
         pages = self.input.article_pages
         redirect = None
         save_as = self.article_save_as
-        owned = self._owned() if candidates is not None else None
+        page_of = self._page_of if candidates is not None and self._owned() is not None \
+            else None
         checked, previous, planned = self.input.checked, self.previous, self.planned
         for c in self.index.clippings:
-            if owned is not None and c.path not in candidates:
+            if page_of is not None and c.path not in candidates:
                 # An unchanged clipping out of reach of every change: its page is the last
                 # build's, found by the owner in its signature (same file, same settings).
-                found = owned.get(_page_owner(checked[c.path].rel))
-                if found is not None and len(found) == 1 and not c.redirect_from \
-                        and found[0] not in planned:
-                    name = pages[c.path] = found[0]
-                    planned[name] = previous[name]
+                found = page_of.get(checked[c.path].rel)
+                if found is not None and not c.redirect_from and found not in planned:
+                    pages[c.path] = found
+                    planned[found] = previous[found]
                     continue
             name = pages[c.path] = save_as(c)
             for old in c.redirect_from:  # an earlier address: a page that sends readers on
