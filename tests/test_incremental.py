@@ -423,3 +423,36 @@ def test_summaries_are_read_when_needed_in_any_process(site):
         assert item.summary == from_child
     finally:
         store.close()
+
+
+def test_search_reindexes_only_the_quarters_that_changed(tmp_path, monkeypatch):
+    """The search index is one Pagefind bundle per quarter: a rebuild re-indexes the quarters
+    whose clipping pages changed and keeps the others as they are; a new quarter gets its
+    bundle, and a quarter left without clippings loses it."""
+    import json
+
+    site = Site(tmp_path, CONF.replace("DIGEST_SEARCH = False", "DIGEST_SEARCH = True"))
+    monkeypatch.chdir(tmp_path)
+    site.add("2021/04/a.md", title="Alpha", date="2021-04-02")
+    site.add("2021/08/b.md", title="Beta", date="2021-08-02")
+    build(site.project)
+    found = site.root / "output/pagefind"
+
+    def bundles() -> list[str]:
+        return json.loads((found / "bundles.json").read_text())
+
+    assert bundles() == ["2021-q3", "2021-q2"]
+    assert (found / "pagefind-ui.js").is_file() and (found / "2021-q2/pagefind.js").is_file()
+    kept = (found / "2021-q2/pagefind.js").stat().st_ino
+    meta = sorted(p.name for p in (found / "2021-q3").glob("*.pf_meta"))
+    site.add("2021/09/c.md", title="Gamma", date="2021-09-01")
+    report = build(site.project)
+    assert report.incremental and report.search_seconds > 0
+    assert (found / "2021-q2/pagefind.js").stat().st_ino == kept
+    assert sorted(p.name for p in (found / "2021-q3").glob("*.pf_meta")) != meta
+    site.add("2022/01/d.md", title="Delta", date="2022-01-05")
+    assert build(site.project).incremental
+    assert bundles() == ["2022-q1", "2021-q3", "2021-q2"]
+    (site.root / "content/clippings/2021/04/a.md").unlink()
+    assert build(site.project).incremental
+    assert bundles() == ["2022-q1", "2021-q3"] and not (found / "2021-q2").exists()

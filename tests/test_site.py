@@ -420,3 +420,16 @@ def test_older_counts_the_same_searched_or_listed():
             expected = (bisect.bisect_right if inclusive else bisect.bisect_left)(keys, probe)
             assert fresh.older(kg, probe, inclusive) == expected, (n, inclusive)
         assert kg in fresh
+
+
+def test_search_bundles_are_quarters_of_dated_pages_or_one():
+    from digest.site import search_bundles
+
+    dated = "{date:%Y}/{date:%m}/{slug}/index.html"
+    assert search_bundles(dated, ["2021/04/a/index.html", "2021/06/b/index.html",
+                                  "2021/07/c/index.html", "2021/12/d/index.html"]) == {
+        "2021-q2": "2021/{04,05,06}/*/index.html", "2021-q3": "2021/{07,08,09}/*/index.html",
+        "2021-q4": "2021/{10,11,12}/*/index.html"}
+    # pages not saved under their year and month: one bundle of them all
+    assert search_bundles("{category}/{slug}.html", ["news/a.html"]) == {"all": "*/*.html"}
+    assert search_bundles(dated, []) == {"all": "*/*/*/index.html"}
