@@ -93,6 +93,10 @@ def test_search_finds_a_headline_and_filters_by_country(page, served):
     page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
     page.wait_for_timeout(500)
     before = page.locator(".pagefind-ui__result-link").count()
+    # newest quarter first: no April clipping before an August one
+    hrefs = [a.get_attribute("href") for a in page.locator(".pagefind-ui__result-link").all()]
+    months = [h.split("/")[3] for h in hrefs]
+    assert months == sorted(months, reverse=True) and "08" in months
     country = page.locator(".pagefind-ui__filter-panel details", has_text="country")
     country.locator("summary").click()
     country.get_by_label(re.compile("^Russia")).check()

@@ -1,7 +1,9 @@
 // Starts Pagefind's search interface over the digest's search bundles (one per quarter, listed
-// newest first in pagefind/bundles.json), merged into one list of results and filters. The
-// site's root is read from the page (it is relative under RELATIVE_URLS), so results link
-// correctly when the site lives under a sub-path.
+// newest first in pagefind/bundles.json), merged into one list of results and filters. Merged
+// results are ranked by score, so each older quarter's scores are weighted a thousand times
+// less: results come newest quarter first, by relevance within a quarter (with one bundle,
+// newest first). The site's root is read from the page (it is relative under RELATIVE_URLS),
+// so results link correctly when the site lives under a sub-path.
 (function () {
   "use strict";
   var element = document.getElementById("search");
@@ -16,8 +18,9 @@
     new PagefindUI({
       element: "#search",
       bundlePath: bundle(bundles[0]),
-      mergeIndex: bundles.slice(1).map(function (name) {
-        return { bundlePath: bundle(name), baseUrl: root.pathname };
+      mergeIndex: bundles.slice(1).map(function (name, i) {
+        return { bundlePath: bundle(name), baseUrl: root.pathname,
+                 indexWeight: Math.pow(0.001, i + 1) };
       }),
       baseUrl: root.pathname,
       showSubResults: false,
