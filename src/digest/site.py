@@ -288,12 +288,16 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
 
     # A large digest's checks across files run in a process of their own, beside the
     # rendering: their errors still stop the build before anything is published.
-    fork = hasattr(os, "fork") and (os.cpu_count() or 1) > 1 \
-        and len(clippings) >= _CROSS_FORK_MIN
+    fork = _can_fork() and len(clippings) >= _CROSS_FORK_MIN
     return clippings, problems, checked, _CrossCheck(across, fork)
 
 
 _CROSS_FORK_MIN = 2000  # clippings: below this, a process costs more than it saves
+
+
+def _can_fork() -> bool:
+    """Whether work can go to a forked process running beside this one (on another core)."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
 def _problem_order(p: Problem) -> tuple[str, int]:
@@ -432,7 +436,7 @@ def _intact_in_child(output: Path, store_path: Path) -> _InChild | None:
     `output`, in a forked process started with the reading one (None where there is no fork).
     Both are forked while this process is still small: a process forked later, from a large
     one, makes that one copy each page of memory it then writes to."""
-    if not (hasattr(os, "fork") and (os.cpu_count() or 1) > 1):
+    if not _can_fork():
         return None
     return _InChild(lambda: _intact_store(output, store_path),
                     lambda ok: "" if ok is None else "1" if ok else "0")
@@ -444,10 +448,12 @@ def _intact_store(output: Path, store_path: Path) -> bool | None:
     now (the build then looks for itself)."""
     import sqlite3
 
+    from .store import read_only
+
     if not store_path.exists():
         return False
     try:
-        db = sqlite3.connect(f"{store_path.resolve().as_uri()}?mode=ro", uri=True)
+        db = read_only(store_path)
         try:
             names = [name for (name,) in db.execute("SELECT path FROM outputs")]
         finally:
@@ -571,8 +577,7 @@ def _build(project: Project, production: bool = False, today=None,
     # The clipping files are read and hashed, and the last build's output checked, in two
     # processes of their own while this one reads the settings (and imports Pelican) and the
     # store: on two cores they take the time of one.
-    hashed = _read_in_child(str(project.clippings)) \
-        if hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else None
+    hashed = _read_in_child(str(project.clippings)) if _can_fork() else None
     intact = _intact_in_child(project.output, project.root / CACHE_FILE)
     try:
         from .plugin.templates import TemplateCache  # imports Pelican, beside the reading

@@ -154,6 +154,12 @@ _TABLES = {
 }
 
 
+def read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the store at `path`, for a process of its own (a forked
+    process must not use its parent's connection)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
 class Store:
     """`.digest-cache/build.sqlite`: reusable checks, and what the last build wrote."""
 
@@ -244,8 +250,7 @@ class Store:
         if self._pid == os.getpid():
             return self.db
         if self._forked is None or self._forked[0] != os.getpid():
-            self._forked = (os.getpid(), sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode=ro", uri=True))
+            self._forked = (os.getpid(), read_only(self.path))
         return self._forked[1]
 
     def summary(self, item: Checked) -> str:
@@ -283,7 +288,7 @@ class Store:
         files) by (sha256, rel), for these keys (None: all), read on a connection of its
         own: the data files are written by a forked process, which must not use its
         parent's."""
-        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        db = read_only(self.path)
         select = "SELECT sha256, rel, CAST(data_json AS BLOB), CAST(data_csv AS BLOB) FROM bodies"
         try:
             if keys is None:
@@ -298,7 +303,7 @@ class Store:
     def data_layout(self) -> dict[str, Any] | None:
         """Where each clipping's rows are in the data files a build last wrote (see
         `save_data_layout`), or None; read on a connection of its own."""
-        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        db = read_only(self.path)
         try:
             text = self._meta(db, "data_layout")
         finally:
