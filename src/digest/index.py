@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
+import sys
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
-from typing import Generic, Hashable, Iterable, TypeVar
+from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
 
-from .model import Clipping, Country, Pair, Region, date_key, slugify
+from .model import Clipping, Country, Pair, Region, date_key, shared_pair, slugify
 
 K = TypeVar("K", bound=Hashable)
 _MONTH = attrgetter("month")
@@ -64,6 +64,7 @@ class _AscendingKeys(dict):
         super().__init__()
         self._countries, self._pairs = countries, pairs
         self._asked: dict[Hashable, int] = {}
+        self.searched = self.SEARCHED  # (no limit where clippings are read when looked at)
 
     def __missing__(self, key):
         group = self._pairs[key] if isinstance(key, Pair) else self._countries[key]
@@ -78,7 +79,7 @@ class _AscendingKeys(dict):
         keys = self.get(key)
         if keys is None:
             asked = self._asked[key] = self._asked.get(key, 0) + 1
-            if asked <= self.SEARCHED:
+            if asked <= self.searched:
                 group = self._pairs[key] if isinstance(key, Pair) else self._countries[key]
                 clippings = group.clippings
                 lo, hi = 0, len(clippings)
@@ -94,12 +95,64 @@ class _AscendingKeys(dict):
         return (bisect.bisect_right if inclusive else bisect.bisect_left)(keys, sort_key)
 
 
+def _key_text(kind: str, key: Hashable) -> str:
+    """A group's key as text (`DigestIndex.lists`)."""
+    if kind == "country":
+        return key.code  # type: ignore[attr-defined]
+    if kind == "pair":
+        return f"{key.a.code}-{key.b.code}"  # type: ignore[attr-defined]
+    if kind == "region":
+        return key.slug  # type: ignore[attr-defined]
+    return key  # type: ignore[return-value]
+
+
+def _entities(gazetteer) -> dict[str, Callable[[str], Hashable]]:
+    """A group's key from its text (`_key_text`), per kind."""
+    by_code, by_slug = gazetteer.by_code, gazetteer.by_slug
+
+    def pair(text: str) -> Pair:
+        a, b = text.split("-")
+        return shared_pair(by_code[a], by_code[b])
+
+    def same(text: str) -> str:
+        return text
+
+    return {"country": by_code.__getitem__, "pair": pair, "region": by_slug.__getitem__,
+            "topic": same, "category": same, "source": same, "month": same}
+
+
+def _keys_of(c: Clipping) -> list[tuple[str, Hashable]]:
+    """(kind, key) of every group a clipping belongs to (as `DigestIndex` groups them), and
+    its month."""
+    keys: list[tuple[str, Hashable]] = [("country", x) for x in c.countries]
+    keys += [("pair", p) for p in c.pairs]
+    keys += [("region", r) for r in c.regions]
+    keys += [("topic", slugify(t)) for t in c.topics]  # twice for two of one slug, as there
+    keys += [("category", slugify(c.category)), ("source", slugify(c.source)),
+             ("month", c.month)]
+    return keys
+
+
+def _insert(newest_first_list: list[Clipping], c: Clipping) -> int:
+    """Put `c` in its place in a list of clippings newest first (after any as new); return
+    where. Only the clippings the search visits are looked at."""
+    key = c.sort_key
+    lo, hi = 0, len(newest_first_list)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if newest_first_list[mid].sort_key >= key:
+            lo = mid + 1
+        else:
+            hi = mid
+    newest_first_list.insert(lo, c)
+    return lo
+
+
 class DigestIndex:
     """Every grouping the site shows, computed once from the clippings in linear time."""
 
     def __init__(self, clippings: Iterable[Clipping], pair_min: int = 1):
         self.clippings = newest_first(clippings)
-        groups: dict[str, dict[Hashable, Group]] = {k: {} for k in KINDS}
         # Lists of clippings per key first (a loop over tens of thousands of clippings, kept
         # free of calls), then a Group per key named by its first (newest) clipping.
         lists: dict[str, dict[Hashable, list[Clipping]]] = {k: {} for k in KINDS}
@@ -135,27 +188,109 @@ class DigestIndex:
                 (by_topic.get(key) or by_topic.setdefault(key, [])).append(c)
             (by_label.get((0, c.category)) or label_list(by_category, c.category, 0)).append(c)
             (by_label.get((1, c.source)) or label_list(by_source, c.source, 1)).append(c)
-        for kind in ("country", "pair", "region"):
-            groups[kind] = {key: Group(kind, key.slug, key.name, key, cs)
-                            for key, cs in lists[kind].items()}
+        names: dict[str, dict[Hashable, str]] = {}
         for kind, label in (("topic", None), ("category", "category"), ("source", "source")):
-            for key, cs in lists[kind].items():
-                name = (next(t for t in cs[0].topics if slugify(t) == key) if label is None
-                        else getattr(cs[0], label))
-                groups[kind][key] = Group(kind, key, name, key, cs)
+            names[kind] = {key: (next(t for t in cs[0].topics if slugify(t) == key)
+                                 if label is None else getattr(cs[0], label))
+                           for key, cs in lists[kind].items()}
+        by_month: dict[str, list[Clipping]] = {}
+        for c in self.clippings:
+            key = c.month
+            (by_month.get(key) or by_month.setdefault(key, [])).append(c)
+        self._setup(lists, names, by_month, pair_min)
+
+    def _setup(self, lists: dict[str, dict[Hashable, list[Clipping]]],
+               names: dict[str, dict[Hashable, str]], by_month: dict[str, list[Clipping]],
+               pair_min: int) -> None:
+        """The groups of the lists of clippings per key (newest first), named by their entity
+        (country, pair, region) or by `names` (labels: the spelling of the newest clipping)."""
+        groups: dict[str, dict[Hashable, Group]] = {}
+        for kind in KINDS:
+            if kind in ("country", "pair", "region"):
+                groups[kind] = {key: Group(kind, key.slug, key.name, key, cs)
+                                for key, cs in lists[kind].items()}
+            else:
+                named = names[kind]
+                groups[kind] = {key: Group(kind, key, named[key], key, cs)
+                                for key, cs in lists[kind].items()}
         self.all_pairs = groups["pair"]
         groups["pair"] = {k: g for k, g in groups["pair"].items() if g.count >= pair_min}
         self.groups = {kind: sorted(g.values(), key=lambda g: g.slug) for kind, g in groups.items()}
         self._by_key = groups
         self._slugs: dict[tuple[str, str], Group] | None = None
         self._partners: dict[str, list[tuple[Pair, int]]] | None = None
-        self.by_month: dict[str, list[Clipping]] = {}
-        for c in self.clippings:
-            key = c.month
-            (self.by_month.get(key) or self.by_month.setdefault(key, [])).append(c)
+        self._place: dict[int, int] | None = None
+        self.snapshot: Any = None  # restored from (store.Snapshot)
+        self._kept: dict[tuple[str, Hashable], Any] = {}  # groups as they are in it
+        self.by_month = by_month
         # Oldest-first keys per country and pair, to find "older than" positions by bisection
         # (made when first asked for: a small change asks for few).
         self._asc_keys = _AscendingKeys(groups["country"], self.all_pairs)
+
+    # kept between builds (store.Snapshot) ------------------------------------------------
+    def lists(self) -> list[tuple[str, str, str, list[Clipping], Any]]:
+        """Every group as (kind, key as text, name, its clippings, where it is in the snapshot
+        it was restored from if no clipping joined or left it, else False), the months as
+        kind "month". Keys as text: a country's code, a pair's two codes (`KG-TJ`), a
+        region's slug, a label's slug, a month."""
+        out = []
+        kept = self._kept
+        for kind in KINDS:
+            found = self.all_pairs if kind == "pair" else self._by_key[kind]
+            out += [(kind, _key_text(kind, key), g.name, g.clippings, kept.get((kind, key), False))
+                    for key, g in found.items()]
+        out += [("month", m, "", cs, kept.get(("month", m), False))
+                for m, cs in self.by_month.items()]
+        return out
+
+    @classmethod
+    def restore(cls, snapshot, kept: list[Clipping | None], added: list[Clipping], gazetteer,
+                pair_min: int = 1) -> DigestIndex:
+        """The index of the last build's `snapshot` (store.Snapshot) of which `kept` holds the
+        clippings still there by position (None for the others), with the clippings `added`:
+        the same index as one made from all of them, at the cost of the changes only (kept
+        clippings are not looked at, so an unread one stays unread)."""
+        self = cls.__new__(cls)
+        entity = _entities(gazetteer)
+        grouped: dict[str, dict[Hashable, list[Clipping]]] = {k: {} for k in (*KINDS, "month")}
+        names: dict[str, dict[Hashable, str]] = {k: {} for k in (*KINDS, "month")}
+        renamed: dict[str, set[Hashable]] = {k: set() for k in (*KINDS, "month")}
+        whole: dict[tuple[str, Hashable], Any] = {}
+        for kind, key_text, name, members, same in snapshot.lists(kept):
+            if not members:
+                continue
+            key = entity[kind](key_text)
+            grouped[kind][key] = members
+            names[kind][key] = name
+            if same:
+                whole[(kind, key)] = same
+            else:  # a clipping left: its newest may have gone
+                renamed[kind].add(key)
+        ordered = [c for c in kept if c is not None]
+        for c in added:
+            _insert(ordered, c)
+            for kind, key in _keys_of(c):
+                whole.pop((kind, key), None)
+                members = grouped[kind].get(key)
+                if members is None:
+                    grouped[kind][key] = [c]
+                    renamed[kind].add(key)
+                elif _insert(members, c) == 0:
+                    renamed[kind].add(key)
+        for kind in ("topic", "category", "source"):
+            for key in renamed[kind]:
+                newest = grouped[kind][key][0]
+                names[kind][key] = (next(t for t in newest.topics if slugify(t) == key)
+                                    if kind == "topic" else getattr(newest, kind))
+        self.clippings = ordered
+        # newest month first, as grouping the clippings newest first makes them
+        by_month = dict(sorted(grouped["month"].items(), reverse=True))
+        self._setup(grouped, names, by_month, pair_min)
+        self.snapshot, self._kept = snapshot, whole
+        # Its kept clippings are read when looked at: a search reads a few of a group, a list
+        # of keys would read them all.
+        self._asc_keys.searched = sys.maxsize
+        return self
 
     def group(self, kind: str, key: Hashable) -> Group | None:
         """The group of `kind` for a country, pair, region or a label's slug; None if absent."""
@@ -199,15 +334,38 @@ class DigestIndex:
             return []
         end = date_key(self.clippings[0].date)
         start = end - dt.timedelta(days=days)
-        counts: dict[Pair, int] = defaultdict(int)
-        for c in self.clippings:
-            if date_key(c.date) < start:
-                break
-            for pair in c.pairs:
-                if pair in self._by_key["pair"]:
-                    counts[pair] += 1
+        # The clippings since `start` are the first `recent` (newest first); each pair's are
+        # the first of its list, found by their places in the whole list: no clipping needs
+        # to be looked at but the few the searches visit.
+        lo, hi = 0, len(self.clippings)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if date_key(self.clippings[mid].date) < start:
+                hi = mid
+            else:
+                lo = mid + 1
+        recent = lo
+        place = self._places()
+        counts: dict[Pair, int] = {}
+        for pair, group in self._by_key["pair"].items():
+            members = group.clippings
+            lo, hi = 0, len(members)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if place[id(members[mid])] < recent:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo:
+                counts[pair] = lo
         ranked = sorted(counts.items(), key=lambda pc: (-pc[1], pc[0].slug))[:limit]
         return [(self._by_key["pair"][p], n) for p, n in ranked]
+
+    def _places(self) -> dict[int, int]:
+        """Each clipping's place in `clippings` (newest first), by its id."""
+        if self._place is None:
+            self._place = {id(c): i for i, c in enumerate(self.clippings)}
+        return self._place
 
     def matrix(self) -> tuple[list[Country], dict[tuple[str, str], int]]:
         """Countries that have any pair, and the count for each (code, code) in both orders."""

@@ -214,6 +214,11 @@ _PAIRS: dict[tuple[str, str], Pair] = {}
 _PAIRS_OF: dict[tuple[int, ...], tuple[tuple[Country, ...], tuple[Pair, ...]]] = {}
 
 
+def shared_pair(x: Country, y: Country) -> Pair:
+    """The pair of two countries, in either order, as the one object clippings share."""
+    return _pair(x, y) if x.slug < y.slug else _pair(y, x)
+
+
 def _pair(a: Country, b: Country) -> Pair:
     """One shared Pair object for each two countries (there are few, and clippings many)."""
     found = _PAIRS.get((a.code, b.code))

@@ -189,24 +189,33 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     (`_read_in_child`, started earlier), the stored checks are read while the files are.
 
     Returns the clippings, every problem of single files (and of the release check), the
-    checks by clipping path (as displayed), and the checks across files (`_CrossCheck`:
-    duplicates and near-identical headlines), which may still be running.
+    checks by clipping path (as displayed), the checks across files (`_CrossCheck`:
+    duplicates and near-identical headlines), which may still be running, and, where the last
+    build's snapshot was used, (snapshot, its clippings still there by position, None for the
+    others) for `DigestIndex.restore`.
     """
     from .gazetteer import load_gazetteer
     from .model import Clipping
-    from .store import URL_KEY, Checked, clipping_from_record
+    from .store import URL_KEY, Checked, clipping_from_record, read_all
     from .validate import corpus_problems
 
     root = str(project.clippings)
     prefix = project.display(project.clippings) + os.sep
     todo, reuse, displays = [], [], []
+    # The last build's snapshot, if there is one: its clippings unchanged since are taken
+    # from it unread, instead of every stored check being read (store.Snapshot).
+    snapshot = store.snapshot() if store is not None else None
+    kept: list[tuple[int, str, str]] = []  # (position in the snapshot, display, sha256)
     stored = None
     listing = None
     if hashed is not None and store is not None:
-        stored = store.checked(None)  # every stored check, while the other process reads
+        if snapshot is None:
+            stored = store.checked(None)  # every stored check, while the other process reads
         listing = hashed.result(_read_result)
     if listing is None:
         listing = _hash_files(root, store is not None)
+    position = snapshot.position if snapshot is not None else {}
+    shas = snapshot.shas if snapshot is not None else []
     for f, sha in listing:
         rel = f[len(root) + 1:].replace(os.sep, "/")
         display = prefix + f[len(root) + 1:]
@@ -214,7 +223,11 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
         # A clipping that links to other files (no hash given) is checked again every time:
         # its links are only as good as the files they point at.
         if sha:
-            reuse.append((sha, rel, display, f))
+            i = position.get(rel)
+            if i is not None and shas[i] == sha:
+                kept.append((i, display, sha))
+            else:
+                reuse.append((sha, rel, display, f))
         else:
             todo.append((f, display, rel, root, today))
     if stored is None:
@@ -251,6 +264,18 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     problems: list[Problem] = []
     checked: dict[str, Checked] = {}
     fresh = []
+    restored = None
+    if snapshot is not None:
+        objects: list[Clipping | None] = [None] * len(snapshot.rels)
+        flags = snapshot.flags
+        for i, display, sha in kept:
+            c = objects[i] = snapshot.clipping(i, display, gazetteer)
+            clippings.append(c)
+            warnings = snapshot.warnings(i) if "w" in flags[i] else []
+            checked[display] = Checked(sha, snapshot.rels[i], None, warnings, None, None)
+            if warnings:
+                problems.extend(Problem(display, line, message) for line, message in warnings)
+        restored = (snapshot, objects)
     for sha, rel, display, _f in reuse:
         item = stored.get((sha, rel))
         if item is not None:
@@ -267,8 +292,9 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             fresh.append(item)
     if store is not None and fresh:
         store.save_checked(fresh)
+    # (the duplicate check's keys, where the record is read: the others are computed again)
     url_keys = {d: key for d, item in checked.items()
-                if (key := item.record[URL_KEY]) is not None}
+                if item.record is not None and (key := item.record[URL_KEY]) is not None}
     last = store.built() if store is not None else {}
     if release is not None:  # published pages must keep their addresses
         from .release import release_problems
@@ -283,13 +309,15 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     stored_near = store.near_pairs() if store is not None and last else []
 
     def across():
+        keys = dict(url_keys)
+        keys.update(read_all(clippings))  # every field of every clipping is compared
         near = _near_pairs(clippings, checked, last, stored_near)
-        return near, corpus_problems(clippings, displays, near, url_keys)
+        return near, corpus_problems(clippings, displays, near, keys)
 
     # A large digest's checks across files run in a process of their own, beside the
     # rendering: their errors still stop the build before anything is published.
     fork = _can_fork() and len(clippings) >= _CROSS_FORK_MIN
-    return clippings, problems, checked, _CrossCheck(across, fork)
+    return clippings, problems, checked, _CrossCheck(across, fork), restored
 
 
 _CROSS_FORK_MIN = 2000  # clippings: below this, a process costs more than it saves
@@ -581,7 +609,7 @@ def _build(project: Project, production: bool = False, today=None,
     intact = _intact_in_child(project.output, project.root / CACHE_FILE)
     try:
         from .plugin.templates import TemplateCache  # imports Pelican, beside the reading
-        from .store import SiteInput, Store
+        from .store import SiteInput, Snapshot, Store
 
         settings = pelican_settings(project, project.output, production)
         code = code_fingerprint()
@@ -598,7 +626,7 @@ def _build(project: Project, production: bool = False, today=None,
     stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
     cross = None
     try:
-        clippings, problems, checked, cross = prepare(project, today, store=store,
+        clippings, problems, checked, cross, restored = prepare(project, today, store=store,
                                                       progress=progress, hashed=hashed,
                                                       release=release_settings(settings))
         mark("check")
@@ -613,11 +641,13 @@ def _build(project: Project, production: bool = False, today=None,
                 last = None  # someone removed files from output/: build it afresh
         inp = SiteInput(clippings, checked, store)
         inp.templates = TemplateCache(store.templates())
+        inp.snapshot = (store.snapshot_folder, os.urandom(16).hex())
         if last is not None:
             try:
                 inp.changed = _changed(last[0], built, clippings, checked, store, project)
                 inp.previous = last[1]
                 inp.live = project.output
+                inp.restored = restored  # (a full build groups the clippings afresh)
             except _NeedFull:
                 last = None
         if last is None:
@@ -657,8 +687,13 @@ def _build(project: Project, production: bool = False, today=None,
             mark("search")
         near_rows = [[checked[a].rel, checked[a].sha256, checked[b].rel, checked[b].sha256]
                      for a, b in near]
+        folder, token = inp.snapshot
+        if not inp.snapshot_forked and inp.index is not None:  # else written beside the pages
+            Snapshot.write(folder, inp.index, checked, token)
+        if Snapshot.token_of(folder) != token:
+            token = None  # not written: the next build reads the store
         store.finish_build(site_key, _output_id(project.output), built, outputs, near_rows,
-                           last)
+                           last, token)
         mark("record")
         phases["rss_build_mib"] = python_peak
         phases["rss_all_mib"] = _peak_mib()

@@ -12,7 +12,9 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
+import sys
+from array import array
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -74,18 +76,13 @@ def _countries_of(codes: list[str], gazetteer) -> tuple[tuple, tuple]:
     return found[1], found[2]
 
 
-def clipping_from_record(r: list[Any], gazetteer, path: str | None = None) -> Clipping:
-    """The clipping of `clipping_record` (its body is not kept: the rendering is)."""
+def _record_fields(r: list[Any], gazetteer, path: str | None) -> dict[str, Any]:
+    """The instance fields of the clipping of a record, derived values included."""
     (title, text, is_datetime, category, codes, source, slug, regions, topics, author,
      author_role, source_url, source_site, source_title, rpath, redirects, _key) = r
     date, day, moment, month = _date_of(text, is_datetime)
     countries, pairs = _countries_of(codes, gazetteer)
-    # The record was written from a checked Clipping: its fields are set directly, which is
-    # several times faster than a frozen dataclass's __init__ (a build reads thousands), and
-    # so are the derived values every build asks for (`day`, `month`, `sort_key`, `pairs`);
-    # `tests/test_incremental.py` checks them against a Clipping's own.
-    c = object.__new__(Clipping)
-    c.__dict__.update(
+    return dict(
         title=title, date=date, category=category, countries=countries,
         source=source, slug=slug, body="",
         regions=tuple([gazetteer.by_slug[s] for s in regions]) if regions else (),
@@ -95,7 +92,78 @@ def clipping_from_record(r: list[Any], gazetteer, path: str | None = None) -> Cl
         path=rpath if path is None else path,
         day=day, month=month, sort_key=(moment, slug), pairs=pairs,
     )
+
+
+def clipping_from_record(r: list[Any], gazetteer, path: str | None = None) -> Clipping:
+    """The clipping of `clipping_record` (its body is not kept: the rendering is)."""
+    # The record was written from a checked Clipping: its fields are set directly, which is
+    # several times faster than a frozen dataclass's __init__ (a build reads thousands), and
+    # so are the derived values every build asks for (`day`, `month`, `sort_key`, `pairs`);
+    # `tests/test_incremental.py` checks them against a Clipping's own.
+    c = object.__new__(Clipping)
+    c.__dict__.update(_record_fields(r, gazetteer, path))
     return c
+
+
+class _Unread:
+    """A field of a `StoredClipping`, read from its record when first asked for (a non-data
+    descriptor: once read, the instance's own value is found first)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        instance._read()
+        return instance.__dict__[self.name]
+
+
+_COMPARED = tuple(f.name for f in fields(Clipping) if f.compare)
+
+
+class StoredClipping(Clipping):
+    """A clipping of the last build, unchanged since, as its line in the build's snapshot
+    (`Snapshot`): its record is decoded only when a field other than its path and month is
+    asked for. An incremental build of a large digest looks at few of its clippings, and
+    reading every record would cost more than the rest of such a build."""
+
+    def _read(self) -> None:
+        d = self.__dict__
+        record = d["_snapshot"].record(d["_at"])
+        d.update(_record_fields(json.loads(record), d["_gazetteer"], d["path"]))
+
+    def __eq__(self, other: object) -> bool:  # as a Clipping's, with any Clipping
+        if not isinstance(other, Clipping):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in _COMPARED)
+
+    def __hash__(self) -> int:  # a frozen dataclass's: the compared fields
+        return hash(tuple(getattr(self, n) for n in _COMPARED))
+
+
+for _name in (*(f.name for f in fields(Clipping) if f.name != "path"),
+              "day", "month", "sort_key", "pairs"):
+    setattr(StoredClipping, _name, _Unread(_name))
+
+
+def read_all(clippings: Iterable[Clipping]) -> dict[str, str]:
+    """Decode every unread clipping among these, in one JSON document (checks across all
+    files read every field: one document decodes faster than many small ones); return the
+    duplicate check's key of each one decoded that has one, by path."""
+    unread = [c for c in clippings if type(c) is StoredClipping and "title" not in c.__dict__]
+    keys: dict[str, str] = {}
+    if not unread:
+        return keys
+    records = [c.__dict__["_snapshot"].record(c.__dict__["_at"]) for c in unread]
+    for c, record in zip(unread, json.loads(b"[" + b",".join(records) + b"]")):
+        d = c.__dict__
+        d.update(_record_fields(record, d["_gazetteer"], d["path"]))
+        if record[URL_KEY] is not None:
+            keys[d["path"]] = record[URL_KEY]
+    return keys
 
 
 # The open data files' columns (docs/data.md); `url` comes last, added at build time.
@@ -192,6 +260,7 @@ class Store:
         if self._meta(db, "code") != self.fingerprint:
             db.execute("DELETE FROM checked")
             db.execute("DELETE FROM bodies")
+            db.execute("DELETE FROM meta WHERE key = 'snapshot'")  # records of other code
             db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (self.fingerprint,))
         return db
 
@@ -219,6 +288,16 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    # the last build's snapshot ----------------------------------------------------------
+    @property
+    def snapshot_folder(self) -> Path:
+        return self.path.parent
+
+    def snapshot(self) -> "Snapshot | None":
+        """The last finished build's snapshot (`Snapshot`), if it is there and is the one
+        this store recorded (written by this code)."""
+        return Snapshot.read(self.snapshot_folder, self.meta("snapshot"))
 
     # checked clippings --------------------------------------------------------------
     def checked(self, keys: Iterable[tuple[str, str]] | None) -> dict[tuple[str, str], Checked]:
@@ -385,9 +464,11 @@ class Store:
 
     def finish_build(self, site_key: str, output_id: str, built: dict[str, str],
                      outputs: dict[str, str], near: list[list[str]],
-                     last: tuple[dict[str, str], dict[str, str]] | None = None) -> None:
+                     last: tuple[dict[str, str], dict[str, str]] | None = None,
+                     snapshot: str | None = None) -> None:
         """Record a finished build and drop checks no longer in use; with `last` (what the
-        store held), only the rows that changed are written."""
+        store held), only the rows that changed are written. `snapshot`: the token of the
+        snapshot it wrote (`Snapshot.write`), if any."""
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('near', ?)",
@@ -414,12 +495,251 @@ class Store:
                                         ((sha, rel) for rel, sha in last[0].items()
                                          if built.get(rel) != sha))
             for key, value in (("site", site_key), ("output", output_id), ("state", "clean"),
-                               ("release_passed", self.release_key or "")):
+                               ("release_passed", self.release_key or ""),
+                               ("snapshot", snapshot or "")):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         self._built = dict(built)
 
     def forget_build(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'none')")
+
+
+class Snapshot:
+    """The last build's clippings and index, kept beside the store, so that an incremental
+    build reads neither every stored check nor every record, and writes what changed.
+
+    Two files. `records` holds the clippings' records, one line each (record and warnings,
+    JSON, tab-separated; JSON text holds no tab and no newline) after a first line with its
+    own token; a record's number is its line's. Builds add lines for the clippings they add
+    or edit (the lines of those removed stay until the file is written afresh).
+
+    `snapshot` starts with a JSON line: the token the store records for the file (so a file
+    another build left, or one of a build that did not finish, is never used), the records
+    file's token and length, the sizes of the blocks that follow, and each group of the
+    index as [kind, key, name, size] (`DigestIndex.lists`). The blocks, newest clipping
+    first: paths (relative to the clippings folder), SHA-256s, months and flags (`r`:
+    redirects, `w`: warnings), each as lines; then, as arrays of 32-bit integers, the
+    clippings' record numbers, the record numbers of each group's clippings group after
+    group, and where each record starts in its file. A group no clipping joined or left
+    keeps the bytes it had.
+    """
+
+    def __init__(self, head: dict[str, Any], blocks: list[bytes], records: bytes):
+        n = head["count"]
+
+        def lines(block: bytes) -> list[str]:
+            return block.decode("utf-8").split("\n") if n else []
+
+        self.rels, self.shas, self.months, self.flags = (lines(b) for b in blocks[:4])
+        self.ids = _uints(blocks[4])
+        self.members = _uints(blocks[5])
+        self.starts = _uints(blocks[6])  # where each record starts in `records`
+        self.body = records  # the records file, up to its recorded length
+        self.groups: list[tuple[str, str, str, int, int]] = []  # kind, key, name, at, size
+        at = 0
+        for kind, key, name, size in head["groups"]:
+            self.groups.append((kind, key, name, at, size))
+            at += size
+        self.position = dict(zip(self.rels, range(n)))
+        self.records_token: str = head["records"]
+        self.records_length: int = head["records_length"]
+        if not (len(self.rels) == len(self.shas) == len(self.months) == len(self.flags)
+                == len(self.ids) == len(self.position) == n) or at != len(self.members) \
+                or len(records) != self.records_length \
+                or (n and max(self.ids) >= len(self.starts)) \
+                or (self.starts and self.starts[-1] >= len(records)):
+            raise ValueError("the snapshot does not match its header")
+
+    @classmethod
+    def read(cls, folder: Path, token: str | None) -> "Snapshot | None":
+        """The snapshot in `folder` if it is the one whose token the store recorded, else None."""
+        if not token:
+            return None
+        try:
+            with open(folder / "snapshot", "rb") as fh:
+                head = json.loads(fh.readline())
+                if not isinstance(head, dict) or head.get("token") != token:
+                    return None
+                blocks = [fh.read(size) for size in head["blocks"]]
+            with open(folder / "records", "rb") as fh:
+                records = fh.read(head["records_length"])
+            if json.loads(records[:records.find(b"\n") + 1]) != head["records"]:
+                return None
+            return cls(head, blocks, records)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return None  # unreadable, cut short or not ours: the build reads the store instead
+
+    def line(self, number: int) -> bytes:
+        """Record line `number` (without its newline)."""
+        end = self.starts[number + 1] if number + 1 < len(self.starts) else self.records_length
+        return self.body[self.starts[number]:end - 1]
+
+    def record(self, i: int) -> bytes:
+        """The JSON text of the record of clipping `i` (newest first)."""
+        return self.line(self.ids[i]).rsplit(b"\t", 1)[0]
+
+    def warnings(self, i: int) -> list[list[Any]]:
+        if "w" not in self.flags[i]:
+            return []
+        return json.loads(self.line(self.ids[i]).rsplit(b"\t", 1)[1])
+
+    def clipping(self, i: int, path: str, gazetteer) -> StoredClipping:
+        """Clipping `i`, unread, at `path` (as displayed)."""
+        c = object.__new__(StoredClipping)
+        d = c.__dict__
+        d["_snapshot"], d["_at"], d["_gazetteer"] = self, i, gazetteer
+        d["path"], d["month"] = path, self.months[i]
+        if "r" not in self.flags[i]:
+            d["redirect_from"] = ()
+        return c
+
+    def lists(self, kept: list[Clipping | None]):
+        """The groups, as (kind, key, name, clippings still there, where the group is here
+        if all are, else False): what `DigestIndex.restore` starts from; `kept` holds the
+        clippings by position, None for those gone. Raises ValueError for a group that names
+        a record no clipping has (a damaged snapshot)."""
+        by_record: list[Clipping | None] = [None] * len(self.starts)
+        for i, c in zip(self.ids, kept):
+            by_record[i] = c
+        gone = {i for i, c in zip(self.ids, kept) if c is None}
+        get, members = by_record.__getitem__, self.members
+        try:
+            for kind, key, name, at, size in self.groups:
+                part = members[at:at + size]
+                found = list(map(get, part))
+                if gone and not gone.isdisjoint(part):
+                    found = [c for c in found if c is not None]
+                    yield kind, key, name, found, False
+                else:
+                    yield kind, key, name, found, (at, size)
+        except IndexError:
+            raise ValueError("a group of the snapshot names a record it does not have") from None
+
+    @staticmethod
+    def token_of(folder: Path) -> str | None:
+        """The token of the snapshot in `folder` (to see that a forked writer finished)."""
+        try:
+            with open(folder / "snapshot", "rb") as fh:
+                return json.loads(fh.readline()).get("token")
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    @staticmethod
+    def write(folder: Path, index, checked: dict[str, "Checked"], token: str) -> bool:
+        """Write the snapshot of a build's index (`DigestIndex`, restored from a snapshot or
+        made afresh) and checks (by clipping path) with this token; False where it could not
+        be (the next build then reads the store)."""
+        clippings = index.clippings
+        last = index.snapshot  # the snapshot it was restored from, if any
+        rels, shas, months, flags, ids = [], [], [], [], []
+        added: list[bytes] = []
+        record_of: dict[int, int] = {}
+        # Records are added to the last build's file; a full build (or one that would leave
+        # more lines unused than used) writes the file afresh.
+        fresh_file = last is None or len(last.starts) > 2 * len(clippings) + 1000
+        base = 0 if fresh_file else len(last.starts)
+        dumps = json.dumps
+        for c in clippings:
+            d = c.__dict__
+            if type(c) is StoredClipping and not fresh_file and d["_snapshot"] is last:
+                i = d["_at"]
+                rels.append(last.rels[i])
+                shas.append(last.shas[i])
+                flags.append(last.flags[i])
+                months.append(last.months[i])
+                ids.append(last.ids[i])
+                continue
+            item = checked[c.path]
+            if type(c) is StoredClipping:
+                snapshot, i = d["_snapshot"], d["_at"]
+                line, flag = snapshot.line(snapshot.ids[i]), snapshot.flags[i]
+            else:
+                if item.record is None:
+                    return False
+                flag = ("r" if c.redirect_from else "") + ("w" if item.warnings else "")
+                line = (dumps(item.record, ensure_ascii=False, separators=(",", ":")) + "\t"
+                        + dumps(item.warnings, ensure_ascii=False, separators=(",", ":"))
+                        ).encode("utf-8")
+            if "\n" in item.rel:
+                return False
+            record_of[id(c)] = base + len(added)
+            ids.append(base + len(added))
+            added.append(line)
+            rels.append(item.rel)
+            shas.append(item.sha256)
+            flags.append(flag)
+            months.append(c.month)
+
+        def number(c: Clipping) -> int:
+            found = record_of.get(id(c))
+            return found if found is not None else c.__dict__["_snapshot"].ids[c.__dict__["_at"]]
+
+        groups, member_blocks = [], []
+        for kind, key, name, members, kept in index.lists():
+            groups.append([kind, key, name, len(members)])
+            if kept and not fresh_file:
+                at, size = kept
+                member_blocks.append(last.members[at:at + size].tobytes())
+            else:
+                member_blocks.append(_uint_bytes([number(c) for c in members]))
+        records_path, temporary = folder / "records", folder / f"snapshot.{os.getpid()}"
+        try:
+            if fresh_file:
+                records_token = os.urandom(16).hex()
+                first = (dumps(records_token) + "\n").encode()
+                offset = len(first)
+                starts: list[int] = []
+            else:
+                records_token = last.records_token
+                offset = last.records_length
+                starts = last.starts.tolist()
+            for line in added:
+                starts.append(offset)
+                offset += len(line) + 1
+            if fresh_file:  # a new file, not the one the last snapshot's reader may hold
+                written = folder / f"records.{os.getpid()}"
+                with open(written, "wb") as fh:
+                    fh.write(first)
+                    fh.write(b"".join(line + b"\n" for line in added))
+                os.replace(written, records_path)
+            else:
+                with open(records_path, "r+b") as fh:
+                    fh.truncate(last.records_length)  # what a failed build added goes
+                    fh.seek(last.records_length)
+                    fh.write(b"".join(line + b"\n" for line in added))
+            blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, months, flags)]
+            blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts)]
+            head = dumps({"token": token, "count": len(clippings), "records": records_token,
+                          "records_length": offset, "blocks": [len(b) for b in blocks],
+                          "groups": groups}, ensure_ascii=False, separators=(",", ":"))
+            with open(temporary, "wb") as fh:
+                fh.write(head.encode("utf-8") + b"\n")
+                for block in blocks:
+                    fh.write(block)
+            os.replace(temporary, folder / "snapshot")
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            return False
+        return True
+
+
+_U32 = next(code for code in "ILH" if array(code).itemsize == 4)
+
+
+def _uints(data: bytes) -> "array":
+    """An array of unsigned 32-bit integers from its bytes (little-endian)."""
+    values = array(_U32)
+    values.frombytes(data)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def _uint_bytes(values: list[int]) -> bytes:
+    found = array(_U32, values)
+    if sys.byteorder != "little":
+        found.byteswap()
+    return found.tobytes()
 
 
 @dataclass
@@ -436,3 +756,8 @@ class SiteInput:
     rendered: int = 0
     article_pages: dict[str, str] = field(default_factory=dict)  # clipping path → its page
     templates: Any = None  # plugin.templates.TemplateCache: compiled templates from the store
+    # (Snapshot, its clippings still there by position): the index is restored from it
+    restored: tuple[Any, list[Clipping | None]] | None = None
+    snapshot: tuple[Path, str] | None = None  # where to write this build's, with its token
+    snapshot_forked: bool = False  # filled in: whether the generator's data process wrote it
+    index: Any = None  # filled in: the generator's DigestIndex

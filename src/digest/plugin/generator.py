@@ -26,13 +26,14 @@ from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url, sanitised_join
 
 from ..errors import DigestError
+from ..gazetteer import load_gazetteer
 from .. import index as index_module
 from ..index import DigestIndex, Group
 from ..model import Clipping, Country, Pair, date_key, format_date, slugify
 from ..release import DEFAULT_PATTERN, page_address
 from ..render import script_problems
 from ..sources import load_registry
-from ..store import CSV_COLUMNS, SiteInput
+from ..store import CSV_COLUMNS, SiteInput, Snapshot, StoredClipping
 from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
 
 # Page signatures: ALWAYS pages are rendered on every build (home, indexes, data); GROUP pages
@@ -347,7 +348,19 @@ class DigestGenerator(Generator):
 
         # Entries are made when first asked for: an incremental build needs few of them.
         entries = _Lazy(entry)
-        self.index = DigestIndex(inp.clippings, self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"])
+        pair_min = self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"]
+        self.index = None
+        if inp.restored is not None:  # the last build's index, with the changes made
+            snapshot, kept = inp.restored
+            added = [c for c in inp.clippings if type(c) is not StoredClipping]
+            try:
+                self.index = DigestIndex.restore(snapshot, kept, added, load_gazetteer(),
+                                                 pair_min)
+            except (ValueError, KeyError, IndexError, TypeError):  # a damaged snapshot: afresh
+                self.index = None
+        if self.index is None:
+            self.index = DigestIndex(inp.clippings, pair_min)
+        inp.index = self.index
         self.view = SiteView(self.cfg, self.index, entries, prefetch)
         self.context["digest"] = self.view
         self.context["digest_nav"] = self.view.nav(self.context.get("pages", []))
@@ -370,15 +383,20 @@ class DigestGenerator(Generator):
         self.planned = planned
         started: list[tuple[int, int]] = []
         folder = self.cfg["DIGEST_DATA_SAVE_AS"]
+        # The data files and the build's snapshot (store.Snapshot) cover every clipping: a
+        # process of their own starts on them now, beside the planning and rendering of pages
+        # (which, after a small change, take less time than they do).
+        beside = [("data",)] if folder else []
         if folder:
             planned.update({f"{folder}{name}": ALWAYS for name in DATA_FILES})
-            # The data files cover every clipping: a process of their own starts on them now,
-            # beside the planning and rendering of pages (which, after a small change, take
-            # less time than they do).
-            if parallel(self.settings.get("DIGEST_JOBS")) > 1:
-                started.append(fork_jobs([("data",)], self._run_job))
-            else:
-                jobs.append(("data",))
+        if parallel(self.settings.get("DIGEST_JOBS")) > 1:
+            if inp.snapshot is not None:
+                beside.append(("snapshot",))
+                inp.snapshot_forked = True
+            if beside:
+                started.append(fork_jobs(beside, self._run_job))
+        else:
+            jobs.extend(beside)
         try:
             self._plan_and_run(jobs, planned, started)
         except BaseException:
@@ -621,6 +639,10 @@ class DigestGenerator(Generator):
             return
         if job[0] == "feed":
             self._feed(job[1], job[2])
+            return
+        if job[0] == "snapshot":
+            folder, token = self.input.snapshot
+            Snapshot.write(folder, self.index, self.input.checked, token)
             return
         _, name, template, kwargs = job
         kwargs.setdefault("relative_urls", self.settings["RELATIVE_URLS"])
