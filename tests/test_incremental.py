@@ -5,6 +5,7 @@ rebuild everything; an interrupted build is followed by a full one."""
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import random
 import shutil
@@ -68,11 +69,43 @@ def _assert_same(incremental: Path, cold: Path) -> None:
     assert dirs_a == dirs_b
 
 
+def _index_shape(index) -> dict:
+    """Everything a DigestIndex groups, by clipping path: to compare two indexes."""
+    from digest.index import KINDS
+
+    shape = {"clippings": [c.path for c in index.clippings],
+             "months": [(m, [c.path for c in cs]) for m, cs in index.by_month.items()],
+             "all pairs": sorted((g.slug, [c.path for c in g.clippings])
+                                 for g in index.all_pairs.values())}
+    for kind in KINDS:
+        shape[kind] = [(g.slug, g.name, g.entity, [c.path for c in g.clippings])
+                       for g in index.groups[kind]]
+    return shape
+
+
+def _spy_on_restore(monkeypatch) -> list[int]:
+    """Count the indexes restored from a snapshot, checking each against one made afresh."""
+    from digest.index import DigestIndex
+
+    restore, restored = DigestIndex.restore, []
+
+    def checked_restore(snapshot, kept, added, gazetteer, pair_min=1):
+        index = restore(snapshot, kept, added, gazetteer, pair_min)
+        everything = [c for c in kept if c is not None] + list(added)
+        assert _index_shape(index) == _index_shape(DigestIndex(everything, pair_min))
+        restored.append(len(added))
+        return index
+
+    monkeypatch.setattr(DigestIndex, "restore", staticmethod(checked_restore))
+    return restored
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_incremental_builds_equal_a_cold_build(tmp_path, monkeypatch, seed):
     # Related clippings chosen among 2 per country, so that the window of pages a change can
     # reach is smaller than the corpus.
     monkeypatch.setattr("digest.index.RELATED_POOL", 2)
+    restored = _spy_on_restore(monkeypatch)
     rng = random.Random(seed)
     work = Site(tmp_path / "work", CONF)
     monkeypatch.chdir(work.root)
@@ -117,6 +150,7 @@ def test_incremental_builds_equal_a_cold_build(tmp_path, monkeypatch, seed):
                 work.add(new_rel, text)
         report = build(work.project)
         assert report.incremental
+        assert len(restored) == _step + 1  # from the last build's snapshot
         cold = Site(tmp_path / f"cold-{_step}", CONF)
         shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
         monkeypatch.chdir(cold.root)
@@ -456,3 +490,120 @@ def test_search_reindexes_only_the_quarters_that_changed(tmp_path, monkeypatch):
     (site.root / "content/clippings/2021/04/a.md").unlink()
     assert build(site.project).incremental
     assert bundles() == ["2022-q1", "2021-q3"] and not (found / "2021-q2").exists()
+
+
+def test_stored_clippings_are_read_when_asked_for(site):
+    """A clipping of the snapshot is read from its record only when a field is asked for,
+    and is then the clipping the store has: fields, derived values, equality and hash."""
+    import dataclasses
+
+    from digest.gazetteer import load_gazetteer
+    from digest.store import Snapshot, StoredClipping, clipping_from_record, read_all
+
+    site.add("2021/04/a.md", title="Border talks", regions="[Central Asia]",
+             topics="[Water, Borders]", redirect_from="[2021/04/old-a/]")
+    site.add("2021/04/b.md", title="Water deal", date="2021-04-29T09:15:00+06:00",
+             countries=("Kazakhstan", "Uzbekistan", "China"))
+    build(site.project)
+    store = Store(site.root / CACHE_FILE, code_fingerprint())
+    try:
+        snapshot = store.snapshot()
+        assert snapshot is not None and snapshot.rels == ["2021/04/a.md", "2021/04/b.md"]
+        stored = store.checked(None)
+        g = load_gazetteer()
+        for i, rel in enumerate(snapshot.rels):
+            path = f"content/clippings/{rel}"
+            lazy = snapshot.clipping(i, path, g)
+            assert type(lazy) is StoredClipping and "title" not in lazy.__dict__
+            assert lazy.path == path and lazy.month == "2021/04"
+            assert "title" not in lazy.__dict__  # path and month are not read
+            (record,) = [item.record for (sha, r), item in stored.items() if r == rel]
+            expected = clipping_from_record(record, g, path)
+            for f in dataclasses.fields(expected):
+                assert getattr(lazy, f.name) == getattr(expected, f.name), f.name
+            for derived in ("pairs", "sort_key", "day", "month"):
+                assert getattr(lazy, derived) == getattr(expected, derived), derived
+            assert lazy == expected and expected == lazy and hash(lazy) == hash(expected)
+            assert lazy.redirect_from == (("2021/04/old-a/",) if rel.endswith("a.md") else ())
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                lazy.title = "changed"
+        unread = [snapshot.clipping(i, f"x/{rel}", g) for i, rel in enumerate(snapshot.rels)]
+        assert read_all(unread) == {}  # (no source_url: no duplicate check's key)
+        assert all("title" in c.__dict__ for c in unread)
+        assert [c.title for c in unread] == ["Border talks", "Water deal"]
+    finally:
+        store.close()
+
+
+def _built_random_site(tmp_path: Path, monkeypatch, seed: int) -> tuple[random.Random, Site]:
+    """A digest of ten random clippings in `tmp_path/work` (the current folder), built."""
+    rng = random.Random(seed)
+    work = Site(tmp_path / "work", CONF)
+    monkeypatch.chdir(work.root)
+    for n in range(10):
+        work.add(*_random_clipping(rng, n))
+    build(work.project)
+    return rng, work
+
+
+@pytest.mark.parametrize("damage", ["garbage", "cut short", "records cut short",
+                                    "records replaced", "other token", "unknown country"])
+def test_a_damaged_or_foreign_snapshot_is_never_used(tmp_path, monkeypatch, damage):
+    """The build reads the store (or groups the clippings afresh) instead, and the output is
+    still the cold build's; the next build has a snapshot again."""
+    monkeypatch.setattr("digest.index.RELATED_POOL", 2)
+    restored = _spy_on_restore(monkeypatch)
+    rng, work = _built_random_site(tmp_path, monkeypatch, 7)
+    folder = work.root / ".digest-cache"
+    snapshot, records = folder / "snapshot", folder / "records"
+    if damage == "garbage":
+        snapshot.write_bytes(b"\x00garbage" * 50)
+    elif damage == "cut short":
+        snapshot.write_bytes(snapshot.read_bytes()[:-7])
+    elif damage == "records cut short":
+        records.write_bytes(records.read_bytes()[:-20])
+    elif damage == "records replaced":
+        first, rest = records.read_bytes().split(b"\n", 1)
+        records.write_bytes(b'"0123456789abcdef0123456789abcdef"\n' + rest)
+    elif damage == "other token":
+        head, rest = snapshot.read_bytes().split(b"\n", 1)
+        token = json.loads(head)["token"]
+        snapshot.write_bytes(head.replace(token.encode(), b"f" * len(token)) + b"\n" + rest)
+    else:  # readable, but a group names a country the gazetteer does not have
+        head, rest = snapshot.read_bytes().split(b"\n", 1)
+        data = json.loads(head)
+        data["groups"] = [[k, "QQ" if k == "country" else key, n, size]
+                          for k, key, n, size in data["groups"]]
+        snapshot.write_bytes(json.dumps(data).encode() + b"\n" + rest)
+    work.add(*_random_clipping(rng, 50))
+    report = build(work.project)
+    assert report.incremental and restored == []
+    cold = Site(tmp_path / "cold", CONF)
+    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
+    monkeypatch.chdir(cold.root)
+    build(cold.project)
+    monkeypatch.chdir(work.root)
+    _assert_same(work.root / "output", cold.root / "output")
+    work.add(*_random_clipping(rng, 51))
+    assert build(work.project).incremental and restored == [1]
+
+
+def test_the_records_file_grows_by_what_changed(tmp_path, monkeypatch):
+    """A build adds the records of the clippings it added or edited to the last build's
+    records file (so that one clipping does not rewrite them all); a full build writes the
+    file afresh, without the records no clipping uses."""
+    rng, work = _built_random_site(tmp_path, monkeypatch, 3)
+    records = work.root / ".digest-cache/records"
+    before = records.read_bytes()
+    assert before.count(b"\n") == 11  # its token, then one line per clipping
+    rel, text = _random_clipping(rng, 20)
+    work.add(rel, text)
+    assert build(work.project).incremental
+    after = records.read_bytes()
+    assert after.startswith(before) and after.count(b"\n") == 12
+    work.add(rel, text.replace("Excerpt", "An edited excerpt"))  # the old record stays
+    assert build(work.project).incremental
+    assert records.read_bytes().count(b"\n") == 13
+    assert not build(work.project, full=True).incremental
+    fresh = records.read_bytes()
+    assert fresh.count(b"\n") == 12 and fresh.split(b"\n")[0] != before.split(b"\n")[0]
