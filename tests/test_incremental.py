@@ -515,8 +515,8 @@ def test_stored_clippings_are_read_when_asked_for(site):
             path = f"content/clippings/{rel}"
             lazy = snapshot.clipping(i, path, g)
             assert type(lazy) is StoredClipping and "title" not in lazy.__dict__
-            assert lazy.path == path and lazy.month == "2021/04"
-            assert "title" not in lazy.__dict__  # path and month are not read
+            assert lazy.path == path and lazy.month == "2021/04" and lazy.day.month == 4
+            assert "title" not in lazy.__dict__  # path, day and month are not read
             (record,) = [item.record for (sha, r), item in stored.items() if r == rel]
             expected = clipping_from_record(record, g, path)
             for f in dataclasses.fields(expected):

@@ -186,7 +186,8 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             release: dict[str, str] | None = None, hashed: "_InChild | None" = None):
     """Check every clipping and render its excerpt, reusing the stored result of any file whose
     bytes and path are unchanged, on all cores; then check across files. With `hashed`
-    (`_read_in_child`, started earlier), the stored checks are read while the files are.
+    (`_reader`, started earlier), the last build's snapshot (or the stored checks) is read
+    while the files are.
 
     Returns the clippings, every problem of single files (and of the release check), the
     checks by clipping path (as displayed), the checks across files (`_CrossCheck`:
@@ -196,40 +197,52 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     """
     from .gazetteer import load_gazetteer
     from .model import Clipping
-    from .store import URL_KEY, Checked, clipping_from_record, read_all
+    from .store import URL_KEY, Checked, StoredClipping, clipping_from_record, read_all
     from .validate import corpus_problems
 
     root = str(project.clippings)
     prefix = project.display(project.clippings) + os.sep
     todo, reuse, displays = [], [], []
+    gazetteer = load_gazetteer()
+    clippings: list[Clipping] = []
+    problems: list[Problem] = []
+    checked: dict[str, Checked] = {}
     # The last build's snapshot, if there is one: its clippings unchanged since are taken
     # from it unread, instead of every stored check being read (store.Snapshot).
     snapshot = store.snapshot() if store is not None else None
-    kept: list[tuple[int, str, str]] = []  # (position in the snapshot, display, sha256)
     stored = None
     listing = None
     if hashed is not None and store is not None:
         if snapshot is None:
             stored = store.checked(None)  # every stored check, while the other process reads
-        listing = hashed.result(_read_result)
+        listing = hashed.result(_HASHED, _read_result)
     if listing is None:
-        listing = _hash_files(root, store is not None)
+        cut = len(root) + 1
+        listing = [(f[cut:], sha) for f, sha in _hash_files(root, store is not None)]
     position = snapshot.position if snapshot is not None else {}
     shas = snapshot.shas if snapshot is not None else []
-    for f, sha in listing:
-        rel = f[len(root) + 1:].replace(os.sep, "/")
-        display = prefix + f[len(root) + 1:]
+    objects: list[Clipping | None] = [None] * len(shas)  # the snapshot's still there
+    slash = os.sep == "/"
+    for name, sha in listing:  # (the path below the clippings folder, as the system has it)
+        rel = name if slash else name.replace(os.sep, "/")
+        display = prefix + name
         displays.append(display)
         # A clipping that links to other files (no hash given) is checked again every time:
         # its links are only as good as the files they point at.
         if sha:
             i = position.get(rel)
             if i is not None and shas[i] == sha:
-                kept.append((i, display, sha))
+                c = objects[i] = snapshot.clipping(i, display, gazetteer)
+                clippings.append(c)
+                warnings = snapshot.warnings(i)
+                checked[display] = Checked(sha, rel, None, warnings, None, None)
+                if warnings:
+                    problems.extend(Problem(display, line, message)
+                                    for line, message in warnings)
             else:
-                reuse.append((sha, rel, display, f))
+                reuse.append((sha, rel, display, root + os.sep + name))
         else:
-            todo.append((f, display, rel, root, today))
+            todo.append((root + os.sep + name, display, rel, root, today))
     if stored is None:
         stored = store.checked((sha, rel) for sha, rel, _, _ in reuse) if store is not None \
             else {}
@@ -259,22 +272,9 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             results.append(_check_one(job))
             if progress:
                 progress(total - len(todo) + n, total)
-    gazetteer = load_gazetteer()
-    clippings: list[Clipping] = []
-    problems: list[Problem] = []
-    checked: dict[str, Checked] = {}
     fresh = []
     restored = None
     if snapshot is not None:
-        objects: list[Clipping | None] = [None] * len(snapshot.rels)
-        flags = snapshot.flags
-        for i, display, sha in kept:
-            c = objects[i] = snapshot.clipping(i, display, gazetteer)
-            clippings.append(c)
-            warnings = snapshot.warnings(i) if "w" in flags[i] else []
-            checked[display] = Checked(sha, snapshot.rels[i], None, warnings, None, None)
-            if warnings:
-                problems.extend(Problem(display, line, message) for line, message in warnings)
         restored = (snapshot, objects)
     for sha, rel, display, _f in reuse:
         item = stored.get((sha, rel))
@@ -292,9 +292,10 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             fresh.append(item)
     if store is not None and fresh:
         store.save_checked(fresh)
-    # (the duplicate check's keys, where the record is read: the others are computed again)
-    url_keys = {d: key for d, item in checked.items()
-                if item.record is not None and (key := item.record[URL_KEY]) is not None}
+    # (the duplicate check's keys, where the record is read: those of the snapshot's
+    # clippings come with their records, in `across`)
+    url_keys = {c.path: key for c in clippings if type(c) is not StoredClipping
+                and (key := checked[c.path].record[URL_KEY]) is not None}
     last = store.built() if store is not None else {}
     if release is not None:  # published pages must keep their addresses
         from .release import release_problems
@@ -341,7 +342,7 @@ class _CrossCheck:
     def __init__(self, compute: Callable[[], tuple[list, list[Problem]]], fork: bool):
         self._compute = compute
         self._value: tuple[list[tuple[str, str]], list[Problem]] | None = None
-        self._child = _InChild(compute, self._encode) if fork else None
+        self._child = _InChild((compute, self._encode)) if fork else None
 
     @staticmethod
     def _encode(answer: tuple[list, list[Problem]]) -> str:
@@ -357,7 +358,7 @@ class _CrossCheck:
 
     def result(self) -> tuple[list[tuple[str, str]], list[Problem]]:
         if self._value is None and self._child is not None:
-            self._value = self._child.result(self._decode)
+            self._value = self._child.result(0, self._decode)
         if self._value is None:
             near, found = self._compute()
             self._value = ([(a.path, b.path) for a, b in near], found)
@@ -395,79 +396,88 @@ def _hash_files(root: str, reusable: bool = True) -> list[tuple[str, str]]:
                 data = _read(f)
             except OSError:
                 data = b"{filename}"  # not reusable: checked, and its error reported
-            if not _LINKS_OUT.search(data):
+            if b"{" not in data or not _LINKS_OUT.search(data):
                 sha = hashlib.sha256(data).hexdigest()
         out.append((f, sha))
     return out
 
 
 class _InChild:
-    """`compute()` run in a forked process, its answer sent back through a pipe as the text
-    `encode` makes of it there; `result(decode)` gives it here (and keeps it in `value`), or
-    None if that process failed, for the caller to do the work itself.
+    """Computations run one after the other in a forked process, each answer sent back
+    through a pipe of its own as the text its `encode` makes of it there, as soon as it is
+    ready; `result(k, decode)` gives the k-th here (and keeps it), or None if it failed, for
+    the caller to do the work itself.
 
     Objects alive at the fork are frozen out of garbage collection first, so that a
     collection in the child does not copy every page of this process's memory.
     """
 
-    def __init__(self, compute: Callable[[], Any], encode: Callable[[Any], str]):
-        self.value: Any = None
+    def __init__(self, *tasks: tuple[Callable[[], Any], Callable[[Any], str]]):
+        self.values: list[Any] = [None] * len(tasks)
         gc.freeze()
-        read_end, write_end = os.pipe()
+        pipes = [os.pipe() for _ in tasks]
         self.pid = os.fork()
         if self.pid == 0:  # the child: never returns
-            code = 1
             try:
-                os.close(read_end)
-                data = encode(compute()).encode("utf-8", "surrogateescape")
-                with os.fdopen(write_end, "wb") as fh:
-                    fh.write(data)
-                code = 0
+                for read_end, _ in pipes:
+                    os.close(read_end)
+                for (compute, encode), (_, write_end) in zip(tasks, pipes):
+                    with os.fdopen(write_end, "wb") as fh:
+                        try:  # a task that fails answers nothing; the next one still runs
+                            fh.write(b"=" + encode(compute()).encode("utf-8", "surrogateescape"))
+                        except Exception:  # noqa: BLE001 - the parent does the work instead
+                            pass
             finally:
-                os._exit(code)
-        os.close(write_end)
-        self.fd: int | None = read_end
+                os._exit(0)
+        for _, write_end in pipes:
+            os.close(write_end)
+        self.fds: list[int | None] = [read_end for read_end, _ in pipes]
 
-    def result(self, decode: Callable[[str], Any]) -> Any:
-        if self.fd is None:
-            return self.value
-        with os.fdopen(self.fd, "rb") as fh:
+    def result(self, k: int, decode: Callable[[str], Any]) -> Any:
+        fd = self.fds[k]
+        if fd is None:
+            return self.values[k]
+        with os.fdopen(fd, "rb") as fh:
             data = fh.read()
-        self.fd = None
-        _, status = os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0 and data:
-            self.value = decode(data.decode("utf-8", "surrogateescape"))
-        return self.value
+        self.fds[k] = None
+        if data[:1] == b"=":
+            self.values[k] = decode(data[1:].decode("utf-8", "surrogateescape"))
+        if all(fd is None for fd in self.fds):
+            os.waitpid(self.pid, 0)
+        return self.values[k]
 
     def close(self) -> None:
-        """Collect the child if its answer was never asked for."""
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        """Collect the child, whatever answers were not asked for."""
+        if any(fd is not None for fd in self.fds):
+            for fd in self.fds:
+                if fd is not None:
+                    os.close(fd)
+            self.fds = [None] * len(self.fds)
             os.waitpid(self.pid, 0)
 
 
-def _read_in_child(root: str) -> _InChild:
-    """`_hash_files` of the clippings folder in a forked process, while this one loads the
-    store and Pelican (NUL-separated text)."""
-    return _InChild(lambda: _hash_files(root), lambda got: "\0".join(x for row in got for x in row))
+_HASHED, _INTACT = 0, 1  # the answers of `_reader`
+
+
+def _reader(root: str, output: Path, store_path: Path) -> _InChild:
+    """A forked process that hashes the clipping files (`_hash_files`, sent as NUL-separated
+    text), while this one loads Pelican and the store, and then checks that every file the
+    last build recorded (in the store at `store_path`) is still in `output` (not needed
+    before the checks are done). It is forked while this process is still small: a process
+    forked later, from a large one, makes that one copy each page of memory it then writes
+    to."""
+    cut = len(root) + 1
+    return _InChild((lambda: _hash_files(root),
+                     lambda got: "\0".join(x for f, sha in got for x in (f[cut:], sha))),
+                    (lambda: _intact_store(output, store_path),
+                     lambda ok: "" if ok is None else "1" if ok else "0"))
 
 
 def _read_result(text: str) -> list[tuple[str, str]]:
-    """The listing from the text `_read_in_child` sends."""
+    """The listing (path below the clippings folder, SHA-256) from the text `_reader`
+    sends."""
     fields = text.split("\0") if text else []
     return list(zip(fields[0::2], fields[1::2]))
-
-
-def _intact_in_child(output: Path, store_path: Path) -> _InChild | None:
-    """Whether every file the last build recorded (in the store at `store_path`) is still in
-    `output`, in a forked process started with the reading one (None where there is no fork).
-    Both are forked while this process is still small: a process forked later, from a large
-    one, makes that one copy each page of memory it then writes to."""
-    if not _can_fork():
-        return None
-    return _InChild(lambda: _intact_store(output, store_path),
-                    lambda ok: "" if ok is None else "1" if ok else "0")
 
 
 def _intact_store(output: Path, store_path: Path) -> bool | None:
@@ -602,11 +612,11 @@ def _build(project: Project, production: bool = False, today=None,
         clock[0] = now
 
     lock = _lock(project)
-    # The clipping files are read and hashed, and the last build's output checked, in two
-    # processes of their own while this one reads the settings (and imports Pelican) and the
-    # store: on two cores they take the time of one.
-    hashed = _read_in_child(str(project.clippings)) if _can_fork() else None
-    intact = _intact_in_child(project.output, project.root / CACHE_FILE)
+    # The clipping files are read and hashed, then the last build's output checked, in a
+    # process of its own while this one reads the settings (and imports Pelican) and the
+    # store: on two cores the reading takes no time of this one's.
+    reader = _reader(str(project.clippings), project.output, project.root / CACHE_FILE) \
+        if _can_fork() else None
     try:
         from .plugin.templates import TemplateCache  # imports Pelican, beside the reading
         from .store import SiteInput, Snapshot, Store
@@ -615,9 +625,8 @@ def _build(project: Project, production: bool = False, today=None,
         code = code_fingerprint()
         store = Store(project.root / CACHE_FILE, code)
     except BaseException:
-        for child in (hashed, intact):
-            if child is not None:
-                child.close()
+        if reader is not None:
+            reader.close()
         lock.close()
         raise
     scratch = project.root / ".digest-build"
@@ -627,7 +636,7 @@ def _build(project: Project, production: bool = False, today=None,
     cross = None
     try:
         clippings, problems, checked, cross, restored = prepare(project, today, store=store,
-                                                      progress=progress, hashed=hashed,
+                                                      progress=progress, hashed=reader,
                                                       release=release_settings(settings))
         mark("check")
         if any(p.is_error for p in problems):
@@ -636,7 +645,8 @@ def _build(project: Project, production: bool = False, today=None,
         built = {item.rel: item.sha256 for item in checked.values()}
         last = None if full else store.last_build(site_key, _output_id(project.output))
         if last is not None:  # are its files all there?
-            ok = intact.result(lambda text: text == "1") if intact is not None else None
+            ok = reader.result(_INTACT, lambda text: text == "1") if reader is not None \
+                else None
             if not (ok if ok is not None else _intact(project.output, last[1])):
                 last = None  # someone removed files from output/: build it afresh
         inp = SiteInput(clippings, checked, store)
@@ -644,7 +654,8 @@ def _build(project: Project, production: bool = False, today=None,
         inp.snapshot = (store.snapshot_folder, os.urandom(16).hex())
         if last is not None:
             try:
-                inp.changed = _changed(last[0], built, clippings, checked, store, project)
+                inp.changed, inp.fresh = _changed(last[0], built, clippings, checked, store,
+                                                  project)
                 inp.previous = last[1]
                 inp.live = project.output
                 inp.restored = restored  # (a full build groups the clippings afresh)
@@ -680,8 +691,8 @@ def _build(project: Project, production: bool = False, today=None,
             store.begin_update()  # from here the output is changed in place
             _apply(stage, project.output, outputs, last[1])
             mark("finish")
-            changed = {name for name, sig in outputs.items() if last[1].get(name) != sig}
-            changed.update(name for name in last[1] if name not in outputs)
+            changed = {name for name, _sig in outputs.items() - last[1].items()}
+            changed.update(last[1].keys() - outputs.keys())
             report.search_seconds = _search(project.output, settings, stage,
                                             inp.article_pages.values(), changed)
             mark("search")
@@ -703,7 +714,7 @@ def _build(project: Project, production: bool = False, today=None,
         report.feeds = sum(1 for f in outputs if f.endswith(".atom.xml"))
         report.incremental = last is not None
     finally:
-        for child in (hashed, intact, cross):
+        for child in (reader, cross):
             if child is not None:
                 child.close()
         store.close()
@@ -728,27 +739,27 @@ def _content_errors(problems: list[Problem], cross: _CrossCheck | None,
 
 
 def _changed(last: dict[str, str], now: dict[str, str], clippings, checked, store,
-             project: Project) -> list[Clipping]:
-    """The old and new versions of every clipping added, edited or removed since `last`."""
+             project: Project) -> tuple[list[Clipping], set[int]]:
+    """The old and new versions of every clipping added, edited or removed since `last`, and
+    the ids of the new ones."""
     from .gazetteer import load_gazetteer
-    from .store import clipping_from_record
+    from .store import StoredClipping, clipping_from_record
 
-    by_rel = {item.rel: display for display, item in checked.items()}
-    current = {c.path: c for c in clippings}
-    out = []
-    gone = {(sha, rel) for rel, sha in last.items() if now.get(rel) != sha}
-    for rel, sha in now.items():
-        if last.get(rel) != sha:
-            out.append(current[by_rel[rel]])
+    # (a clipping kept from the last build's snapshot is unchanged since: no need to look)
+    current = {c.path: c for c in clippings if type(c) is not StoredClipping}
+    by_rel = {checked[path].rel: path for path in current}
+    out = [current[by_rel[rel]] for rel, _sha in sorted(now.items() - last.items())]
+    fresh = {id(c) for c in out}
+    gone = {(sha, rel) for rel, sha in last.items() - now.items()}
     old = store.checked(gone)
     gazetteer = load_gazetteer()
-    for (sha, rel) in gone:
+    for (sha, rel) in sorted(gone):
         item = old.get((sha, rel))
         if item is None:  # the old version is not stored: cannot tell what it touched
             raise _NeedFull()
         display = project.display(project.clippings / rel)
         out.append(clipping_from_record(item.record, gazetteer, display))
-    return out
+    return out, fresh
 
 
 def _peak_mib() -> float:
@@ -840,11 +851,7 @@ def _finish(project: Project, stage: Path, settings: dict[str, Any], production:
             stage_is_site: bool) -> dict[str, str]:
     """Add the sitemap, robots.txt, .nojekyll and CNAME to the staged files; return the
     complete list of the site's files (but the search index) with their signatures."""
-    outputs: dict[str, str] = {}
-    if not stage_is_site:
-        outputs.update(inp.previous or {})
-        outputs = {k: v for k, v in outputs.items() if k in inp.planned}
-    outputs.update(inp.planned or {})
+    outputs = dict(inp.planned or {})  # (pages kept from the last build included)
     for rel in _walk(stage):
         outputs.setdefault(rel, "*")
     site_url = str(settings.get("SITEURL") or "")
@@ -888,10 +895,9 @@ def _apply(stage: Path, output: Path, outputs: dict[str, str], previous: dict[st
             made.add(parent)
         os.replace(stage / rel, output / rel)
     folders = set()
-    for rel in previous:
-        if rel not in outputs:
-            (output / rel).unlink(missing_ok=True)
-            folders.add(os.path.dirname(rel))
+    for rel in previous.keys() - outputs.keys():
+        (output / rel).unlink(missing_ok=True)
+        folders.add(os.path.dirname(rel))
     for folder in sorted(folders, key=len, reverse=True):  # deepest first
         while folder:
             try:

@@ -126,9 +126,9 @@ _COMPARED = tuple(f.name for f in fields(Clipping) if f.compare)
 
 class StoredClipping(Clipping):
     """A clipping of the last build, unchanged since, as its line in the build's snapshot
-    (`Snapshot`): its record is decoded only when a field other than its path and month is
-    asked for. An incremental build of a large digest looks at few of its clippings, and
-    reading every record would cost more than the rest of such a build."""
+    (`Snapshot`): its record is decoded only when a field other than its path, day and
+    month is asked for. An incremental build of a large digest looks at few of its
+    clippings, and reading every record would cost more than the rest of such a build."""
 
     def _read(self) -> None:
         d = self.__dict__
@@ -482,7 +482,7 @@ class Store:
                 self.db.executemany(f"DELETE FROM {table} WHERE {key} = ?",
                                     ((k,) for k in old.keys() - new.keys()))
                 self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
-                                    ((k, v) for k, v in new.items() if old.get(k) != v))
+                                    new.items() - old.items())
             # Checks of files no longer built are dropped: after an incremental build those of
             # the versions it replaced (checks saved by a build that then failed go with the
             # next full one, which sweeps every table).
@@ -493,7 +493,7 @@ class Store:
                 else:
                     self.db.executemany(f"DELETE FROM {table} WHERE sha256 = ? AND rel = ?",
                                         ((sha, rel) for rel, sha in last[0].items()
-                                         if built.get(rel) != sha))
+                                         - built.items()))
             for key, value in (("site", site_key), ("output", output_id), ("state", "clean"),
                                ("release_passed", self.release_key or ""),
                                ("snapshot", snapshot or "")):
@@ -517,7 +517,7 @@ class Snapshot:
     another build left, or one of a build that did not finish, is never used), the records
     file's token and length, the sizes of the blocks that follow, and each group of the
     index as [kind, key, name, size] (`DigestIndex.lists`). The blocks, newest clipping
-    first: paths (relative to the clippings folder), SHA-256s, months and flags (`r`:
+    first: paths (relative to the clippings folder), SHA-256s, days and flags (`r`:
     redirects, `w`: warnings), each as lines; then, as arrays of 32-bit integers, the
     clippings' record numbers, the record numbers of each group's clippings group after
     group, and where each record starts in its file. A group no clipping joined or left
@@ -530,7 +530,8 @@ class Snapshot:
         def lines(block: bytes) -> list[str]:
             return block.decode("utf-8").split("\n") if n else []
 
-        self.rels, self.shas, self.months, self.flags = (lines(b) for b in blocks[:4])
+        self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
+        self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
         self.ids = _uints(blocks[4])
         self.members = _uints(blocks[5])
         self.starts = _uints(blocks[6])  # where each record starts in `records`
@@ -543,7 +544,7 @@ class Snapshot:
         self.position = dict(zip(self.rels, range(n)))
         self.records_token: str = head["records"]
         self.records_length: int = head["records_length"]
-        if not (len(self.rels) == len(self.shas) == len(self.months) == len(self.flags)
+        if not (len(self.rels) == len(self.shas) == len(self.days) == len(self.flags)
                 == len(self.ids) == len(self.position) == n) or at != len(self.members) \
                 or len(records) != self.records_length \
                 or (n and max(self.ids) >= len(self.starts)) \
@@ -588,7 +589,11 @@ class Snapshot:
         c = object.__new__(StoredClipping)
         d = c.__dict__
         d["_snapshot"], d["_at"], d["_gazetteer"] = self, i, gazetteer
-        d["path"], d["month"] = path, self.months[i]
+        text = self.days[i]
+        found = self._dates.get(text)
+        if found is None:
+            found = self._dates[text] = (dt.date.fromisoformat(text), f"{text[:4]}/{text[5:7]}")
+        d["path"], d["day"], d["month"] = path, found[0], found[1]
         if "r" not in self.flags[i]:
             d["redirect_from"] = ()
         return c
@@ -631,7 +636,7 @@ class Snapshot:
         be (the next build then reads the store)."""
         clippings = index.clippings
         last = index.snapshot  # the snapshot it was restored from, if any
-        rels, shas, months, flags, ids = [], [], [], [], []
+        rels, shas, days, flags, ids = [], [], [], [], []
         added: list[bytes] = []
         record_of: dict[int, int] = {}
         # Records are added to the last build's file; a full build (or one that would leave
@@ -646,7 +651,7 @@ class Snapshot:
                 rels.append(last.rels[i])
                 shas.append(last.shas[i])
                 flags.append(last.flags[i])
-                months.append(last.months[i])
+                days.append(last.days[i])
                 ids.append(last.ids[i])
                 continue
             item = checked[c.path]
@@ -668,7 +673,7 @@ class Snapshot:
             rels.append(item.rel)
             shas.append(item.sha256)
             flags.append(flag)
-            months.append(c.month)
+            days.append(c.day.isoformat())
 
         def number(c: Clipping) -> int:
             found = record_of.get(id(c))
@@ -707,7 +712,7 @@ class Snapshot:
                     fh.truncate(last.records_length)  # what a failed build added goes
                     fh.seek(last.records_length)
                     fh.write(b"".join(line + b"\n" for line in added))
-            blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, months, flags)]
+            blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, days, flags)]
             blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts)]
             head = dumps({"token": token, "count": len(clippings), "records": records_token,
                           "records_length": offset, "blocks": [len(b) for b in blocks],
@@ -752,6 +757,7 @@ class SiteInput:
     previous: dict[str, str] | None = None  # the last build's files → signatures; None: full
     live: Path | None = None  # where the last build's files are (incremental builds)
     changed: list[Clipping] = field(default_factory=list)  # old and new versions
+    fresh: set[int] = field(default_factory=set)  # ids of the new versions among them
     planned: dict[str, str] | None = None  # filled in: every file the generator owns
     rendered: int = 0
     article_pages: dict[str, str] = field(default_factory=dict)  # clipping path → its page

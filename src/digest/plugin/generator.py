@@ -111,15 +111,17 @@ class ArticleView:
     url: str
 
 
-class _Lazy(dict):
-    """A dict that makes a missing value with `make(key)` and keeps it."""
+class _PerClipping(dict):
+    """Values made from a clipping when first asked for (`of`), kept by its path."""
 
-    def __init__(self, make):
+    def __init__(self, make: Callable[[Clipping], Any]):
         super().__init__()
         self._make = make
 
-    def __missing__(self, key):
-        value = self[key] = self._make(key)
+    def of(self, c: Clipping) -> Any:
+        value = self.get(c.path)
+        if value is None:
+            value = self[c.path] = self._make(c)
         return value
 
 
@@ -183,12 +185,12 @@ class SiteView:
 
     # clippings ----------------------------------------------------------------------
     def entry(self, clipping: Clipping) -> Entry:
-        return self._entries[clipping.path]
+        return self._entries.of(clipping)
 
     def entries(self, clippings: list[Clipping]) -> list[Entry]:
         if self._prefetch is not None:
             self._prefetch([c.path for c in clippings if c.path not in self._entries])
-        return [self._entries[c.path] for c in clippings]
+        return [self._entries.of(c) for c in clippings]
 
     def related(self, clipping: Clipping) -> list[Entry]:
         """Related clippings (asked for by the page's signature, then by its template), other
@@ -207,8 +209,8 @@ class SiteView:
         found = self._neighbours.get(key)
         if found is None:
             older, newer = self.index.neighbours(clipping, pair)
-            found = self._neighbours[key] = (self._entries[older.path] if older else None,
-                                             self._entries[newer.path] if newer else None)
+            found = self._neighbours[key] = (self._entries.of(older) if older else None,
+                                             self._entries.of(newer) if newer else None)
         return found
 
     def nav(self, pages) -> list[tuple[str, str]]:
@@ -325,29 +327,27 @@ class DigestGenerator(Generator):
         self.pattern_url = self.settings.get("ARTICLE_URL") or DEFAULT_PATTERN
         self.pattern_save = self.settings.get("DIGEST_ARTICLE_SAVE_AS") or ""
         lang = self.settings.get("DEFAULT_LANG", "en")
-        by_path = {c.path: c for c in inp.clippings}
         checked = inp.checked
         self._url = _addresses(self.pattern_url, lang)
         self._save_as = _addresses(self.pattern_save, lang)
-        # Every clipping's address, once: pages, listings and the data files all need them.
-        url_of = self._url
+        # Every clipping's address, once: pages, listings and the data files all need them
         # (made when first asked for: a small change keeps most clipping pages by the owner
-        # in their signatures, and the data files are written by a process of their own)
-        self.urls = urls = _Lazy(lambda path: url_of(by_path[path]))
+        # in their signatures, and the data files are written by a process of their own).
+        self.urls = urls = _PerClipping(self._url)
         # The usual settings save a clipping's page as index.html at its address.
         self._save_is_url = self.pattern_save == self.pattern_url + "index.html"
 
-        def entry(path: str) -> Entry:
-            item = checked[path]
+        def entry(c: Clipping) -> Entry:
+            item = checked[c.path]
             text = item.summary if item.summary is not None else inp.store.summary(item)
-            return make_entry(by_path[path], urls[path], html.escape(text))
+            return make_entry(c, urls.of(c), html.escape(text))
 
         def prefetch(paths: list[str]) -> None:  # the summaries of many entries in one go
             if inp.store is not None:
                 inp.store.load_summaries([checked[path] for path in paths])
 
         # Entries are made when first asked for: an incremental build needs few of them.
-        entries = _Lazy(entry)
+        entries = _PerClipping(entry)
         pair_min = self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"]
         self.index = None
         if inp.restored is not None:  # the last build's index, with the changes made
@@ -370,7 +370,7 @@ class DigestGenerator(Generator):
     def article_save_as(self, c: Clipping) -> str:
         if not self.pattern_save:
             return ""
-        return self.urls[c.path] + "index.html" if self._save_is_url else self._save_as(c)
+        return self.urls.of(c) + "index.html" if self._save_is_url else self._save_as(c)
 
     # output ---------------------------------------------------------------------------
     def generate_output(self, writer) -> None:
@@ -549,9 +549,8 @@ class DigestGenerator(Generator):
         pair_min = self.cfg["DIGEST_PAIR_MIN_CLIPPINGS"]
         out: set[str] = set()
         delta: dict[Pair, int] = {}
-        current = {c.path: c for c in index.clippings}
         for d in self.input.changed:
-            is_new = current.get(d.path) is d
+            is_new = id(d) in self.input.fresh
             out.add(d.path)
             for pair in d.pairs:
                 delta[pair] = delta.get(pair, 0) + (1 if is_new else -1)
@@ -876,7 +875,7 @@ class DigestGenerator(Generator):
             item = items[n]
             base = stored[(item.sha256, item.rel)] if item.data is None else \
                 (item.data[0].encode(), item.data[1].encode())
-            url = f"{site}/{self.urls[clippings[n].path]}"
+            url = f"{site}/{self.urls.of(clippings[n])}"
             # An address made of slugs and a pattern (the usual case) needs no quoting.
             if not _NEEDS_QUOTING.search(url):
                 link = url.encode()
