@@ -8,6 +8,7 @@ import functools
 import gc
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
@@ -276,6 +277,7 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     restored = None
     if snapshot is not None:
         restored = (snapshot, objects)
+        store.know_built(dict(zip(snapshot.rels, snapshot.shas)))  # the same as it records
     for sha, rel, display, _f in reuse:
         item = stored.get((sha, rel))
         if item is not None:
@@ -710,8 +712,8 @@ def _build(project: Project, production: bool = False, today=None,
         phases["rss_all_mib"] = _peak_mib()
         report.phases = phases
         report.output = project.output
-        report.pages = sum(1 for f in outputs if f.endswith(".html"))
-        report.feeds = sum(1 for f in outputs if f.endswith(".atom.xml"))
+        report.pages = sum(map(str.endswith, outputs, itertools.repeat(".html")))
+        report.feeds = sum(map(str.endswith, outputs, itertools.repeat(".atom.xml")))
         report.incremental = last is not None
     finally:
         for child in (reader, cross):

@@ -381,24 +381,25 @@ class Store:
 
     def data_layout(self) -> dict[str, Any] | None:
         """Where each clipping's rows are in the data files a build last wrote (see
-        `save_data_layout`), or None; read on a connection of its own."""
-        db = read_only(self.path)
+        `save_data_layout`), or None."""
         try:
-            text = self._meta(db, "data_layout")
-        finally:
-            db.close()
-        return json.loads(text) if text else None
+            data = json.loads((self.path.parent / "data-layout.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def save_data_layout(self, layout: dict[str, Any]) -> None:
-        """Record the layout of data files just written, on a connection of its own (the
-        files are written by a forked process). It names the files' SHA-256: a layout whose
-        files did not become the output (a build that failed) is never used."""
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        """Record the layout of data files just written, in a file beside the store (the
+        data files are written by a forked process). It names the files' SHA-256: a layout
+        whose files did not become the output (a build that failed) is never used."""
+        path = self.path.parent / "data-layout.json"
+        temporary = path.with_name(f"{path.name}.{os.getpid()}")
         try:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('data_layout', ?)",
-                       (json.dumps(layout, separators=(",", ":")),))
-        finally:
-            db.close()
+            temporary.write_text(json.dumps(layout, separators=(",", ":")), encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
 
     def html(self, sha: str, rel: str) -> str:
         row = self.db.execute("SELECT html FROM bodies WHERE sha256 = ? AND rel = ?",
@@ -453,6 +454,10 @@ class Store:
         if self._built is None:
             self._built = dict(self.db.execute("SELECT rel, sha256 FROM built"))
         return self._built
+
+    def know_built(self, built: dict[str, str]) -> None:
+        """What `built()` would read, known otherwise (from the last build's snapshot)."""
+        self._built = built
 
     def near_pairs(self) -> list[list[str]]:
         """Near-identical headlines the last build found: [rel, sha256, rel, sha256]."""
