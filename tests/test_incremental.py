@@ -89,8 +89,8 @@ def _spy_on_restore(monkeypatch) -> list[int]:
 
     restore, restored = DigestIndex.restore, []
 
-    def checked_restore(snapshot, kept, added, gazetteer, pair_min=1):
-        index = restore(snapshot, kept, added, gazetteer, pair_min)
+    def checked_restore(snapshot, kept, added, gazetteer, pair_min=1, read_all=None):
+        index = restore(snapshot, kept, added, gazetteer, pair_min, read_all)
         everything = [c for c in kept if c is not None] + list(added)
         assert _index_shape(index) == _index_shape(DigestIndex(everything, pair_min))
         restored.append(len(added))

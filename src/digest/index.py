@@ -221,6 +221,8 @@ class DigestIndex:
         self._partners: dict[str, list[tuple[Pair, int]]] | None = None
         self._place: dict[int, int] | None = None
         self.snapshot: Any = None  # restored from (store.Snapshot)
+        # reads many lazily read clippings at once (store.read_all), for a restored index
+        self.read_all: Callable[[Iterable[Clipping]], Any] | None = None
         self._kept: dict[tuple[str, Hashable], Any] = {}  # groups as they are in it
         self.by_month = by_month
         # Oldest-first keys per country and pair, to find "older than" positions by bisection
@@ -245,11 +247,13 @@ class DigestIndex:
 
     @classmethod
     def restore(cls, snapshot, kept: list[Clipping | None], added: list[Clipping], gazetteer,
-                pair_min: int = 1) -> DigestIndex:
+                pair_min: int = 1, read_all: Callable[[Iterable[Clipping]], Any] | None = None
+                ) -> DigestIndex:
         """The index of the last build's `snapshot` (store.Snapshot) of which `kept` holds the
         clippings still there by position (None for the others), with the clippings `added`:
         the same index as one made from all of them, at the cost of the changes only (kept
-        clippings are not looked at, so an unread one stays unread)."""
+        clippings are not looked at, so an unread one stays unread; `read_all` reads many
+        at once, when the index needs them)."""
         self = cls.__new__(cls)
         entity = _entities(gazetteer)
         grouped: dict[str, dict[Hashable, list[Clipping]]] = {k: {} for k in (*KINDS, "month")}
@@ -287,6 +291,7 @@ class DigestIndex:
         by_month = dict(sorted(grouped["month"].items(), reverse=True))
         self._setup(grouped, names, by_month, pair_min)
         self.snapshot, self._kept = snapshot, whole
+        self.read_all = read_all
         # Its kept clippings are read when looked at: a search reads a few of a group, a list
         # of keys would read them all.
         self._asc_keys.searched = sys.maxsize
@@ -403,6 +408,8 @@ class DigestIndex:
             for c in group.clippings[start: start + pool]:
                 if c.path not in exclude:
                     candidates[c.path or c.slug] = c
+        if self.read_all is not None:  # clippings read when looked at: these in one go
+            self.read_all(candidates.values())
         ranked = sorted(candidates.values(),
                         key=lambda c: (len(own.intersection(c.countries)), c.sort_key),
                         reverse=True)

@@ -33,7 +33,7 @@ from ..model import Clipping, Country, Pair, date_key, format_date, slugify
 from ..release import DEFAULT_PATTERN, page_address
 from ..render import script_problems
 from ..sources import load_registry
-from ..store import CSV_COLUMNS, SiteInput, Snapshot, StoredClipping
+from ..store import CSV_COLUMNS, SiteInput, Snapshot, StoredClipping, read_all
 from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
 
 # Page signatures: ALWAYS pages are rendered on every build (home, indexes, data); GROUP pages
@@ -188,8 +188,11 @@ class SiteView:
         return self._entries.of(clipping)
 
     def entries(self, clippings: list[Clipping]) -> list[Entry]:
-        if self._prefetch is not None:
-            self._prefetch([c.path for c in clippings if c.path not in self._entries])
+        missing = [c for c in clippings if c.path not in self._entries]
+        if missing:
+            read_all(missing)  # clippings kept unread from the last build: in one go
+            if self._prefetch is not None:
+                self._prefetch([c.path for c in missing])
         return [self._entries.of(c) for c in clippings]
 
     def related(self, clipping: Clipping) -> list[Entry]:
@@ -355,7 +358,7 @@ class DigestGenerator(Generator):
             added = [c for c in inp.clippings if type(c) is not StoredClipping]
             try:
                 self.index = DigestIndex.restore(snapshot, kept, added, load_gazetteer(),
-                                                 pair_min)
+                                                 pair_min, read_all)
             except (ValueError, KeyError, IndexError, TypeError):  # a damaged snapshot: afresh
                 self.index = None
         if self.index is None:
