@@ -393,12 +393,9 @@ class Store:
         data files are written by a forked process). It names the files' SHA-256: a layout
         whose files did not become the output (a build that failed) is never used."""
         path = self.path.parent / "data-layout.json"
-        temporary = path.with_name(f"{path.name}.{os.getpid()}")
         try:
-            temporary.write_text(json.dumps(layout, separators=(",", ":")), encoding="utf-8")
-            os.replace(temporary, path)
+            _replace(path, [json.dumps(layout, separators=(",", ":")).encode("utf-8")])
         except OSError:
-            temporary.unlink(missing_ok=True)
             path.unlink(missing_ok=True)
 
     def html(self, sha: str, rel: str) -> str:
@@ -692,7 +689,6 @@ class Snapshot:
                 member_blocks.append(last.members[at:at + size].tobytes())
             else:
                 member_blocks.append(_uint_bytes([number(c) for c in members]))
-        records_path, temporary = folder / "records", folder / f"snapshot.{os.getpid()}"
         try:
             if fresh_file:
                 records_token = os.urandom(16).hex()
@@ -706,31 +702,37 @@ class Snapshot:
             for line in added:
                 starts.append(offset)
                 offset += len(line) + 1
+            appended = b"".join(line + b"\n" for line in added)
             if fresh_file:  # a new file, not the one the last snapshot's reader may hold
-                written = folder / f"records.{os.getpid()}"
-                with open(written, "wb") as fh:
-                    fh.write(first)
-                    fh.write(b"".join(line + b"\n" for line in added))
-                os.replace(written, records_path)
+                _replace(folder / "records", [first, appended])
             else:
-                with open(records_path, "r+b") as fh:
+                with open(folder / "records", "r+b") as fh:
                     fh.truncate(last.records_length)  # what a failed build added goes
                     fh.seek(last.records_length)
-                    fh.write(b"".join(line + b"\n" for line in added))
+                    fh.write(appended)
             blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, days, flags)]
             blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts)]
             head = dumps({"token": token, "count": len(clippings), "records": records_token,
                           "records_length": offset, "blocks": [len(b) for b in blocks],
                           "groups": groups}, ensure_ascii=False, separators=(",", ":"))
-            with open(temporary, "wb") as fh:
-                fh.write(head.encode("utf-8") + b"\n")
-                for block in blocks:
-                    fh.write(block)
-            os.replace(temporary, folder / "snapshot")
+            _replace(folder / "snapshot", [head.encode("utf-8") + b"\n", *blocks])
         except OSError:
-            temporary.unlink(missing_ok=True)
             return False
         return True
+
+
+def _replace(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write a file whole or not at all: into a file of this process's beside it, then
+    renamed over it (a reader holding the old file keeps reading the old one)."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}")
+    try:
+        with open(temporary, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 _U32 = next(code for code in "ILH" if array(code).itemsize == 4)
