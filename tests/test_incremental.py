@@ -535,6 +535,41 @@ def test_stored_clippings_are_read_when_asked_for(site):
         store.close()
 
 
+def test_checks_across_files_read_no_record_of_a_kept_clipping(site):
+    """The fields the checks across files compare come from the snapshot's block of them:
+    the same as the records', with the duplicate check's key of each original, and the
+    records stay unread; a clipping already read gives its key too."""
+    from digest.gazetteer import load_gazetteer
+    from digest.store import URL_KEY, Snapshot, read_across
+    from digest.validate import normalise_url
+
+    site.add("2021/04/a.md", title="Border talks", topics="[Water, Borders]",
+             source_url="https://www.example.org/a/?utm_source=x")
+    site.add("2021/04/b.md", title="Water deal", category="Analysis",
+             source="Jamestown Foundation")
+    build(site.project)
+    store = Store(site.root / CACHE_FILE, code_fingerprint())
+    try:
+        snapshot = store.snapshot()
+        assert snapshot is not None
+        stored = {r: item.record for (sha, r), item in store.checked(None).items()}
+        g = load_gazetteer()
+        kept = [snapshot.clipping(i, f"x/{rel}", g) for i, rel in enumerate(snapshot.rels)]
+        assert read_across(kept) == {"x/2021/04/a.md": normalise_url(
+            "https://www.example.org/a/?utm_source=x")}
+        assert all("title" not in c.__dict__ for c in kept)  # no record was read
+        for c, rel in zip(kept, snapshot.rels):
+            record = stored[rel]
+            assert (c.slug, c.category, c.source, c.topics) == (
+                record[6], record[3], record[5], tuple(record[8]))
+            assert "title" not in c.__dict__
+        read = [snapshot.clipping(i, f"y/{rel}", g) for i, rel in enumerate(snapshot.rels)]
+        assert sorted(c.title for c in read) == ["Border talks", "Water deal"]
+        assert read_across(read) == {"y/2021/04/a.md": stored["2021/04/a.md"][URL_KEY]}
+    finally:
+        store.close()
+
+
 def _built_random_site(tmp_path: Path, monkeypatch, seed: int) -> tuple[random.Random, Site]:
     """A digest of ten random clippings in `tmp_path/work` (the current folder), built."""
     rng = random.Random(seed)

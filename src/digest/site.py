@@ -198,7 +198,7 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
     """
     from .gazetteer import load_gazetteer
     from .model import Clipping
-    from .store import URL_KEY, Checked, StoredClipping, clipping_from_record, read_all
+    from .store import URL_KEY, Checked, StoredClipping, clipping_from_record, read_across
     from .validate import corpus_problems
 
     root = str(project.clippings)
@@ -294,8 +294,8 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             fresh.append(item)
     if store is not None and fresh:
         store.save_checked(fresh)
-    # (the duplicate check's keys, where the record is read: those of the snapshot's
-    # clippings come with their records, in `across`)
+    # (the duplicate check's keys, where the record is read: those of the clippings kept
+    # unread come from the snapshot, in `across`)
     url_keys = {c.path: key for c in clippings if type(c) is not StoredClipping
                 and (key := checked[c.path].record[URL_KEY]) is not None}
     last = store.built() if store is not None else {}
@@ -313,7 +313,8 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
 
     def across():
         keys = dict(url_keys)
-        keys.update(read_all(clippings))  # every field of every clipping is compared
+        # (of the clippings kept unread, only the fields these checks compare are read)
+        keys.update(read_across(clippings))
         near = _near_pairs(clippings, checked, last, stored_near)
         return near, corpus_problems(clippings, displays, near, keys)
 

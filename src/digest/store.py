@@ -39,6 +39,17 @@ def clipping_record(c: Clipping, url_key: str | None = None) -> list[Any]:
 
 
 URL_KEY = RECORD_FIELDS.index("url_key")
+# The fields the checks across files compare in every clipping (validate.corpus_problems),
+# kept apart in the build's snapshot, so that those checks read no record of the clippings
+# an incremental build keeps unread.
+_ACROSS = ("slug", "category", "source", "topics", "url_key")
+_ACROSS_AT = tuple(RECORD_FIELDS.index(name) for name in _ACROSS)
+
+
+def _across_line(record: list[Any]) -> bytes:
+    """A record's fields of `_ACROSS`, as a line of the snapshot."""
+    return json.dumps([record[i] for i in _ACROSS_AT], ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
 _UTC = dt.timezone.utc
 # Few dates and few sets of countries recur over many clippings: each is decoded once (a
 # build reads every record) and shared by the clippings that have it.
@@ -163,6 +174,30 @@ def read_all(clippings: Iterable[Clipping]) -> dict[str, str]:
         d.update(_record_fields(record, d["_gazetteer"], d["path"]))
         if record[URL_KEY] is not None:
             keys[d["path"]] = record[URL_KEY]
+    return keys
+
+
+def read_across(clippings: Iterable[Clipping]) -> dict[str, str]:
+    """Give every clipping kept from a snapshot among these (`StoredClipping`) the fields
+    the checks across files compare (`_ACROSS`) from its snapshot's block of them, leaving
+    its record unread if it is; return the duplicate check's key of each of them that has
+    one, by path."""
+    keys: dict[str, str] = {}
+    decoded: dict[int, list[list[Any]]] = {}  # by id of the snapshot
+    for c in clippings:
+        if type(c) is not StoredClipping:
+            continue
+        d = c.__dict__
+        snapshot = d["_snapshot"]
+        rows = decoded.get(id(snapshot))
+        if rows is None:
+            rows = decoded[id(snapshot)] = snapshot.across_fields()
+        slug, category, source, topics, key = rows[d["_at"]]
+        if "title" not in d:  # (else read, with these fields)
+            d["slug"], d["category"], d["source"], d["topics"] = slug, category, source, \
+                tuple(topics)
+        if key is not None:
+            keys[d["path"]] = key
     return keys
 
 
@@ -522,8 +557,9 @@ class Snapshot:
     first: paths (relative to the clippings folder), SHA-256s, days and flags (`r`:
     redirects, `w`: warnings), each as lines; then, as arrays of 32-bit integers, the
     clippings' record numbers, the record numbers of each group's clippings group after
-    group, and where each record starts in its file. A group no clipping joined or left
-    keeps the bytes it had.
+    group, and where each record starts in its file; last, the fields the checks across
+    files compare (`_ACROSS`), a JSON array per clipping per line, read only by them. A group
+    no clipping joined or left keeps the bytes it had.
     """
 
     def __init__(self, head: dict[str, Any], blocks: list[bytes], records: bytes):
@@ -532,8 +568,13 @@ class Snapshot:
         def lines(block: bytes) -> list[str]:
             return block.decode("utf-8").split("\n") if n else []
 
+        if len(blocks) != 8 or blocks[7].count(b"\n") != max(n - 1, 0):
+            raise ValueError("the snapshot does not have the blocks this code writes")
+        self.across = blocks[7]  # (lines of `_across_line`, decoded by `across_fields`)
+
         self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
         self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
+        self._across_lines: list[bytes] | None = None
         self.ids = _uints(blocks[4])
         self.members = _uints(blocks[5])
         self.starts = _uints(blocks[6])  # where each record starts in `records`
@@ -564,6 +605,8 @@ class Snapshot:
                 if not isinstance(head, dict) or head.get("token") != token:
                     return None
                 blocks = [fh.read(size) for size in head["blocks"]]
+                if [len(block) for block in blocks] != head["blocks"] or fh.read(1):
+                    return None  # cut short, or longer than written
             with open(folder / "records", "rb") as fh:
                 records = fh.read(head["records_length"])
             if json.loads(records[:records.find(b"\n") + 1]) != head["records"]:
@@ -580,6 +623,16 @@ class Snapshot:
     def record(self, i: int) -> bytes:
         """The JSON text of the record of clipping `i` (newest first)."""
         return self.line(self.ids[i]).rsplit(b"\t", 1)[0]
+
+    def across_lines(self) -> list[bytes]:
+        """The lines of the block of fields the checks across files compare, by position."""
+        if self._across_lines is None:
+            self._across_lines = self.across.split(b"\n") if self.across or self.rels else []
+        return self._across_lines
+
+    def across_fields(self) -> list[list[Any]]:
+        """Those fields (`_ACROSS`) of every clipping, by position, decoded in one document."""
+        return json.loads(b"[" + b",".join(self.across_lines()) + b"]")
 
     def warnings(self, i: int) -> list[list[Any]]:
         if "w" not in self.flags[i]:
@@ -646,6 +699,8 @@ class Snapshot:
         fresh_file = last is None or len(last.starts) > 2 * len(clippings) + 1000
         base = 0 if fresh_file else len(last.starts)
         dumps = json.dumps
+        across: list[bytes] = []
+        last_across = last.across_lines() if last is not None else []
         for c in clippings:
             d = c.__dict__
             if type(c) is StoredClipping and not fresh_file and d["_snapshot"] is last:
@@ -655,11 +710,13 @@ class Snapshot:
                 flags.append(last.flags[i])
                 days.append(last.days[i])
                 ids.append(last.ids[i])
+                across.append(last_across[i])
                 continue
             item = checked[c.path]
             if type(c) is StoredClipping:
                 snapshot, i = d["_snapshot"], d["_at"]
                 line, flag = snapshot.line(snapshot.ids[i]), snapshot.flags[i]
+                across.append(snapshot.across_lines()[i])
             else:
                 if item.record is None:
                     return False
@@ -667,6 +724,7 @@ class Snapshot:
                 line = (dumps(item.record, ensure_ascii=False, separators=(",", ":")) + "\t"
                         + dumps(item.warnings, ensure_ascii=False, separators=(",", ":"))
                         ).encode("utf-8")
+                across.append(_across_line(item.record))
             if "\n" in item.rel:
                 return False
             record_of[id(c)] = base + len(added)
@@ -711,7 +769,8 @@ class Snapshot:
                     fh.seek(last.records_length)
                     fh.write(appended)
             blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, days, flags)]
-            blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts)]
+            blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts),
+                       b"\n".join(across)]
             head = dumps({"token": token, "count": len(clippings), "records": records_token,
                           "records_length": offset, "blocks": [len(b) for b in blocks],
                           "groups": groups}, ensure_ascii=False, separators=(",", ":"))

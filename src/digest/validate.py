@@ -587,6 +587,8 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
                     url_keys: dict[str, str] | None = None) -> list[Problem]:
     """Problems between files: shared slugs or originals, case-only names, colliding labels,
     near-identical headlines (`near_pairs`, when already found, else searched for here).
+    `url_keys`, when given, holds the duplicate check's key (`normalise_url`) of every
+    clipping that has a source_url, by path.
 
     Every build runs this over the whole digest, so values are counted first (in C) and the
     files are gathered only for the few values that collide."""
@@ -616,12 +618,10 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
     files = [c.path for c in clippings]
     same("the same slug", colliding([c.slug for c in clippings], files),
          ": every clipping needs its own slug (rename one file)")
-    with_url = [c for c in clippings if c.source_url]
-    keys = url_keys or {}
+    if url_keys is None:
+        url_keys = {c.path: normalise_url(c.source_url) for c in clippings if c.source_url}
     same("the same original (source_url)",
-         colliding([keys.get(c.path) or normalise_url(c.source_url) for c in with_url],
-                   [c.path for c in with_url]),
-         ": keep one clipping per original")
+         colliding(list(url_keys.values()), list(url_keys)), ": keep one clipping per original")
     same("a file name differing only in case from",
          colliding([p.casefold() for p in paths], paths), ": rename one")
 
