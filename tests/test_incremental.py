@@ -9,6 +9,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -209,8 +210,6 @@ def test_changes_beyond_the_clippings_rebuild_everything(site, change):
         for suffix in ("-wal", "-shm"):
             Path(str(site.root / CACHE_FILE) + suffix).unlink(missing_ok=True)
     else:  # a store of this version number with tables of another layout
-        import sqlite3
-
         from digest.store import SCHEMA
 
         for suffix in ("", "-wal", "-shm"):
@@ -230,6 +229,39 @@ def test_changes_beyond_the_clippings_rebuild_everything(site, change):
         assert "Read the full original" in html
     if change == "setting":
         assert "Renamed Digest" in html and "Test Digest" not in html
+
+
+def test_a_store_found_damaged_during_a_build_is_made_afresh(tmp_path, monkeypatch):
+    """The store is written without waiting for the disk: a power cut can leave pages of it
+    damaged while it still opens. The build that finds so removes it and builds in full, the
+    cold build's site, and the next build is incremental again."""
+    rng, work = _built_random_site(tmp_path, monkeypatch, 5)
+    path = work.root / CACHE_FILE
+    assert not Path(f"{path}-wal").exists()  # (all of it is in the file)
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    # Every page but the first three (the tables' list, then `meta` and its index): the
+    # store still opens, and the build finds the rest damaged only when it reads it.
+    data[3 * page:] = b"\x5a" * (len(data) - 3 * page)
+    path.write_bytes(bytes(data))
+    store = Store(path, code_fingerprint())
+    try:
+        assert store.meta("state") == "clean"
+        with pytest.raises(sqlite3.DatabaseError):
+            store.built()
+    finally:
+        store.close()
+    work.add(*_random_clipping(rng, 40))
+    report = build(work.project)
+    assert not report.incremental and report.clippings == 11
+    cold = Site(tmp_path / "cold", CONF)
+    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
+    monkeypatch.chdir(cold.root)
+    build(cold.project)
+    monkeypatch.chdir(work.root)
+    _assert_same(work.root / "output", cold.root / "output")
+    work.add(*_random_clipping(rng, 41))
+    assert build(work.project).incremental
 
 
 def test_cache_is_sqlite_with_json_never_a_pickle(site):
@@ -642,3 +674,33 @@ def test_the_records_file_grows_by_what_changed(tmp_path, monkeypatch):
     assert not build(work.project, full=True).incremental
     fresh = records.read_bytes()
     assert fresh.count(b"\n") == 12 and fresh.split(b"\n")[0] != before.split(b"\n")[0]
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut short", "other token", "garbage"])
+def test_a_damaged_or_foreign_list_of_files_makes_a_full_build(tmp_path, monkeypatch, damage):
+    """The list of the last build's files (`.digest-cache/outputs`) tells an incremental
+    build what it may keep and what to delete: when it is not the one the store recorded,
+    the build is a full one, the same as a cold build; the next is incremental again."""
+    rng, work = _built_random_site(tmp_path, monkeypatch, 11)
+    listing = work.root / ".digest-cache/outputs"
+    head, rest = listing.read_bytes().split(b"\n", 1)
+    assert json.loads(head)["count"] == rest.count(b"\n") + 1 == len(_tree(work.root / "output"))
+    if damage == "missing":
+        listing.unlink()
+    elif damage == "cut short":
+        listing.write_bytes(listing.read_bytes()[:-30])
+    elif damage == "other token":
+        token = json.loads(head)["token"]
+        listing.write_bytes(head.replace(token.encode(), b"0" * len(token)) + b"\n" + rest)
+    else:
+        listing.write_bytes(head + b"\n" + rest.replace(b"\t", b" "))
+    work.add(*_random_clipping(rng, 60))
+    assert not build(work.project).incremental
+    cold = Site(tmp_path / "cold", CONF)
+    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
+    monkeypatch.chdir(cold.root)
+    build(cold.project)
+    monkeypatch.chdir(work.root)
+    _assert_same(work.root / "output", cold.root / "output")
+    work.add(*_random_clipping(rng, 61))
+    assert build(work.project).incremental

@@ -489,19 +489,20 @@ def _intact_store(output: Path, store_path: Path) -> bool | None:
     now (the build then looks for itself)."""
     import sqlite3
 
-    from .store import read_only
+    from .store import read_only, read_outputs
 
     if not store_path.exists():
         return False
     try:
         db = read_only(store_path)
         try:
-            names = [name for (name,) in db.execute("SELECT path FROM outputs")]
+            row = db.execute("SELECT value FROM meta WHERE key = 'outputs'").fetchone()
         finally:
             db.close()
     except sqlite3.DatabaseError:
         return None
-    return _intact(output, names)
+    names = read_outputs(store_path.parent, row[0] if row else None)
+    return _intact(output, names) if names is not None else None
 
 
 def _near_pairs(clippings, checked, last: dict[str, str], stored: list[list[str]]) -> list:
@@ -588,9 +589,19 @@ def _few_collections():
 
 def build(project: Project, production: bool = False, today=None,
           progress: Callable[[int, int], None] | None = None, full: bool = False) -> BuildReport:
-    """Check, build and put the result in `output/`; raises `BuildError` (see `_build`)."""
+    """Check, build and put the result in `output/`; raises `BuildError` (see `_build`).
+
+    A build store found damaged on the way (it is written without waiting for the disk: a
+    power cut can leave it so) is removed, and the build made again, in full."""
+    import sqlite3
+
     with _few_collections():
-        return _build(project, production, today, progress, full)
+        try:
+            return _build(project, production, today, progress, full)
+        except sqlite3.DatabaseError:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{project.root / CACHE_FILE}{suffix}").unlink(missing_ok=True)
+            return _build(project, production, today, progress, full=True)
 
 
 def _build(project: Project, production: bool = False, today=None,
@@ -805,6 +816,8 @@ class _NeedFull(Exception):
 
 
 def _run_pelican(project: Project, output: Path, settings: dict[str, Any], inp) -> BuildReport:
+    import sqlite3
+
     from pelican import Pelican, signals
 
     settings = dict(settings, OUTPUT_PATH=str(output), DIGEST_INPUT=inp)
@@ -822,7 +835,7 @@ def _run_pelican(project: Project, output: Path, settings: dict[str, Any], inp) 
         os.chdir(project.root)
         with contextlib.redirect_stdout(io.StringIO()):  # Pelican prints its own summary
             Pelican(settings).run()
-    except BuildError:
+    except (BuildError, sqlite3.DatabaseError):  # (a damaged store: `build` starts afresh)
         raise
     except Exception as exc:
         raise BuildError(f"Pelican failed: {type(exc).__name__}: {exc}",

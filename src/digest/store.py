@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from .model import Clipping
 
-SCHEMA = 7
+SCHEMA = 8
 
 # A clipping's record is a JSON array of these fields, in this order (lists as lists): a build
 # reads every record, and arrays decode in about half the time that objects with keys do.
@@ -252,7 +252,6 @@ _TABLES = {
     "bodies": "sha256 TEXT NOT NULL, rel TEXT NOT NULL, data_json TEXT NOT NULL, "
               "data_csv TEXT NOT NULL, html TEXT NOT NULL, PRIMARY KEY (sha256, rel)",
     "built": "rel TEXT PRIMARY KEY, sha256 TEXT NOT NULL",
-    "outputs": "path TEXT PRIMARY KEY, sig TEXT NOT NULL",
     "templates": "key TEXT PRIMARY KEY, python TEXT NOT NULL",
 }
 
@@ -283,10 +282,13 @@ class Store:
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        # Without waiting for the disk: the log keeps the store whole if the build is
+        # stopped, and a store a power cut damaged is found so and made afresh (site.build).
+        db.execute("PRAGMA synchronous=OFF")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version != SCHEMA or not self._layout_ok(db):
             for table in ("meta", "checked", "bodies", "built", "outputs", "templates"):
+                # ("outputs": a table of older versions, now the file `outputs` beside)
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute(f"PRAGMA user_version={SCHEMA}")
         db.executescript("".join(
@@ -477,8 +479,8 @@ class Store:
         if self.meta("site") != site_key or self.meta("output") != output_id \
                 or self.meta("state") != "clean":
             return None
-        outputs = dict(self.db.execute("SELECT path, sig FROM outputs"))
-        return self.built(), outputs
+        outputs = read_outputs(self.path.parent, self.meta("outputs"))
+        return (self.built(), outputs) if outputs is not None else None
 
     def built(self) -> dict[str, str]:
         """Clipping rel → sha256 of the last finished build (whatever its settings), read once
@@ -504,36 +506,38 @@ class Store:
                      last: tuple[dict[str, str], dict[str, str]] | None = None,
                      snapshot: str | None = None) -> None:
         """Record a finished build and drop checks no longer in use; with `last` (what the
-        store held), only the rows that changed are written. `snapshot`: the token of the
-        snapshot it wrote (`Snapshot.write`), if any."""
+        store held), only the rows that changed are written. Its files (`outputs`) go to a
+        file beside the store (`_write_outputs`), whose token is recorded. `snapshot`: the
+        token of the snapshot it wrote (`Snapshot.write`), if any."""
+        outputs_token = _write_outputs(self.path.parent, outputs)
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('near', ?)",
                             (json.dumps(near),))
-            for table, key, new, old in (("built", "rel", built, last[0] if last else None),
-                                         ("outputs", "path", outputs, last[1] if last else None)):
-                if old is None:
-                    self.db.execute(f"DELETE FROM {table}")
-                    self.db.executemany(f"INSERT INTO {table} VALUES (?, ?)", new.items())
-                    continue
-                self.db.executemany(f"DELETE FROM {table} WHERE {key} = ?",
-                                    ((k,) for k in old.keys() - new.keys()))
-                self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
-                                    new.items() - old.items())
+            if last is None:
+                self.db.execute("DELETE FROM built")
+                self.db.executemany("INSERT INTO built VALUES (?, ?)", built.items())
+            else:
+                old = last[0]
+                self.db.executemany("DELETE FROM built WHERE rel = ?",
+                                    ((k,) for k in old.keys() - built.keys()))
+                self.db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?)",
+                                    [(k, v) for k, v in built.items() if old.get(k) != v])
             # Checks of files no longer built are dropped: after an incremental build those of
             # the versions it replaced (checks saved by a build that then failed go with the
             # next full one, which sweeps every table).
+            replaced = [(sha, rel) for rel, sha in last[0].items() if built.get(rel) != sha] \
+                if last is not None else []
             for table in ("checked", "bodies"):
                 if last is None:
                     self.db.execute(f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM built b "
                                     f"WHERE b.rel = {table}.rel AND b.sha256 = {table}.sha256)")
                 else:
                     self.db.executemany(f"DELETE FROM {table} WHERE sha256 = ? AND rel = ?",
-                                        ((sha, rel) for rel, sha in last[0].items()
-                                         - built.items()))
+                                        replaced)
             for key, value in (("site", site_key), ("output", output_id), ("state", "clean"),
                                ("release_passed", self.release_key or ""),
-                               ("snapshot", snapshot or "")):
+                               ("snapshot", snapshot or ""), ("outputs", outputs_token)):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         self._built = dict(built)
 
@@ -778,6 +782,43 @@ class Snapshot:
         except OSError:
             return False
         return True
+
+
+def _write_outputs(folder: Path, outputs: dict[str, str]) -> str:
+    """Write the list of a build's files (output path → signature) to the file `outputs` in
+    `folder`, under a new token, and return the token ("" where it could not be written: the
+    next build is then a full one). A line per file, path and signature tab-separated, after
+    a first line (JSON) with the token and the count."""
+    token = os.urandom(16).hex()
+    body = "\n".join([f"{name}\t{sig}" for name, sig in outputs.items()])
+    if body.count("\t") != len(outputs) or body.count("\n") != max(len(outputs) - 1, 0):
+        return ""  # (a tab or a line break in a name or a signature)
+    head = json.dumps({"token": token, "count": len(outputs)}) + "\n"
+    try:
+        _replace(folder / "outputs", [head.encode("utf-8"), body.encode("utf-8")])
+    except OSError:
+        return ""
+    return token
+
+
+def read_outputs(folder: Path, token: str | None) -> dict[str, str] | None:
+    """The list of files `_write_outputs` wrote to `folder` under this token, or None (no
+    token, another build's list, a list cut short or damaged)."""
+    if not token:
+        return None
+    try:
+        with open(folder / "outputs", "rb") as fh:
+            head = json.loads(fh.readline())
+            text = fh.read().decode("utf-8")
+        if not isinstance(head, dict) or head.get("token") != token:
+            return None
+        lines = text.split("\n") if text else []
+        outputs = dict(line.split("\t", 1) for line in lines)
+        if len(outputs) != head["count"] or len(lines) != head["count"]:
+            return None
+        return outputs
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _replace(path: Path, chunks: Iterable[bytes]) -> None:
