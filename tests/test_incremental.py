@@ -70,6 +70,16 @@ def _assert_same(incremental: Path, cold: Path) -> None:
     assert dirs_a == dirs_b
 
 
+def _assert_same_as_cold(work: Site, folder: Path, monkeypatch) -> None:
+    """Assert that `work`'s output is that of a cold build (in `folder`) of its content."""
+    cold = Site(folder, CONF)
+    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
+    monkeypatch.chdir(cold.root)
+    build(cold.project)
+    monkeypatch.chdir(work.root)
+    _assert_same(work.root / "output", cold.root / "output")
+
+
 def _index_shape(index) -> dict:
     """Everything a DigestIndex groups, by clipping path: to compare two indexes."""
     from digest.index import KINDS
@@ -152,12 +162,7 @@ def test_incremental_builds_equal_a_cold_build(tmp_path, monkeypatch, seed):
         report = build(work.project)
         assert report.incremental
         assert len(restored) == _step + 1  # from the last build's snapshot
-        cold = Site(tmp_path / f"cold-{_step}", CONF)
-        shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
-        monkeypatch.chdir(cold.root)
-        build(cold.project)
-        monkeypatch.chdir(work.root)
-        _assert_same(work.root / "output", cold.root / "output")
+        _assert_same_as_cold(work, tmp_path / f"cold-{_step}", monkeypatch)
 
 
 def test_adding_one_clipping_renders_only_what_it_changes(tmp_path, monkeypatch):
@@ -254,12 +259,7 @@ def test_a_store_found_damaged_during_a_build_is_made_afresh(tmp_path, monkeypat
     work.add(*_random_clipping(rng, 40))
     report = build(work.project)
     assert not report.incremental and report.clippings == 11
-    cold = Site(tmp_path / "cold", CONF)
-    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
-    monkeypatch.chdir(cold.root)
-    build(cold.project)
-    monkeypatch.chdir(work.root)
-    _assert_same(work.root / "output", cold.root / "output")
+    _assert_same_as_cold(work, tmp_path / "cold", monkeypatch)
     work.add(*_random_clipping(rng, 41))
     assert build(work.project).incremental
 
@@ -645,12 +645,7 @@ def test_a_damaged_or_foreign_snapshot_is_never_used(tmp_path, monkeypatch, dama
     work.add(*_random_clipping(rng, 50))
     report = build(work.project)
     assert report.incremental and restored == []
-    cold = Site(tmp_path / "cold", CONF)
-    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
-    monkeypatch.chdir(cold.root)
-    build(cold.project)
-    monkeypatch.chdir(work.root)
-    _assert_same(work.root / "output", cold.root / "output")
+    _assert_same_as_cold(work, tmp_path / "cold", monkeypatch)
     work.add(*_random_clipping(rng, 51))
     assert build(work.project).incremental and restored == [1]
 
@@ -696,11 +691,6 @@ def test_a_damaged_or_foreign_list_of_files_makes_a_full_build(tmp_path, monkeyp
         listing.write_bytes(head + b"\n" + rest.replace(b"\t", b" "))
     work.add(*_random_clipping(rng, 60))
     assert not build(work.project).incremental
-    cold = Site(tmp_path / "cold", CONF)
-    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
-    monkeypatch.chdir(cold.root)
-    build(cold.project)
-    monkeypatch.chdir(work.root)
-    _assert_same(work.root / "output", cold.root / "output")
+    _assert_same_as_cold(work, tmp_path / "cold", monkeypatch)
     work.add(*_random_clipping(rng, 61))
     assert build(work.project).incremental
