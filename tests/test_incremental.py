@@ -551,6 +551,8 @@ def test_stored_clippings_are_read_when_asked_for(site):
             assert "title" not in lazy.__dict__  # path, day and month are not read
             (record,) = [item.record for (sha, r), item in stored.items() if r == rel]
             expected = clipping_from_record(record, g, path)
+            assert lazy.sort_key == expected.sort_key  # (from the dates and slugs)
+            assert "title" not in lazy.__dict__
             for f in dataclasses.fields(expected):
                 assert getattr(lazy, f.name) == getattr(expected, f.name), f.name
             for derived in ("pairs", "sort_key", "day", "month"):

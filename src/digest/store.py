@@ -155,9 +155,22 @@ class StoredClipping(Clipping):
         return hash(tuple(getattr(self, n) for n in _COMPARED))
 
 
+class _SortKey:
+    """A `StoredClipping`'s sort key, from its snapshot's dates and slugs, its record left
+    unread: the groups of an incremental build are binary-searched by it."""
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        d = instance.__dict__
+        found = d["sort_key"] = d["_snapshot"].sort_key(d["_at"])
+        return found
+
+
 for _name in (*(f.name for f in fields(Clipping) if f.name != "path"),
-              "day", "month", "sort_key", "pairs"):
+              "day", "month", "pairs"):
     setattr(StoredClipping, _name, _Unread(_name))
+StoredClipping.sort_key = _SortKey()  # type: ignore[assignment]
 
 
 def read_all(clippings: Iterable[Clipping]) -> dict[str, str]:
@@ -561,9 +574,10 @@ class Snapshot:
     first: paths (relative to the clippings folder), SHA-256s, days and flags (`r`:
     redirects, `w`: warnings), each as lines; then, as arrays of 32-bit integers, the
     clippings' record numbers, the record numbers of each group's clippings group after
-    group, and where each record starts in its file; last, the fields the checks across
-    files compare (`_ACROSS`), a JSON array per clipping per line, read only by them. A group
-    no clipping joined or left keeps the bytes it had.
+    group, and where each record starts in its file; last, as lines again, the fields the
+    checks across files compare (`_ACROSS`, a JSON array), read only by them, and each
+    clipping's date and slug (tab-separated), its sort key. A group no clipping joined or
+    left keeps the bytes it had.
     """
 
     def __init__(self, head: dict[str, Any], blocks: list[bytes], records: bytes):
@@ -572,9 +586,11 @@ class Snapshot:
         def lines(block: bytes) -> list[str]:
             return block.decode("utf-8").split("\n") if n else []
 
-        if len(blocks) != 8 or blocks[7].count(b"\n") != max(n - 1, 0):
+        if len(blocks) != 9 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
             raise ValueError("the snapshot does not have the blocks this code writes")
         self.across = blocks[7]  # (lines of `_across_line`, decoded by `across_fields`)
+        self.sorting = blocks[8]  # (lines of date and slug, for `sort_key`)
+        self._sort_lines: list[bytes] | None = None
 
         self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
         self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
@@ -627,6 +643,18 @@ class Snapshot:
     def record(self, i: int) -> bytes:
         """The JSON text of the record of clipping `i` (newest first)."""
         return self.line(self.ids[i]).rsplit(b"\t", 1)[0]
+
+    def sort_key(self, i: int) -> tuple[dt.datetime, str]:
+        """The sort key of clipping `i` (`Clipping.sort_key`), from its date and slug alone:
+        the groups are searched by it, and its record need not be read for that."""
+        text, slug = self.sorting_lines()[i].decode("utf-8").split("\t")
+        return _date_of(text, "T" in text)[2], slug
+
+    def sorting_lines(self) -> list[bytes]:
+        """The lines of the block of dates and slugs, by position."""
+        if self._sort_lines is None:
+            self._sort_lines = self.sorting.split(b"\n") if self.sorting or self.rels else []
+        return self._sort_lines
 
     def across_lines(self) -> list[bytes]:
         """The lines of the block of fields the checks across files compare, by position."""
@@ -705,6 +733,8 @@ class Snapshot:
         dumps = json.dumps
         across: list[bytes] = []
         last_across = last.across_lines() if last is not None else []
+        sorting: list[bytes] = []  # date and slug
+        last_sorting = last.sorting_lines() if last is not None else []
         for c in clippings:
             d = c.__dict__
             if type(c) is StoredClipping and not fresh_file and d["_snapshot"] is last:
@@ -715,12 +745,14 @@ class Snapshot:
                 days.append(last.days[i])
                 ids.append(last.ids[i])
                 across.append(last_across[i])
+                sorting.append(last_sorting[i])
                 continue
             item = checked[c.path]
             if type(c) is StoredClipping:
                 snapshot, i = d["_snapshot"], d["_at"]
                 line, flag = snapshot.line(snapshot.ids[i]), snapshot.flags[i]
                 across.append(snapshot.across_lines()[i])
+                sorting.append(snapshot.sorting_lines()[i])
             else:
                 if item.record is None:
                     return False
@@ -729,7 +761,8 @@ class Snapshot:
                         + dumps(item.warnings, ensure_ascii=False, separators=(",", ":"))
                         ).encode("utf-8")
                 across.append(_across_line(item.record))
-            if "\n" in item.rel:
+                sorting.append(f"{item.record[1]}\t{item.record[6]}".encode("utf-8"))
+            if "\n" in item.rel or b"\n" in sorting[-1] or sorting[-1].count(b"\t") != 1:
                 return False
             record_of[id(c)] = base + len(added)
             ids.append(base + len(added))
@@ -774,7 +807,7 @@ class Snapshot:
                     fh.write(appended)
             blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, days, flags)]
             blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts),
-                       b"\n".join(across)]
+                       b"\n".join(across), b"\n".join(sorting)]
             head = dumps({"token": token, "count": len(clippings), "records": records_token,
                           "records_length": offset, "blocks": [len(b) for b in blocks],
                           "groups": groups}, ensure_ascii=False, separators=(",", ":"))
