@@ -561,6 +561,10 @@ def test_stored_clippings_are_read_when_asked_for(site):
             assert lazy.redirect_from == (("2021/04/old-a/",) if rel.endswith("a.md") else ())
             with pytest.raises(dataclasses.FrozenInstanceError):
                 lazy.title = "changed"
+        # Each clipping's page, as the build wrote it.
+        pages = dict(zip(snapshot.rels, snapshot.page_lines()))
+        assert "Border talks" in site.read(pages["2021/04/a.md"])
+        assert "Water deal" in site.read(pages["2021/04/b.md"])
         unread = [snapshot.clipping(i, f"x/{rel}", g) for i, rel in enumerate(snapshot.rels)]
         assert read_all(unread) == {}  # (no source_url: no duplicate check's key)
         assert all("title" in c.__dict__ for c in unread)

@@ -714,7 +714,7 @@ def _build(project: Project, production: bool = False, today=None,
                      for a, b in near]
         folder, token = inp.snapshot
         if not inp.snapshot_forked and inp.index is not None:  # else written beside the pages
-            Snapshot.write(folder, inp.index, checked, token)
+            Snapshot.write(folder, inp.index, checked, token, inp.article_save_as)
         if Snapshot.token_of(folder) != token:
             token = None  # not written: the next build reads the store
         store.finish_build(site_key, _output_id(project.output), built, outputs, near_rows,

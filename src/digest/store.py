@@ -16,7 +16,7 @@ import sys
 from array import array
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .model import Clipping
 
@@ -575,9 +575,9 @@ class Snapshot:
     redirects, `w`: warnings), each as lines; then, as arrays of 32-bit integers, the
     clippings' record numbers, the record numbers of each group's clippings group after
     group, and where each record starts in its file; last, as lines again, the fields the
-    checks across files compare (`_ACROSS`, a JSON array), read only by them, and each
-    clipping's date and slug (tab-separated), its sort key. A group no clipping joined or
-    left keeps the bytes it had.
+    checks across files compare (`_ACROSS`, a JSON array), read only by them, each
+    clipping's date and slug (tab-separated), its sort key, and each clipping's page. A group
+    no clipping joined or left keeps the bytes it had.
     """
 
     def __init__(self, head: dict[str, Any], blocks: list[bytes], records: bytes):
@@ -586,10 +586,12 @@ class Snapshot:
         def lines(block: bytes) -> list[str]:
             return block.decode("utf-8").split("\n") if n else []
 
-        if len(blocks) != 9 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
+        if len(blocks) != 10 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
             raise ValueError("the snapshot does not have the blocks this code writes")
         self.across = blocks[7]  # (lines of `_across_line`, decoded by `across_fields`)
         self.sorting = blocks[8]  # (lines of date and slug, for `sort_key`)
+        self.pages = blocks[9]  # (lines: each clipping's page, for `page_lines`)
+        self._page_lines: list[str] | None = None
         self._sort_lines: list[bytes] | None = None
 
         self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
@@ -649,6 +651,12 @@ class Snapshot:
         the groups are searched by it, and its record need not be read for that."""
         text, slug = self.sorting_lines()[i].decode("utf-8").split("\t")
         return _date_of(text, "T" in text)[2], slug
+
+    def page_lines(self) -> list[str]:
+        """Each clipping's page (its file in the output), by position."""
+        if self._page_lines is None:
+            self._page_lines = self.pages.decode("utf-8").split("\n") if self.rels else []
+        return self._page_lines
 
     def sorting_lines(self) -> list[bytes]:
         """The lines of the block of dates and slugs, by position."""
@@ -717,10 +725,12 @@ class Snapshot:
             return None
 
     @staticmethod
-    def write(folder: Path, index, checked: dict[str, "Checked"], token: str) -> bool:
+    def write(folder: Path, index, checked: dict[str, "Checked"], token: str,
+              page_of: Callable[[Clipping], str]) -> bool:
         """Write the snapshot of a build's index (`DigestIndex`, restored from a snapshot or
-        made afresh) and checks (by clipping path) with this token; False where it could not
-        be (the next build then reads the store)."""
+        made afresh), checks (by clipping path) and clipping pages (`page_of`, asked only for
+        the clippings not kept from the last snapshot) with this token; False where it could
+        not be (the next build then reads the store)."""
         clippings = index.clippings
         last = index.snapshot  # the snapshot it was restored from, if any
         rels, shas, days, flags, ids = [], [], [], [], []
@@ -735,6 +745,8 @@ class Snapshot:
         last_across = last.across_lines() if last is not None else []
         sorting: list[bytes] = []  # date and slug
         last_sorting = last.sorting_lines() if last is not None else []
+        pages: list[str] = []
+        last_pages = last.page_lines() if last is not None else []
         for c in clippings:
             d = c.__dict__
             if type(c) is StoredClipping and not fresh_file and d["_snapshot"] is last:
@@ -746,6 +758,7 @@ class Snapshot:
                 ids.append(last.ids[i])
                 across.append(last_across[i])
                 sorting.append(last_sorting[i])
+                pages.append(last_pages[i])
                 continue
             item = checked[c.path]
             if type(c) is StoredClipping:
@@ -753,6 +766,7 @@ class Snapshot:
                 line, flag = snapshot.line(snapshot.ids[i]), snapshot.flags[i]
                 across.append(snapshot.across_lines()[i])
                 sorting.append(snapshot.sorting_lines()[i])
+                pages.append(snapshot.page_lines()[i])
             else:
                 if item.record is None:
                     return False
@@ -762,7 +776,9 @@ class Snapshot:
                         ).encode("utf-8")
                 across.append(_across_line(item.record))
                 sorting.append(f"{item.record[1]}\t{item.record[6]}".encode("utf-8"))
-            if "\n" in item.rel or b"\n" in sorting[-1] or sorting[-1].count(b"\t") != 1:
+                pages.append(page_of(c))
+            if "\n" in item.rel or b"\n" in sorting[-1] or sorting[-1].count(b"\t") != 1 \
+                    or "\n" in pages[-1]:
                 return False
             record_of[id(c)] = base + len(added)
             ids.append(base + len(added))
@@ -807,7 +823,8 @@ class Snapshot:
                     fh.write(appended)
             blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, days, flags)]
             blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts),
-                       b"\n".join(across), b"\n".join(sorting)]
+                       b"\n".join(across), b"\n".join(sorting),
+                       "\n".join(pages).encode("utf-8")]
             head = dumps({"token": token, "count": len(clippings), "records": records_token,
                           "records_length": offset, "blocks": [len(b) for b in blocks],
                           "groups": groups}, ensure_ascii=False, separators=(",", ":"))
@@ -907,3 +924,4 @@ class SiteInput:
     snapshot: tuple[Path, str] | None = None  # where to write this build's, with its token
     snapshot_forked: bool = False  # filled in: whether the generator's data process wrote it
     index: Any = None  # filled in: the generator's DigestIndex
+    article_save_as: Any = None  # filled in: the generator's, a clipping's page

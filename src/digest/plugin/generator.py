@@ -364,6 +364,7 @@ class DigestGenerator(Generator):
         if self.index is None:
             self.index = DigestIndex(inp.clippings, pair_min)
         inp.index = self.index
+        inp.article_save_as = self.article_save_as
         self.view = SiteView(self.cfg, self.index, entries, prefetch)
         self.context["digest"] = self.view
         self.context["digest_nav"] = self.view.nav(self.context.get("pages", []))
@@ -503,7 +504,9 @@ class DigestGenerator(Generator):
 
     def _owned(self) -> dict[str, list[str]] | None:
         """The last build's files of each listing, by owner (`_owner`), from their signatures;
-        None for a full build. The clipping pages' owners (`_page_owner`) go to `_page_of`."""
+        None for a full build. Unless the index was restored from the last build's snapshot
+        (which has each clipping's page), the clipping pages' owners (`_page_owner`) go to
+        `_page_of`."""
         if self.previous is None:
             return None
         if self._owned_files is not None:
@@ -511,14 +514,15 @@ class DigestGenerator(Generator):
         owned: dict[str, list[str]] = {}
         page_of: dict[str, str | None] = {}  # clipping file → its page (None: more than one)
         self._owned_files, self._page_of = owned, page_of
+        pages = self.index is None or self.index.snapshot is None
         for name, sig in self.previous.items():
             if sig[:1] == "@":
-                end = sig.index("@", 1)
                 if sig[1] == "=":
-                    rel = sig[2:end]
-                    page_of[rel] = None if rel in page_of else name
+                    if pages:
+                        rel = sig[2:sig.index("@", 2)]
+                        page_of[rel] = None if rel in page_of else name
                     continue
-                owner = sig[:end + 1]
+                owner = sig[:sig.index("@", 1) + 1]
                 (owned.get(owner) or owned.setdefault(owner, [])).append(name)
         return owned
 
@@ -601,13 +605,24 @@ class DigestGenerator(Generator):
         save_as = self.article_save_as
         page_of = self._page_of if candidates is not None and self._owned() is not None \
             else None
+        # (where the index was restored, the snapshot has each kept clipping's page)
+        snapshot = self.index.snapshot if page_of is not None else None
+        kept = snapshot.page_lines() if snapshot is not None else None
         checked, previous, planned = self.input.checked, self.previous, self.planned
         for c in self.index.clippings:
             if page_of is not None and c.path not in candidates:
                 # An unchanged clipping out of reach of every change: its page is the last
-                # build's, found by the owner in its signature (same file, same settings).
-                found = page_of.get(checked[c.path].rel)
-                if found is not None and not c.redirect_from and found not in planned:
+                # build's (same file, same settings), which the last build's snapshot names,
+                # or else found by the owner in its signature.
+                d = c.__dict__
+                if kept is None:
+                    found = page_of.get(checked[c.path].rel)
+                elif d.get("_snapshot") is snapshot:
+                    found = kept[d["_at"]] or None
+                else:  # (kept from the store, not from the snapshot: made again)
+                    found = None
+                if found is not None and not c.redirect_from and found not in planned \
+                        and found in previous:
                     pages[c.path] = found
                     planned[found] = previous[found]
                     continue
@@ -644,7 +659,7 @@ class DigestGenerator(Generator):
             return
         if job[0] == "snapshot":
             folder, token = self.input.snapshot
-            Snapshot.write(folder, self.index, self.input.checked, token)
+            Snapshot.write(folder, self.index, self.input.checked, token, self.article_save_as)
             return
         _, name, template, kwargs = job
         kwargs.setdefault("relative_urls", self.settings["RELATIVE_URLS"])
