@@ -588,15 +588,15 @@ class Snapshot:
 
         if len(blocks) != 10 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
             raise ValueError("the snapshot does not have the blocks this code writes")
+        self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
+        self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
+        # The last three blocks are split into lines only when first asked for.
         self.across = blocks[7]  # (lines of `_across_line`, decoded by `across_fields`)
         self.sorting = blocks[8]  # (lines of date and slug, for `sort_key`)
         self.pages = blocks[9]  # (lines: each clipping's page, for `page_lines`)
-        self._page_lines: list[str] | None = None
-        self._sort_lines: list[bytes] | None = None
-
-        self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
-        self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
         self._across_lines: list[bytes] | None = None
+        self._sort_lines: list[bytes] | None = None
+        self._page_lines: list[str] | None = None
         self.ids = _uints(blocks[4])
         self.members = _uints(blocks[5])
         self.starts = _uints(blocks[6])  # where each record starts in `records`
