@@ -590,12 +590,10 @@ class Snapshot:
             raise ValueError("the snapshot does not have the blocks this code writes")
         self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
         self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
-        # The last three blocks are split into lines only when first asked for.
-        self.across = blocks[7]  # (lines of `_across_line`, decoded by `across_fields`)
-        self.sorting = blocks[8]  # (lines of date and slug, for `sort_key`)
-        self.pages = blocks[9]  # (lines: each clipping's page, for `page_lines`)
-        self._across_lines: list[bytes] | None = None
-        self._sort_lines: list[bytes] | None = None
+        # The last three blocks, split into lines only when first asked for (`lines_of`):
+        # the fields of `_across_line`, dates and slugs (`sort_key`), pages (`page_lines`).
+        self._late = dict(zip(("across", "sorting", "pages"), blocks[7:]))
+        self._lines: dict[str, list[bytes]] = {}
         self._page_lines: list[str] | None = None
         self.ids = _uints(blocks[4])
         self.members = _uints(blocks[5])
@@ -649,30 +647,27 @@ class Snapshot:
     def sort_key(self, i: int) -> tuple[dt.datetime, str]:
         """The sort key of clipping `i` (`Clipping.sort_key`), from its date and slug alone:
         the groups are searched by it, and its record need not be read for that."""
-        text, slug = self.sorting_lines()[i].decode("utf-8").split("\t")
+        text, slug = self.lines_of("sorting")[i].decode("utf-8").split("\t")
         return _date_of(text, "T" in text)[2], slug
+
+    def lines_of(self, block: str) -> list[bytes]:
+        """The lines of the block "across", "sorting" or "pages", by position."""
+        found = self._lines.get(block)
+        if found is None:
+            found = self._lines[block] = self._late[block].split(b"\n") if self.rels else []
+        return found
 
     def page_lines(self) -> list[str]:
         """Each clipping's page (its file in the output), by position."""
         if self._page_lines is None:
-            self._page_lines = self.pages.decode("utf-8").split("\n") if self.rels else []
+            self._page_lines = self._late["pages"].decode("utf-8").split("\n") \
+                if self.rels else []
         return self._page_lines
 
-    def sorting_lines(self) -> list[bytes]:
-        """The lines of the block of dates and slugs, by position."""
-        if self._sort_lines is None:
-            self._sort_lines = self.sorting.split(b"\n") if self.sorting or self.rels else []
-        return self._sort_lines
-
-    def across_lines(self) -> list[bytes]:
-        """The lines of the block of fields the checks across files compare, by position."""
-        if self._across_lines is None:
-            self._across_lines = self.across.split(b"\n") if self.across or self.rels else []
-        return self._across_lines
-
     def across_fields(self) -> list[list[Any]]:
-        """Those fields (`_ACROSS`) of every clipping, by position, decoded in one document."""
-        return json.loads(b"[" + b",".join(self.across_lines()) + b"]")
+        """The fields the checks across files compare (`_ACROSS`) of every clipping, by
+        position, decoded in one document."""
+        return json.loads(b"[" + b",".join(self.lines_of("across")) + b"]")
 
     def warnings(self, i: int) -> list[list[Any]]:
         if "w" not in self.flags[i]:
@@ -741,12 +736,10 @@ class Snapshot:
         fresh_file = last is None or len(last.starts) > 2 * len(clippings) + 1000
         base = 0 if fresh_file else len(last.starts)
         dumps = json.dumps
-        across: list[bytes] = []
-        last_across = last.across_lines() if last is not None else []
-        sorting: list[bytes] = []  # date and slug
-        last_sorting = last.sorting_lines() if last is not None else []
-        pages: list[str] = []
-        last_pages = last.page_lines() if last is not None else []
+        late: dict[str, list[bytes]] = {"across": [], "sorting": [], "pages": []}
+        across, sorting, pages = late.values()  # (sorting: date and slug)
+        last_across, last_sorting, last_pages = (last.lines_of(name) for name in late) \
+            if last is not None else ([], [], [])
         for c in clippings:
             d = c.__dict__
             if type(c) is StoredClipping and not fresh_file and d["_snapshot"] is last:
@@ -764,9 +757,8 @@ class Snapshot:
             if type(c) is StoredClipping:
                 snapshot, i = d["_snapshot"], d["_at"]
                 line, flag = snapshot.line(snapshot.ids[i]), snapshot.flags[i]
-                across.append(snapshot.across_lines()[i])
-                sorting.append(snapshot.sorting_lines()[i])
-                pages.append(snapshot.page_lines()[i])
+                for name, lines in late.items():
+                    lines.append(snapshot.lines_of(name)[i])
             else:
                 if item.record is None:
                     return False
@@ -776,9 +768,9 @@ class Snapshot:
                         ).encode("utf-8")
                 across.append(_across_line(item.record))
                 sorting.append(f"{item.record[1]}\t{item.record[6]}".encode("utf-8"))
-                pages.append(page_of(c))
+                pages.append(page_of(c).encode("utf-8"))
             if "\n" in item.rel or b"\n" in sorting[-1] or sorting[-1].count(b"\t") != 1 \
-                    or "\n" in pages[-1]:
+                    or b"\n" in pages[-1]:
                 return False
             record_of[id(c)] = base + len(added)
             ids.append(base + len(added))
@@ -823,8 +815,7 @@ class Snapshot:
                     fh.write(appended)
             blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, days, flags)]
             blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts),
-                       b"\n".join(across), b"\n".join(sorting),
-                       "\n".join(pages).encode("utf-8")]
+                       *(b"\n".join(lines) for lines in late.values())]
             head = dumps({"token": token, "count": len(clippings), "records": records_token,
                           "records_length": offset, "blocks": [len(b) for b in blocks],
                           "groups": groups}, ensure_ascii=False, separators=(",", ":"))
