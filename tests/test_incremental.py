@@ -700,3 +700,17 @@ def test_a_damaged_or_foreign_list_of_files_makes_a_full_build(tmp_path, monkeyp
     _assert_same_as_cold(work, tmp_path / "cold", monkeypatch)
     work.add(*_random_clipping(rng, 61))
     assert build(work.project).incremental
+
+
+def test_a_warning_stays_a_warning_on_the_next_builds(site):
+    # An alias (Kyrgyz Republic) and an outlet not in the registry are warnings: the first
+    # build reports them and succeeds, and so must every build after it, which takes the
+    # clipping's check from the store.
+    site.add("2021/04/alias.md", countries=["Kyrgyz Republic", "Tajikistan"],
+             source="Unlisted Outlet Weekly")
+    for full in (False, False, True, False):
+        report = build(site.project, full=full)
+        assert report.clippings == 1
+        assert report.warnings, "the warnings are reported on every build"
+        assert all(p.severity == "warning" for p in report.warnings)
+        assert any("Kyrgyz Republic" in p.message for p in report.warnings)

@@ -149,7 +149,7 @@ def _check_one(job: tuple[str, str, str, str, dt.date | None]):
     if result.clipping is None:
         return display, digest, result.problems, None
     html = shared_renderer().html(result.clipping.body)
-    warnings = [[p.line, p.message] for p in result.problems]
+    warnings = [[p.line, p.message, p.severity] for p in result.problems]
     # with the duplicate check's key, computed once
     record = clipping_record(result.clipping, normalise_url(result.clipping.source_url)
                              if result.clipping.source_url else None)
@@ -238,8 +238,7 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
                 warnings = snapshot.warnings(i)
                 checked[display] = Checked(sha, rel, None, warnings, None, None)
                 if warnings:
-                    problems.extend(Problem(display, line, message)
-                                    for line, message in warnings)
+                    problems.extend(Problem(display, *row) for row in warnings)
             else:
                 reuse.append((sha, rel, display, root + os.sep + name))
         else:
@@ -284,8 +283,7 @@ def prepare(project: Project, today: dt.date | None = None, jobs: int | None = N
             clippings.append(clipping_from_record(item.record, gazetteer, display))
             checked[display] = item
             if item.warnings:
-                problems.extend(Problem(display, line, message)
-                                for line, message in item.warnings)
+                problems.extend(Problem(display, *row) for row in item.warnings)
     for display, _digest, found, item in results:
         problems.extend(found)
         if item is not None:

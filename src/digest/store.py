@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 from .model import Clipping
 
-SCHEMA = 8
+SCHEMA = 9
 
 # A clipping's record is a JSON array of these fields, in this order (lists as lists): a build
 # reads every record, and arrays decode in about half the time that objects with keys do.
@@ -250,7 +250,7 @@ class Checked:
     sha256: str
     rel: str
     record: list[Any]  # clipping_record
-    warnings: list[list[Any]]  # [line, message]
+    warnings: list[list[Any]]  # [line, message, severity]: a check's problems, kept as they were
     summary: str | None  # None: in the store (`Store.summary`, `Store.load_summaries`)
     data: tuple[str, str] | None  # open_data_rows, unfinished; None: in the store (data_rows)
     html: str | None = None  # loaded only when a page needs it
