@@ -22,9 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from digest.gazetteer import load_gazetteer  # noqa: E402
-from digest.model import headline_slug, slugify  # noqa: E402
-from digest.sources import load_registry  # noqa: E402
+from digest.core.gazetteer import load_gazetteer  # noqa: E402
+from digest.core.model import headline_slug, slugify  # noqa: E402
+from digest.core.registry import load_registry  # noqa: E402
 
 COUNTRY_CODES = ("KG TJ UZ KZ TM AF RU CN IR PK IN TR AZ AM GE UA BY MN US GB DE FR JP KR "
                  "SA AE QA IL SY IQ PL LT LV EE MD RO HU RS BA XK").split()

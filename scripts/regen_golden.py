@@ -20,7 +20,7 @@ def build_golden(into: Path) -> Path:
     """Build the golden site in a scratch folder (with the repository's theme); return output/."""
     sys.path.insert(0, str(REPO / "src"))
     from digest.project import Project
-    from digest.site import build
+    from digest.build import build
 
     shutil.copytree(GOLDEN / "site", into, dirs_exist_ok=True)
     shutil.copytree(REPO / "theme", into / "theme", dirs_exist_ok=True)

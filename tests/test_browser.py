@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest.project import Project
-from digest.site import build
+from digest.build import build
 from tests.browser import (CHROMIUM, CHROMIUM_ARGS, Server, copy_project, free_port,
                            guard_page, require_chromium)
 from tests.conftest import REPO

@@ -15,7 +15,7 @@ def test_contributing_reference_matches_the_allowlist():
     result = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_docs.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    from digest.validate import FIELDS
+    from digest.core.schema import FIELDS
 
     text = (REPO / "CONTRIBUTING.md").read_text()
     for f in FIELDS:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.errors import FrontMatterError
-from digest.frontmatter import decode, dump, parse
+from digest.core.frontmatter import decode, dump, parse
 
 
 def test_scalars_stay_strings():
@@ -86,7 +86,7 @@ def test_dump_then_parse_is_identity(fields, body):
     fm = parse(decode(text.encode("utf-8"), "f.md"), "f.md")
     expected = {k: v for k, v in fields.items() if v not in ("", [])}
     assert fm.fields == expected
-    from digest.frontmatter import normalise_body
+    from digest.core.frontmatter import normalise_body
     assert fm.body == normalise_body(body.replace("\r\n", "\n").replace("\r", "\n"))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pycountry
 import pytest
 
-from digest.gazetteer import load_gazetteer
-from digest.model import Country, Region
+from digest.core.gazetteer import load_gazetteer
+from digest.core.model import Country, Region
 
 gz = load_gazetteer()
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.errors import BuildError, FrontMatterError
-from digest.frontmatter import decode, parse
-from digest.render import Renderer
-from digest.site import build
+from digest.core.frontmatter import decode, parse
+from digest.content.render import Renderer
+from digest.build import build
 from tests.conftest import clipping_text
 
 renderer = Renderer()
@@ -196,7 +196,7 @@ def test_interrupted_build_leaves_the_previous_output(site, monkeypatch):
 
 
 def test_interrupted_update_of_the_output_is_followed_by_a_full_build(site, monkeypatch):
-    import digest.site as site_module
+    import digest.build.output as site_module
 
     site.add("2021/04/a.md")
     build(site.project)
@@ -248,7 +248,7 @@ def test_output_has_no_hidden_files_links_or_odd_modes(site):
 def test_long_titles_and_slugs():
     from pathlib import PurePosixPath
 
-    from digest.validate import validate
+    from digest.core.rules import validate
 
     long = "Border " * 60
     fm = parse(clipping_text(title=long.strip()), "c/2021/04/a.md")
@@ -273,7 +273,7 @@ def test_parser_never_fails_with_another_exception(data):
 def test_mutated_clipping_never_fails_with_another_exception(data):
     from pathlib import PurePosixPath
 
-    from digest.validate import validate
+    from digest.core.rules import validate
 
     text = clipping_text(regions=["Central Asia"], topics=["Water"])
     i = data.draw(st.integers(0, len(text)))

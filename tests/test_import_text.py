@@ -149,7 +149,7 @@ def test_entry_without_excerpt_and_stray_text():
 
 def test_markdown_in_plain_text_is_escaped():
     d = imp.parse(entry("Kyrgyzstan – Talks (TASS)", "# not a heading *not emphasis* <b>x</b> [x](y)"))[0][0]
-    from digest.render import Renderer
+    from digest.content.render import Renderer
     html = Renderer().html(d.body)
     assert "<h1" not in html and "<em>" not in html and "<b>" not in html and "<a" not in html
     assert "# not a heading" in html and "&lt;b&gt;" in html

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.site import CACHE_FILE, build, code_fingerprint
-from digest.store import Store
+from digest.build import CACHE_FILE, build
+from digest.incremental.fingerprint import code_fingerprint
+from digest.incremental.store import Store
 
 from conftest import PELICANCONF, Site, clipping_text
 
@@ -82,7 +83,7 @@ def _assert_same_as_cold(work: Site, folder: Path, monkeypatch) -> None:
 
 def _index_shape(index) -> dict:
     """Everything a DigestIndex groups, by clipping path: to compare two indexes."""
-    from digest.index import KINDS
+    from digest.core.index import KINDS
 
     shape = {"clippings": [c.path for c in index.clippings],
              "months": [(m, [c.path for c in cs]) for m, cs in index.by_month.items()],
@@ -96,7 +97,7 @@ def _index_shape(index) -> dict:
 
 def _spy_on_restore(monkeypatch) -> list[int]:
     """Count the indexes restored from a snapshot, checking each against one made afresh."""
-    from digest.index import DigestIndex
+    from digest.core.index import DigestIndex
 
     restore, restored = DigestIndex.restore, []
 
@@ -115,7 +116,7 @@ def _spy_on_restore(monkeypatch) -> list[int]:
 def test_incremental_builds_equal_a_cold_build(tmp_path, monkeypatch, seed):
     # Related clippings chosen among 2 per country, so that the window of pages a change can
     # reach is smaller than the corpus.
-    monkeypatch.setattr("digest.index.RELATED_POOL", 2)
+    monkeypatch.setattr("digest.core.index.RELATED_POOL", 2)
     restored = _spy_on_restore(monkeypatch)
     rng = random.Random(seed)
     work = Site(tmp_path / "work", CONF)
@@ -215,7 +216,7 @@ def test_changes_beyond_the_clippings_rebuild_everything(site, change):
         for suffix in ("-wal", "-shm"):
             Path(str(site.root / CACHE_FILE) + suffix).unlink(missing_ok=True)
     else:  # a store of this version number with tables of another layout
-        from digest.store import SCHEMA
+        from digest.incremental.store import SCHEMA
 
         for suffix in ("", "-wal", "-shm"):
             Path(str(site.root / CACHE_FILE) + suffix).unlink(missing_ok=True)
@@ -272,7 +273,7 @@ def test_cache_is_sqlite_with_json_never_a_pickle(site):
     db = sqlite3.connect(site.root / CACHE_FILE)
     import json
 
-    from digest.store import RECORD_FIELDS
+    from digest.incremental.records import RECORD_FIELDS
 
     for (record,) in db.execute("SELECT record FROM checked"):
         assert json.loads(record)[RECORD_FIELDS.index("slug")] == "a"
@@ -295,7 +296,7 @@ def _failing_in_child(real):
 def test_files_are_read_here_when_the_reading_process_fails(site, monkeypatch):
     """The clipping files are read and hashed in a forked process; if it fails, the build
     reads them itself and is the same."""
-    import digest.site as site_module
+    import digest.build.check as site_module
 
     site.add("2021/04/a.md")
     build(site.project)
@@ -311,8 +312,8 @@ def test_checks_across_files_in_their_own_process(site, monkeypatch, child):
     """A large digest's duplicate and near-identical checks run beside the rendering: their
     warnings are reported and their errors stop the build, output untouched; if the process
     fails, the checks are made in the build's own."""
-    import digest.site as site_module
-    import digest.validate as validate
+    import digest.build.check as site_module
+    import digest.core.across as validate
 
     from digest.errors import BuildError
 
@@ -342,7 +343,7 @@ def test_checks_across_files_in_their_own_process(site, monkeypatch, child):
 
 
 def test_an_unreadable_clipping_is_an_error_naming_it(tmp_path):
-    from digest.site import _check_one
+    from digest.build.check import _check_one
 
     display, _sha, problems, item = _check_one((str(tmp_path / "gone.md"), "clippings/gone.md",
                                                 "gone.md", str(tmp_path), None))
@@ -371,9 +372,9 @@ def test_a_stored_clipping_is_the_clipping_it_was(tmp_path):
     import dataclasses
     import datetime as dt
 
-    from digest.gazetteer import load_gazetteer
-    from digest.model import Clipping
-    from digest.store import clipping_from_record, clipping_record
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.model import Clipping
+    from digest.incremental.records import clipping_from_record, clipping_record
 
     g = load_gazetteer()
     for date in (dt.date(2021, 4, 30),
@@ -405,7 +406,7 @@ def test_data_files_reuse_the_last_builds_rows(tmp_path, monkeypatch, tampered):
     """An incremental build takes the rows of unchanged clippings from the data files the last
     build wrote (it reads only the new rows from the store), unless those files are not the
     ones it recorded; either way the files are those of a cold build."""
-    from digest.store import Store as RealStore
+    from digest.incremental.store import Store as RealStore
 
     conf = CONF + "DIGEST_JOBS = 1\n"  # the data files written here, where the test sees it
     work = Site(tmp_path / "work", conf)
@@ -445,7 +446,7 @@ def test_output_is_checked_here_when_its_process_fails(site, monkeypatch, remove
     """Whether the last build's files are all in output/ is checked in a forked process,
     beside the rendering; if it fails, the build checks here, and a removed file makes the
     build a full one all the same."""
-    import digest.site as site_module
+    import digest.build.check as site_module
 
     site.add("2021/04/a.md")
     site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
@@ -529,8 +530,9 @@ def test_stored_clippings_are_read_when_asked_for(site):
     and is then the clipping the store has: fields, derived values, equality and hash."""
     import dataclasses
 
-    from digest.gazetteer import load_gazetteer
-    from digest.store import Snapshot, StoredClipping, clipping_from_record, read_all
+    from digest.core.gazetteer import load_gazetteer
+    from digest.incremental.snapshot import Snapshot
+    from digest.incremental.records import StoredClipping, clipping_from_record, read_all
 
     site.add("2021/04/a.md", title="Border talks", regions="[Central Asia]",
              topics="[Water, Borders]", redirect_from="[2021/04/old-a/]")
@@ -577,9 +579,10 @@ def test_checks_across_files_read_no_record_of_a_kept_clipping(site):
     """The fields the checks across files compare come from the snapshot's block of them:
     the same as the records', with the duplicate check's key of each original, and the
     records stay unread; a clipping already read gives its key too."""
-    from digest.gazetteer import load_gazetteer
-    from digest.store import URL_KEY, Snapshot, read_across
-    from digest.validate import normalise_url
+    from digest.core.gazetteer import load_gazetteer
+    from digest.incremental.records import URL_KEY, read_across
+    from digest.incremental.snapshot import Snapshot
+    from digest.core.schema import normalise_url
 
     site.add("2021/04/a.md", title="Border talks", topics="[Water, Borders]",
              source_url="https://www.example.org/a/?utm_source=x")
@@ -624,7 +627,7 @@ def _built_random_site(tmp_path: Path, monkeypatch, seed: int) -> tuple[random.R
 def test_a_damaged_or_foreign_snapshot_is_never_used(tmp_path, monkeypatch, damage):
     """The build reads the store (or groups the clippings afresh) instead, and the output is
     still the cold build's; the next build has a snapshot again."""
-    monkeypatch.setattr("digest.index.RELATED_POOL", 2)
+    monkeypatch.setattr("digest.core.index.RELATED_POOL", 2)
     restored = _spy_on_restore(monkeypatch)
     rng, work = _built_random_site(tmp_path, monkeypatch, 7)
     folder = work.root / ".digest-cache"

@@ -135,7 +135,7 @@ def test_new_from_an_address_on_127_0_0_1(site, monkeypatch):
 
 
 def test_headline_slugs_leave_out_little_words_and_stay_short():
-    from digest.model import HEADLINE_SLUG_MAX, headline_slug
+    from digest.core.model import HEADLINE_SLUG_MAX, headline_slug
 
     assert headline_slug("Russia redeploys attack aircraft from Kyrgyzstan to Tajikistan for "
                          "drills on border") == "russia-redeploys-attack-aircraft-kyrgyzstan-tajikistan"

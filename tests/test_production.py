@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.errors import UsageError
 from digest.project import Project
-from digest.site import build
+from digest.build import build
 from tests.browser import Server, free_port
 from tests.conftest import REPO
 

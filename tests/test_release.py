@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from digest.cli import app
 from digest.errors import BuildError
-from digest.site import build
+from digest.build import build
 
 from conftest import clipping_text
 from test_site import crawl
@@ -126,7 +126,7 @@ def test_redirect_to_an_address_another_page_has_is_refused(site):
 def test_builds_after_a_passed_check_compare_only_changed_clippings(published, monkeypatch):
     """Once a build has passed the comparison with a publish, the next ones compare only the
     clippings added or edited since; a rename is still caught."""
-    import digest.release as release
+    import digest.content.release as release
 
     build(published.project)  # compares every clipping with the publish, and passes
     seen: list[list[str]] = []

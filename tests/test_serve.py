@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from digest.site import serve
+from digest.serve import serve
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import pytest
 
 from digest.errors import BuildError, UsageError
 from digest.project import Project
-from digest.site import build
+from digest.build import build
 from tests.conftest import REPO, Site, clipping_text
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,7 @@ def clipping_titles(page: Path) -> list[str]:
 
 
 def test_shipped_pair_page_lists_exactly_the_clippings_naming_both(shipped):
-    from digest.validate import check_paths
+    from digest.content.check import check_paths
 
     clippings, _ = check_paths([REPO / "content" / "clippings"], REPO / "content" / "clippings")
     expected = {c.title for c in clippings
@@ -238,7 +238,7 @@ def test_a_bad_clipping_fails_the_build_and_keeps_the_old_output(site):
 def test_a_plugin_failure_on_one_clipping_names_it(site, monkeypatch):
     add_many(site)
     build(site.project)
-    from digest import render
+    from digest.content import render
 
     original = render.Renderer.html
 
@@ -401,9 +401,9 @@ def test_older_counts_the_same_searched_or_listed():
     import datetime as dt
     import random
 
-    from digest.gazetteer import load_gazetteer
-    from digest.index import DigestIndex, _AscendingKeys
-    from digest.model import Clipping
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.index import DigestIndex, _AscendingKeys
+    from digest.core.model import Clipping
 
     g = load_gazetteer()
     rng = random.Random(5)
@@ -423,7 +423,7 @@ def test_older_counts_the_same_searched_or_listed():
 
 
 def test_search_bundles_are_quarters_of_dated_pages_or_one():
-    from digest.site import search_bundles
+    from digest.build.search import search_bundles
 
     dated = "{date:%Y}/{date:%m}/{slug}/index.html"
     assert search_bundles(dated, ["2021/04/a/index.html", "2021/06/b/index.html",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jinja2
 
 from digest.plugin.templates import TemplateCache, environment_key, use_cache
-from digest.site import build
-from digest.store import Store
+from digest.build import build
+from digest.incremental.store import Store
 
 PAGE = "{% for x in items %}<{{ x|upper }}>{% endfor %}"
 

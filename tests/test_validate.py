@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.frontmatter import decode, parse
-from digest.gazetteer import load_gazetteer
-from digest.model import Clipping
-from digest.validate import (normalise_url, parse_date, to_text, validate, FIELDS,
-                             corpus_problems)
+from digest.core.frontmatter import decode, parse
+from digest.core.gazetteer import load_gazetteer
+from digest.core.model import Clipping
+from digest.core.schema import normalise_url, parse_date, to_text
+from digest.core.rules import validate
+from digest.core.schema import FIELDS
+from digest.core.across import corpus_problems
 from tests.conftest import clipping_text
 
 REL = PurePosixPath("2021/04/border-talks-resume.md")
@@ -200,7 +202,7 @@ def clippings(draw):
                            max_size=3, unique=True))
     body = draw(st.text(min_size=1, max_size=300).map(lambda s: s.replace("\r", ""))
                 .filter(lambda s: s.strip()))
-    from digest.frontmatter import normalise_body
+    from digest.core.frontmatter import normalise_body
     return Clipping(
         title=draw(words), date=when, category=draw(st.sampled_from(["Analysis", "News"])),
         countries=tuple(countries), regions=tuple(regions), topics=tuple(topics),
@@ -234,9 +236,9 @@ def test_near_duplicates_of_fresh_clippings_complete_the_earlier_pairs():
     import datetime as dt
     import random
 
-    from digest.gazetteer import load_gazetteer
-    from digest.model import Clipping
-    from digest.validate import near_duplicate_pairs
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.model import Clipping
+    from digest.core.across import near_duplicate_pairs
 
     kg = load_gazetteer().by_code["KG"]
     rng = random.Random(5)

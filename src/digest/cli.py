@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
-from .errors import DigestError, Problem, UsageError
-from .project import Project
+from digest import __version__
+from digest.errors import DigestError, Problem, UsageError
+from digest.project import Project
 
 app = typer.Typer(
     name="digest",
@@ -37,7 +36,7 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(
+def _callback(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
@@ -84,7 +83,8 @@ def check(
 
     Exit 0 when there are no errors, 1 when there are, 2 on a usage error.
     """
-    from .validate import check_paths, find_clippings, fix_file
+    from digest.content.check import check_paths, find_clippings
+    from digest.content.fix import fix_file
 
     try:
         proj = _project(project)
@@ -116,8 +116,8 @@ def check(
 
 def _release_problems(proj, clippings) -> list:
     """Clippings moved since the last publish (release.py), by the project's URL settings."""
-    from .release import release_problems
-    from .site import pelican_settings, release_settings
+    from digest.build.settings import pelican_settings, release_settings
+    from digest.content.release import release_problems
 
     try:
         settings = release_settings(pelican_settings(proj, proj.output))
@@ -150,13 +150,13 @@ def import_(
     Clippings already present (same original, or same headline and outlet) are skipped, no
     file is ever overwritten, and nothing is written if any entry has an error.
     """
-    from .importers.run import import_file
+    from digest.importers.run import import_file
 
     try:
         proj = _project(project)
         default_date = None
         if date is not None:
-            from .validate import parse_date
+            from digest.core.schema import parse_date
             default_date = parse_date(date)
             if default_date is None or isinstance(default_date, dt.datetime):
                 raise UsageError(f"--date {date!r} is not an ISO date (YYYY-MM-DD)")
@@ -213,8 +213,8 @@ def _import_summary(plan, dry_run: bool) -> None:
 
 def _ask_names(label: str, default: list[str], kind: str, required: bool) -> list[str]:
     """Prompt for a comma-separated list of countries or regions until every name is known."""
-    from .gazetteer import load_gazetteer
-    from .model import Country, Region
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.model import Country, Region
 
     gz = load_gazetteer()
     want = Country if kind == "country" else Region
@@ -278,14 +278,14 @@ def new(
     headline; you confirm each. The slug is unique, no file is overwritten, and the result is
     checked: exit 1 with the problems if it fails.
     """
-    from .importers import Draft
-    from .scaffold import write_new
+    from digest.content.new import write_new
+    from digest.importers import Draft
 
     try:
         proj = _project(project)
         facts = None
         if from_html:
-            from .importers.html import extract, read_page
+            from digest.importers.html import extract, read_page
 
             data, base = read_page(from_html)
             facts = extract(data, base or (from_html if "://" in from_html else ""))
@@ -340,7 +340,7 @@ def build(
     rendered (.digest-cache/ remembers what was built); a change of code, theme, settings or
     pages renders everything.
     """
-    from .site import build as build_site
+    from digest.build import build as build_site
 
     try:
         proj = _project(project)
@@ -366,7 +366,7 @@ def serve(
     """Build the site, serve output/ on http://127.0.0.1:PORT/, and rebuild on every change to
     content, theme or settings. A failed rebuild is reported; the last good site stays served.
     Stop with Ctrl-C."""
-    from .site import serve as serve_site
+    from digest.serve import serve as serve_site
 
     def report(result, error) -> None:
         if error is not None:
@@ -402,7 +402,7 @@ def publish(
     production settings are wrong (SITEURL must be https:// without a trailing slash). Adds
     .nojekyll, and CNAME when DIGEST_CNAME names a custom domain.
     """
-    from .site import publish as publish_site
+    from digest.publish import publish as publish_site
 
     try:
         plan = publish_site(_project(project), remote=remote, branch=branch, dry_run=dry_run,

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from digest.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..errors import FrontMatterError, Problem
-from ..frontmatter import dump, parse
-from ..gazetteer import Gazetteer
-from ..model import Clipping, Region, headline_slug, numbered_slug
-from ..validate import FIELD_NAMES, normalise_url, validate
+from digest.core.frontmatter import dump, parse
+from digest.core.gazetteer import Gazetteer
+from digest.core.model import Clipping, Region, headline_slug, numbered_slug
+from digest.core.rules import validate
+from digest.core.schema import FIELD_NAMES, normalise_url
+from digest.errors import FrontMatterError, Problem
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 _ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")

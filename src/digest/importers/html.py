@@ -13,10 +13,10 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from .. import __version__
-from ..errors import UsageError
-from ..gazetteer import Gazetteer, load_gazetteer
-from ..sources import Registry, domain_of, load_registry
+from digest import __version__
+from digest.core.gazetteer import Gazetteer, load_gazetteer
+from digest.core.registry import Registry, domain_of, load_registry
+from digest.errors import UsageError
 
 USER_AGENT = f"digest/{__version__} (clipping helper; fetches one page an editor asked for)"
 TIMEOUT = 15

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..errors import ContentError, Problem, UsageError
-from ..project import Project
-from ..validate import check_paths
-from . import ImportPlan, plan_import
+from digest.content.check import check_paths
+from digest.errors import ContentError, Problem, UsageError
+from digest.importers import ImportPlan, plan_import
+from digest.project import Project
 
 FORMATS = ("text", "wxr")
 
@@ -21,7 +21,7 @@ def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | 
     name = project.display(path)
     data = path.read_bytes()
     if fmt == "wxr":
-        from .wxr import WxrImporter
+        from digest.importers.wxr import WxrImporter
 
         drafts, report = WxrImporter().parse(data, name)
         existing = _existing(project)
@@ -29,7 +29,7 @@ def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | 
                            project.display(project.clippings), name, progress)
         plan.report = report
         return plan
-    from .text import TextImporter, decode_export
+    from digest.importers.text import TextImporter, decode_export
 
     try:
         text = decode_export(data, name, encoding)

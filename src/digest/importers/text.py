@@ -7,10 +7,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..errors import ContentError, Problem
-from ..gazetteer import Gazetteer, load_gazetteer, normalise
-from ..sources import Registry, domain_of, load_registry
-from . import Draft, classify_labels, escape_markdown
+from digest.core.gazetteer import Gazetteer, load_gazetteer, normalise
+from digest.core.registry import Registry, domain_of, load_registry
+from digest.errors import ContentError, Problem
+from digest.importers import Draft, classify_labels, escape_markdown
 
 _ENTRY_START = re.compile(r"^\s*(?:categorie|category|catégorie|categoria|kategorie)\s*:?\s*$", re.I)
 _DASHES = (" \u2013 ", " \u2014 ", " - ", " \u2012 ", " \u2212 ")

@@ -11,13 +11,13 @@ from xml.etree import ElementTree
 
 from markdownify import markdownify
 
-from ..errors import ContentError, Problem
-from ..gazetteer import Gazetteer, load_gazetteer
-from ..model import Region, headline_slug, slugify
-from ..render import sanitize
-from ..sources import Registry, domain_of, load_registry
-from . import Draft
-from .text import TextImporter
+from digest.content.render import sanitize
+from digest.core.gazetteer import Gazetteer, load_gazetteer
+from digest.core.model import Region, headline_slug, slugify
+from digest.core.registry import Registry, domain_of, load_registry
+from digest.errors import ContentError, Problem
+from digest.importers import Draft
+from digest.importers.text import TextImporter
 
 NS = {
     "content": "http://purl.org/rss/1.0/modules/content/",

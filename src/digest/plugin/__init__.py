@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pelican import signals
 
-from .generator import DigestGenerator, href
-from .reader import ClippingReader
-from .templates import use_cache
+from digest.plugin.generator import DigestGenerator
+from digest.plugin.reader import ClippingReader
+from digest.plugin.templates import use_cache
+from digest.plugin.view import href
 
 
 def add_reader(readers) -> None:

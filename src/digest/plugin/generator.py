@@ -2,45 +2,65 @@
 
 from __future__ import annotations
 
-import csv
-import gc
 import hashlib
 import html
 import io
-import itertools
 import json
-import logging
 import os
 import re
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 from feedgenerator import Atom1Feed, get_tag_uri
-from jinja2 import pass_context
-from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url, sanitised_join
 
-from ..errors import DigestError
-from ..gazetteer import load_gazetteer
-from .. import index as index_module
-from ..index import DigestIndex, Group
-from ..model import Clipping, Country, Pair, date_key, format_date, slugify
-from ..release import DEFAULT_PATTERN, page_address
-from ..render import script_problems
-from ..sources import load_registry
-from ..store import CSV_COLUMNS, SiteInput, Snapshot, StoredClipping, read_all
-from .settings import LISTINGS, PLURALS, PREFIX, DigestSettings, digest_settings
+from digest.content.render import script_problems
+from digest.core import index as index_module
+from digest.core.gazetteer import load_gazetteer
+from digest.core.index import DigestIndex, Group
+from digest.core.model import Clipping, Country, Pair, date_key, slugify
+from digest.core.urls import DEFAULT_PATTERN, _addresses
+from digest.errors import DigestError
+from digest.incremental.records import StoredClipping, read_all
+from digest.incremental.snapshot import Snapshot
+from digest.plugin.data import (
+    _CSV_HEAD,
+    _JSON_HEAD,
+    _JSON_TAIL,
+    _NEEDS_QUOTING,
+    _abs,
+    _csv_cell,
+    _LastData,
+    _splice,
+    _write_json,
+)
+from digest.plugin.inputs import SiteInput
+from digest.plugin.settings import LISTINGS, PLURALS, PREFIX, digest_settings
+from digest.plugin.view import (
+    KIND_TITLES,
+    ArticleView,
+    Entry,
+    SiteView,
+    _PerClipping,
+    make_entry,
+)
+from digest.workers import fork_jobs, parallel, run_jobs
 
 # Page signatures: ALWAYS pages are rendered on every build (home, indexes, data); GROUP pages
 # (a listing's first page, its feed) whenever a clipping of the listing changed.
 ALWAYS = "*"
+
+
 GROUP = "group"
+
+
 DATA_FILES = ("clippings.json", "clippings.csv", "pairs.json", "countries.json")
+
+
 _INTERNAL_LINK = re.compile(r'\b(href|src)="\{(filename|static|attach)\}([^"]*)"')
 
 
@@ -58,251 +78,6 @@ def _page_owner(rel: str) -> str:
 
 def _sig(parts: list[str]) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
-
-
-_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-KIND_TITLES = {"country": "Country", "pair": "Country pair", "region": "Region",
-               "category": "Category", "source": "Source", "topic": "Topic"}
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A clipping as listings show it, with its address computed once (Pelican recomputes an
-    article's URL on every access)."""
-
-    url: str
-    title: str
-    clipping: Clipping
-    summary: str
-    date_iso: str
-    day: str
-    meta: str
-    day_month: str  # "30 Apr": the date where the month is given already (a month's heading)
-
-
-    def meta_on(self, kind: str | None, entity) -> str:
-        """`meta` on the listing of a country, pair or source (`kind`, `entity`): what the
-        listing is about is not repeated; other countries are named after "also"."""
-        if kind not in ("country", "pair", "source"):
-            return self.meta
-        c = self.clipping
-        known = (entity.a, entity.b) if kind == "pair" else (entity,)
-        others = ", ".join(x.name for x in c.countries if x not in known)
-        if kind == "source":
-            return others
-        return f"{c.source} · also {others}" if others else c.source
-
-
-def make_entry(c: Clipping, url: str, summary: str) -> Entry:
-    """The listing entry of a clipping."""
-    meta = f"{c.source} · {', '.join(x.name for x in c.countries)}"
-    day = c.day
-    return Entry(url, c.title, c, summary, format_date(c.date), day.isoformat(), meta,
-                 f"{day.day} {_MONTH_ABBR[day.month - 1]}")
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleView:
-    """What the article template reads of a clipping: its data, summary and excerpt HTML."""
-
-    clipping: Clipping
-    summary: str
-    content: str
-    url: str
-
-
-class _PerClipping(dict):
-    """Values made from a clipping when first asked for (`of`), kept by its path."""
-
-    def __init__(self, make: Callable[[Clipping], Any]):
-        super().__init__()
-        self._make = make
-
-    def of(self, c: Clipping) -> Any:
-        value = self.get(c.path)
-        if value is None:
-            value = self[c.path] = self._make(c)
-        return value
-
-
-class SiteView:
-    """What templates may ask of the digest: addresses, groups, related clippings."""
-
-    def __init__(self, cfg: DigestSettings, index: DigestIndex, entries: dict[str, Entry],
-                 prefetch: Callable[[list[str]], None] | None = None):
-        self.cfg = cfg
-        self.index = index
-        self._entries = entries
-        self._prefetch = prefetch  # given the paths of entries about to be made
-        self._related: dict[str, list[Entry]] = {}
-        self._neighbours: dict[tuple[str, str], tuple[Entry | None, Entry | None]] = {}
-        self._registry = load_registry()
-        self.settings = cfg.values
-        site = str(cfg.values.get("SITEURL") or "")
-        self.site_url = site.rstrip("/") if site.startswith(("http://", "https://")) else ""
-
-    # addresses -----------------------------------------------------------------------
-    def listing_url(self, kind: str, slug: str) -> str | None:
-        """The first page of a listing, or None when that page type is off or absent."""
-        if not self.cfg.values[f"{PREFIX[kind]}_SAVE_AS"]:
-            return None
-        return self.cfg.url(PREFIX[kind], slug=slug)
-
-    def month_url(self, kind: str | None, slug: str, month: str) -> str | None:
-        year, mon = month.split("/")
-        key = f"{PREFIX[kind]}_MONTH" if kind else "MONTH"
-        if kind and self.whole(kind, slug):  # the month's heading on the listing's page
-            return f"{self.listing_url(kind, slug)}#{year}-{mon}"
-        if not self.cfg.values[f"{key}_SAVE_AS"] or (kind and not self.listing_url(kind, slug)):
-            return None
-        return self.cfg.url(key, slug=slug, year=year, month=mon)
-
-    def whole(self, kind: str, slug: str) -> bool:
-        """Whether a listing shows all its clippings on one page (and has no month pages)."""
-        group = self.index.by_slug(kind, slug)
-        return bool(group and self.listing_url(kind, slug)
-                    and group.count <= self.cfg["DIGEST_LISTING_ALL"])
-
-    def feed_url(self, kind: str | None, slug: str = "") -> str | None:
-        key = f"{PREFIX[kind]}_FEED_ATOM_SAVE_AS" if kind else "FEED_ALL_ATOM_SAVE_AS"
-        pattern = self.cfg.values[key]
-        return pattern.format(slug=slug) if pattern else None
-
-    def index_url(self, kind: str) -> str | None:
-        key = PLURALS[kind].upper()
-        if not self.cfg.values[f"{key}_SAVE_AS"] or not self.cfg.values[f"{PREFIX[kind]}_SAVE_AS"]:
-            return None  # an index of pages that are switched off would only hold dead links
-        return self.cfg.values[f"{key}_URL"]
-
-    def country_url(self, country: Country) -> str | None:
-        return self.listing_url("country", country.slug) if self.index.country(country) else None
-
-    def pair_url(self, pair: Pair) -> str | None:
-        return self.listing_url("pair", pair.slug) if self.index.pair(pair) else None
-
-    def label_url(self, kind: str, name: str) -> str | None:
-        return self.listing_url(kind, slugify(name))
-
-    # clippings ----------------------------------------------------------------------
-    def entry(self, clipping: Clipping) -> Entry:
-        return self._entries.of(clipping)
-
-    def entries(self, clippings: list[Clipping]) -> list[Entry]:
-        missing = [c for c in clippings if c.path not in self._entries]
-        if missing:
-            read_all(missing)  # clippings kept unread from the last build: in one go
-            if self._prefetch is not None:
-                self._prefetch([c.path for c in missing])
-        return [self._entries.of(c) for c in clippings]
-
-    def related(self, clipping: Clipping) -> list[Entry]:
-        """Related clippings (asked for by the page's signature, then by its template), other
-        than the older same-pair neighbours the page links already."""
-        found = self._related.get(clipping.path)
-        if found is None:
-            linked = frozenset(older.clipping.path for pair in clipping.pairs
-                               if self.pair_url(pair)
-                               for older in self.neighbours(clipping, pair)[:1] if older)
-            found = self._related[clipping.path] = self.entries(
-                self.index.related(clipping, self.cfg["DIGEST_RELATED"], exclude=linked))
-        return found
-
-    def neighbours(self, clipping: Clipping, pair: Pair) -> tuple[Entry | None, Entry | None]:
-        key = (clipping.path, pair.slug)
-        found = self._neighbours.get(key)
-        if found is None:
-            older, newer = self.index.neighbours(clipping, pair)
-            found = self._neighbours[key] = (self._entries.of(older) if older else None,
-                                             self._entries.of(newer) if newer else None)
-        return found
-
-    def nav(self, pages) -> list[tuple[str, str]]:
-        """The site's sections and pages as (label, url), computed once per build."""
-        labels = {"country": "Countries", "pair": "Pairs", "region": "Regions",
-                  "source": "Sources", "category": "Categories", "topic": "Topics"}
-        out = [(labels[k], u) for k in ("country", "pair", "region", "source", "category",
-                                         "topic") if (u := self.index_url(k))]
-        if self.cfg.values["MONTHS_SAVE_AS"]:
-            out.append(("Months", self.cfg.values["MONTHS_URL"]))
-        if self.cfg.values["SEARCH_SAVE_AS"]:
-            out.append(("Search", self.cfg.values["SEARCH_URL"]))
-        out.extend((p.title, p.url) for p in pages)
-        return out
-
-    def outlet(self, name: str) -> str:
-        """A one-line description of an outlet: 'TASS — state news agency, Russia'."""
-        match = self._registry.resolve(name)
-        if not match:
-            return ""
-        from ..gazetteer import load_gazetteer
-
-        source = match.source
-        country = load_gazetteer().by_code.get(source.country)
-        parts = [p for p in (source.kind, country.name if country else "") if p]
-        return ", ".join(parts)
-
-    def timeline(self, group: Group) -> list[dict[str, Any]]:
-        """Bars for an inline SVG chart of clippings per month, gaps included, oldest first."""
-        counts = {m: len(cs) for m, cs in group.months()}
-        first, last = group.first.day, group.last.day
-        months = []
-        y, m = first.year, first.month
-        while (y, m) <= (last.year, last.month):
-            months.append(f"{y:04d}/{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        top = max(counts.values())
-        bars = []
-        for i, month in enumerate(months):
-            n = counts.get(month, 0)
-            height = round(60 * n / top) if n else 0
-            bars.append({"month": month, "count": n, "x": i * 12, "height": height,
-                         "y": 64 - height,
-                         "url": self.month_url(group.kind, group.slug, month) if n else None})
-        return bars
-
-    def matrix(self) -> dict[str, Any]:
-        """The co-occurrence matrix of the most-named countries, with shading levels."""
-        limit = self.cfg["DIGEST_MATRIX_COUNTRIES"]
-        countries, counts = self.index.matrix()
-        busiest = sorted(countries, key=lambda c: (-self.index.country(c).count, c.slug))[:limit]
-        shown = sorted(busiest, key=lambda c: c.slug)
-        top = max(counts.values(), default=0)
-        bounds = _levels(top)
-
-        def level(n: int) -> int:
-            return next(i for i, b in enumerate(bounds, 1) if n <= b) if n else 0
-
-        rows = []
-        for a in shown:
-            cells = []
-            for b in shown:
-                n = counts.get((a.code, b.code), 0) if a != b else 0
-                pair = Pair.of(a, b) if a != b else None
-                cells.append({"count": n, "level": level(n), "same": a == b,
-                              "url": self.pair_url(pair) if pair and n else None})
-            rows.append((a, cells))
-        legend = []
-        low = 1
-        for i, b in enumerate(bounds, 1):
-            legend.append((i, low, b))
-            low = b + 1
-        return {"countries": shown, "rows": rows, "legend": legend,
-                "all": len(countries), "pairs": self.index.pairs_busiest()}
-
-    @staticmethod
-    def jsonld(data: dict[str, Any]) -> Markup:
-        """JSON-LD for a <script> block: `<`, `>` and `&` escaped so no text can close it."""
-        text = json.dumps({k: v for k, v in data.items() if v not in (None, "", [])},
-                          ensure_ascii=False, separators=(",", ":"))
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-    @staticmethod
-    def archive_url(clipping: Clipping) -> str | None:
-        """The Wayback Machine's copy nearest the clipping's date, built without a request."""
-        if not clipping.source_url:
-            return None
-        return f"https://web.archive.org/web/{clipping.day:%Y%m%d}/{clipping.source_url}"
 
 
 class DigestGenerator(Generator):
@@ -936,241 +711,3 @@ class DigestGenerator(Generator):
             })
         _write_json(os.path.join(out, "countries.json"), {"version": 1, "countries": countries})
         return {f"{folder}{name}": ALWAYS for name in DATA_FILES}
-
-
-@pass_context
-def href(context, url: str) -> str:
-    """The link to a site address (`2023/06/slug/`) from the page being written: with relative
-    URLs, the shortest relative path (`../slug/` between clippings of a month), else under
-    SITEURL. Most links on a clipping page go to clippings near it."""
-    if context.get("localsiteurl") is None:  # absolute (or root-relative) addresses
-        return f"{context['SITEURL']}/{url}"
-    page = context.get("output_file") or ""
-    here = page.split("/")[:-1]
-    there = url.split("/")
-    n, limit = 0, min(len(here), len(there) - 1)
-    while n < limit and here[n] == there[n]:
-        n += 1
-    return "../" * (len(here) - n) + "/".join(there[n:]) or "./"
-
-
-def _addresses(pattern: str, lang: str):
-    """A function giving a clipping's address by an ARTICLE_URL-style pattern. The pattern is
-    formatted once per date and category, with the slug put in afterwards (a date's format
-    costs microseconds, and a large digest has tens of thousands of clippings)."""
-    marker = "\x00slug\x00"
-    cache: dict[tuple, tuple[str, str] | None] = {}
-
-    def address(c: Clipping) -> str:
-        key = (c.date, c.category)
-        parts = cache.get(key, False)
-        if parts is False:
-            text = page_address(pattern, marker, c.date, c.category, lang)
-            parts = cache[key] = tuple(text.split(marker)) if text.count(marker) == 1 else None
-        if parts is None:  # no slug in the pattern, or twice: format it every time
-            return page_address(pattern, c.slug, c.date, c.category, lang)
-        return parts[0] + c.slug + parts[1]
-
-    return address
-
-
-def parallel(processes: int | None = None) -> int:
-    """How many processes page writing may use (1: all in this one)."""
-    processes = processes or min(os.cpu_count() or 1, 8)
-    return processes if hasattr(os, "fork") else 1
-
-
-def fork_jobs(jobs: list[tuple], run) -> tuple[int, int]:
-    """Run jobs in a forked child; returns (pid, pipe) for `run_jobs` to collect.
-
-    Objects alive now are frozen out of garbage collection first, so that a collection in
-    the child does not touch (and so copy) every page of the parent's memory. The child
-    reports the warnings it logged through the pipe and leaves without cleanup.
-    """
-    gc.freeze()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        code = 0
-        records = _capture_warnings()
-        try:
-            for job in jobs:
-                run(job)
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            records.messages.append(f"error: {type(exc).__name__}: {exc}")
-            code = 1
-        with os.fdopen(write_end, "w", encoding="utf-8") as fh:
-            json.dump(records.messages, fh)
-        os._exit(code)
-    os.close(write_end)
-    return pid, read_end
-
-
-def run_jobs(jobs: list[tuple], run, processes: int | None = None,
-             started: list[tuple[int, int]] | None = None) -> None:
-    """Run page and feed jobs, split over forked processes on a multi-core machine, and wait
-    for them and for the children already `started` (`fork_jobs`).
-
-    Rendering is per-page work, so it pays to use every core. Each child reports the warnings
-    it logged back through a pipe, and the parent logs them again so that the build still
-    fails on any of them; a child that fails makes the whole output fail.
-    """
-    children = list(started or ())
-    processes = parallel(processes)
-    if processes < 2 or len(jobs) < 400:  # a small build: its pages here, beside any child
-        shares = [jobs]
-    else:
-        shares = [jobs[i::processes] for i in range(processes)]
-    failure = None
-    try:
-        for share in shares[1:]:
-            children.append(fork_jobs(share, run))
-        for job in shares[0]:
-            run(job)
-    except BaseException as exc:
-        failure = exc
-    logger = logging.getLogger("pelican")
-    for pid, read_end in children:
-        with os.fdopen(read_end, encoding="utf-8") as fh:
-            messages = json.loads(fh.read() or "[]")
-        _, status = os.waitpid(pid, 0)
-        for message in messages:
-            logger.warning("%s", message)
-        if os.waitstatus_to_exitcode(status) != 0 and failure is None:
-            failure = DigestError("a page-writing process failed: "
-                                  + "; ".join(messages[-3:]))
-    if failure is not None:
-        raise failure
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
-
-
-def _capture_warnings() -> _Records:
-    handler = _Records()
-    root = logging.getLogger()
-    root.handlers = [handler]
-    logging.getLogger("pelican").handlers = []
-    return handler
-
-
-def _levels(top: int) -> list[int]:
-    """Upper bounds of up to five shading levels for counts from 1 to `top`."""
-    if top <= 5:
-        return list(range(1, top + 1))
-    bounds = sorted({max(1, round(top * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
-    return bounds
-
-
-def _abs(site: str, url: str | None) -> str | None:
-    return None if url is None else f"{site}/{url}"
-
-
-def _write_json(path: str, data: Any) -> None:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # dump() is slower
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text + "\n")
-
-
-# A character that a JSON string or a CSV cell must quote or escape.
-_JSON_HEAD, _JSON_TAIL = b'{"version":1,"clippings":[', b"]}\n"
-_CSV_HEAD = ",".join(CSV_COLUMNS).encode() + b"\n"
-_NEEDS_QUOTING = re.compile(r'[,"\\\r\n\x00-\x1f\x7f\u2028\u2029]')
-
-
-def _csv_cell(value: str) -> str:
-    """One CSV cell as the csv module writes it (quoted only when it must be)."""
-    if value and not _NEEDS_QUOTING.search(value):
-        return value
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([value])
-    return buffer.getvalue()[:-1]
-
-
-@dataclass
-class _LastData:
-    """The data files (clippings.json and .csv) of the last build and where each clipping's
-    rows are in them: `pos` by key (its SHA-256 and path), the rows' lengths in order."""
-
-    json: bytes
-    csv: bytes
-    pos: dict[str, int]
-    json_len: list[int]
-    csv_len: list[int]
-    json_at: list[int]  # where each row starts (rows are joined by commas)
-    csv_at: list[int]
-
-    @classmethod
-    def read(cls, folder: str, layout: dict[str, Any] | None) -> "_LastData | None":
-        """The files in `folder` as the recorded `layout` describes them; None when there is
-        no layout or the files are not the ones it describes (a failed build's layout, a
-        file someone edited)."""
-        if not layout:
-            return None
-        data = {}
-        for name in ("clippings.json", "clippings.csv"):
-            try:
-                with open(os.path.join(folder, name), "rb") as fh:
-                    data[name] = fh.read()
-            except OSError:
-                return None
-            if hashlib.sha256(data[name]).hexdigest() != layout["files"].get(name):
-                return None
-        keys = layout["keys"].split("\0") if layout["keys"] else []
-        json_len, csv_len = layout["json"], layout["csv"]
-        return cls(data["clippings.json"], data["clippings.csv"],
-                   dict(zip(keys, range(len(keys)))), json_len, csv_len,
-                   list(itertools.accumulate([n + 1 for n in json_len], initial=len(_JSON_HEAD))),
-                   list(itertools.accumulate(csv_len, initial=len(_CSV_HEAD))))
-
-
-@dataclass
-class _Spliced:
-    json: list[bytes]  # pieces to join with commas
-    csv: list[bytes]  # pieces to concatenate
-    json_len: list[int]  # each row's length, in order
-    csv_len: list[int]
-
-
-def _splice(keys: list[str], last: _LastData | None, row: Callable[[int], tuple[bytes, bytes]]
-            ) -> _Spliced:
-    """The data files' rows for clippings with these keys, in order: each run of rows the last
-    files hold in the same order is copied from them in one piece, any other row is made by
-    `row(n)`."""
-    out = _Spliced([], [], [], [])
-    pos = last.pos if last is not None else {}
-    first = prev = -2  # the run of last rows being followed
-
-    def copy(a: int, b: int) -> None:  # rows a..b of the last files
-        assert last is not None
-        out.json.append(last.json[last.json_at[a]:last.json_at[b + 1] - 1])
-        out.csv.append(last.csv[last.csv_at[a]:last.csv_at[b + 1]])
-        out.json_len.extend(last.json_len[a:b + 1])
-        out.csv_len.extend(last.csv_len[a:b + 1])
-
-    for n, key in enumerate(keys):
-        i = pos.get(key)
-        if i is not None and i == prev + 1:
-            prev = i
-            continue
-        if first >= 0:
-            copy(first, prev)
-        if i is not None:
-            first = prev = i
-            continue
-        first = prev = -2
-        made = row(n)
-        out.json.append(made[0])
-        out.csv.append(made[1])
-        out.json_len.append(len(made[0]))
-        out.csv_len.append(len(made[1]))
-    if first >= 0:
-        copy(first, prev)
-    return out

@@ -9,11 +9,12 @@ from pathlib import Path, PurePosixPath
 from pelican.readers import BaseReader
 from pelican.utils import SafeDatetime
 
-from ..errors import ContentError, Problem
-from ..frontmatter import read_file
-from ..model import SLUG_RE, date_key
-from ..render import plain_text, shared_renderer, summary
-from ..validate import MAX_TITLE, RESERVED_SLUGS, link_problem, validate
+from digest.content.render import plain_text, shared_renderer, summary
+from digest.core.frontmatter import read_file
+from digest.core.model import SLUG_RE, date_key
+from digest.core.rules import validate
+from digest.core.schema import MAX_TITLE, RESERVED_SLUGS, link_problem
+from digest.errors import ContentError, Problem
 
 PAGE_FIELDS = ("title", "slug")
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..errors import UsageError
+from digest.errors import UsageError
 
 # Listing kinds and their Pelican-style URL settings. `{slug}` is the listing's slug; month
 # pages add `{year}` and `{month}`. An empty *_SAVE_AS turns that page type off.

@@ -11,7 +11,7 @@ from importlib import resources
 
 import pycountry
 
-from .model import Country, Region, slugify
+from digest.core.model import Country, Region, slugify
 
 # Codes that mean different countries in FIPS 10-4 (used by some legacy exports) and ISO 3166-1,
 # or that exist only in FIPS: a bare code is never taken to mean either.

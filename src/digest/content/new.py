@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path, PurePosixPath
 
-from .errors import FrontMatterError, Problem
-from .frontmatter import dump, parse
-from .importers import Draft
-from .model import Clipping, headline_slug, numbered_slug
-from .validate import find_clippings, validate
+from digest.content.check import find_clippings
+from digest.core.frontmatter import dump, parse
+from digest.core.model import Clipping, headline_slug, numbered_slug
+from digest.core.rules import validate
+from digest.errors import FrontMatterError, Problem
+from digest.importers import Draft
 
 
 def unique_slug(title: str, clippings_root: Path) -> str:
@@ -30,7 +31,7 @@ def write_new(new: Draft, date_text: str, clippings_root: Path, display_root: st
     `date_text` is the date as the editor gave it. Returns the path written (None when nothing
     was), the clipping and every problem.
     """
-    from .validate import parse_date
+    from digest.core.schema import parse_date
 
     new.date = parse_date(date_text) if date_text else None
     if new.date is None:

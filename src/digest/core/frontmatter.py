@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import FrontMatterError
+from digest.errors import FrontMatterError
 
 try:  # libyaml's parser is several times faster; the resolver below is the same either way
     _BaseLoader = yaml.CSafeLoader

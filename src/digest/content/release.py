@@ -15,16 +15,11 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from .errors import Problem
-from .model import Clipping, slugify
+from digest.core.model import Clipping
+from digest.core.urls import DEFAULT_PATTERN, page_address
+from digest.errors import Problem
 
-DEFAULT_PATTERN = "{date:%Y}/{date:%m}/{slug}/"
 BRANCH = "gh-pages"
-
-
-def page_address(pattern: str, slug: str, date, category: str, lang: str = "en") -> str:
-    """A clipping page's address by an ARTICLE_URL-style pattern."""
-    return pattern.format(slug=slug, date=date, category=slugify(category), lang=lang)
 
 
 def release_ref(root: Path, branch: str = BRANCH) -> tuple[str, str] | None:
@@ -44,7 +39,7 @@ def published_pages(root: Path, commit: str, data: str, pattern: str,
                     lang: str = "en") -> dict[str, str]:
     """Each clipping of a publish, by its original's normalised address: its page's address
     (by `pattern`). Empty when that publish has no open data file (or an unreadable one)."""
-    from .validate import normalise_url, parse_date
+    from digest.core.schema import normalise_url, parse_date
 
     try:
         out = subprocess.run(["git", "show", f"{commit}:{data}clippings.json"], cwd=root,
@@ -69,7 +64,7 @@ def moved_problems(clippings: list[Clipping], published: dict[str, str],
                    address: Callable[[Clipping], str],
                    url_keys: dict[str, str] | None = None) -> list[Problem]:
     """Clippings whose page was published at another address that no `redirect_from` keeps."""
-    from .validate import normalise_url
+    from digest.core.schema import normalise_url
 
     problems = []
     for c in clippings:

@@ -10,7 +10,15 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
 
-from .model import Clipping, Country, Pair, Region, date_key, shared_pair, slugify
+from digest.core.model import (
+    Clipping,
+    Country,
+    Pair,
+    Region,
+    date_key,
+    shared_pair,
+    slugify,
+)
 
 K = TypeVar("K", bound=Hashable)
 _MONTH = attrgetter("month")

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from .frontmatter import StringLoader
-from .gazetteer import normalise
-from .model import Source, slugify
+from digest.core.frontmatter import StringLoader
+from digest.core.gazetteer import normalise
+from digest.core.model import Source, slugify
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+"""Pelican's settings for a build: the project's file, then the digest's overrides and checks."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from digest.errors import UsageError
+from digest.project import Project
+
+# Pelican's own page types and feeds that the digest replaces with linear-cost versions (its
+# term pages scan every article per term) or does not publish (author pages).
+PELICAN_OFF: dict[str, Any] = {
+    "CATEGORY_SAVE_AS": "", "TAG_SAVE_AS": "", "AUTHOR_SAVE_AS": "", "ARCHIVES_SAVE_AS": "",
+    "YEAR_ARCHIVE_SAVE_AS": "", "MONTH_ARCHIVE_SAVE_AS": "", "DAY_ARCHIVE_SAVE_AS": "",
+    "DRAFT_SAVE_AS": "", "DRAFT_PAGE_SAVE_AS": "", "AUTHORS_SAVE_AS": "", "TAGS_SAVE_AS": "",
+    "DIRECT_TEMPLATES": [], "PAGINATED_TEMPLATES": {}, "USE_FOLDER_AS_CATEGORY": False,
+    "FEED_ATOM": None, "FEED_RSS": None, "FEED_ALL_ATOM": None, "FEED_ALL_RSS": None,
+    "CATEGORY_FEED_ATOM": None, "CATEGORY_FEED_RSS": None, "AUTHOR_FEED_ATOM": None,
+    "AUTHOR_FEED_RSS": None, "TAG_FEED_ATOM": None, "TAG_FEED_RSS": None,
+    "TRANSLATION_FEED_ATOM": None, "TRANSLATION_FEED_RSS": None,
+    "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False, "DELETE_OUTPUT_DIRECTORY": False,
+    "OUTPUT_SOURCES": False, "ARTICLE_PATHS": [],
+    "PAGE_PATHS": ["pages"], "READERS": {"html": None, "htm": None, "rst": None},
+    "ARTICLE_LANG_SAVE_AS": "", "PAGE_LANG_SAVE_AS": "", "ARTICLE_TRANSLATION_ID": None,
+    "PAGE_TRANSLATION_ID": None,
+}
+
+
+def pelican_settings(project: Project, output: Path, production: bool = False) -> dict[str, Any]:
+    """Pelican's settings for a build: the project's file, then the digest's safety overrides."""
+    from pelican.settings import get_settings_from_file, read_settings
+
+    conf = project.publish_settings_file if production else project.settings_file
+    if not conf.is_file():
+        raise UsageError(f"{project.display(conf)} is missing")
+    cwd = Path.cwd()
+    try:
+        os.chdir(project.root)  # Pelican resolves relative paths in settings from here
+        settings = dict(read_settings(str(conf), override=dict(PELICAN_OFF)))
+        # Pelican silently drops a trailing slash from SITEURL; production must not guess.
+        raw_siteurl = get_settings_from_file(str(conf)).get("SITEURL", "")
+    except Exception as exc:  # the settings file is user code: report, do not crash
+        raise UsageError(f"{project.display(conf)} could not be read: {exc}") from None
+    finally:
+        os.chdir(cwd)
+    if production:
+        value = str(raw_siteurl or "")
+        if not value.startswith("https://") or value.endswith("/") or "://" not in value[:8] \
+                or len(value) <= len("https://"):
+            raise UsageError(f"{conf.name}: SITEURL must be the published https:// address "
+                             f"without a trailing slash (set it there or in DIGEST_SITEURL), "
+                             f"not {value!r}")
+        if settings.get("RELATIVE_URLS"):
+            raise UsageError(f"{conf.name}: RELATIVE_URLS must be False for production")
+        cname = str(settings.get("DIGEST_CNAME") or "")
+        if cname and not re.fullmatch(r"(?:[a-z0-9-]+\.)+[a-z]{2,63}", cname):
+            raise UsageError(f"{conf.name}: DIGEST_CNAME {cname!r} is not a domain name")
+    theme = Path(project.root, settings.get("THEME") or "theme")
+    if not (theme / "templates").is_dir():
+        raise UsageError(f"{conf.name}: THEME = {settings.get('THEME')!r} is not a theme "
+                         "folder (it needs templates/)")
+    jinja = dict(settings.get("JINJA_ENVIRONMENT") or {})
+    jinja["autoescape"] = True  # never off: metadata is untrusted text
+    plugins = [p for p in settings.get("PLUGINS") or [] if p not in ("digest.plugin",)]
+    # Clippings are read, checked and rendered by `digest build` (keyed by content hash, on
+    # every core) and their pages written by the digest's generator with Pelican's pattern;
+    # Pelican itself reads only the pages and writes no article.
+    settings["DIGEST_ARTICLE_SAVE_AS"] = settings.get("ARTICLE_SAVE_AS") or \
+        "{date:%Y}/{date:%m}/{slug}/index.html"
+    settings.update(PELICAN_OFF)
+    settings["ARTICLE_SAVE_AS"] = ""
+    settings.pop("AUTHOR", None)  # a site-wide author would make Pelican build author lists
+    settings.update({
+        "PATH": str(project.content), "OUTPUT_PATH": str(output), "THEME": str(theme),
+        "JINJA_ENVIRONMENT": jinja, "PLUGINS": ["digest.plugin", *plugins],
+        "PLUGIN_PATHS": settings.get("PLUGIN_PATHS") or [],
+    })
+    return settings
+
+
+def release_settings(settings: dict[str, Any]) -> dict[str, str]:
+    """What comparing with the last publish needs of the settings (see release.py)."""
+    from digest.core.urls import DEFAULT_PATTERN
+    from digest.plugin.settings import DEFAULTS
+
+    data = settings.get("DIGEST_DATA_SAVE_AS", DEFAULTS["DIGEST_DATA_SAVE_AS"])
+    return {"pattern": settings.get("ARTICLE_URL") or DEFAULT_PATTERN,
+            "lang": settings.get("DEFAULT_LANG", "en"), "data": data or ""}

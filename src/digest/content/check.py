@@ -1,0 +1,95 @@
+"""Clipping files on disk: finding them, reading and checking each, then across them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path, PurePosixPath
+
+from digest.core.across import corpus_problems
+from digest.core.frontmatter import FrontMatter, decode, parse, read_file
+from digest.core.model import Clipping
+from digest.core.rules import validate
+from digest.core.schema import _INTERNAL, _LINK_TARGET, Result, link_problem
+from digest.errors import FrontMatterError, Problem
+
+
+def validate_file(path: Path, root: Path | None = None, display: str | None = None,
+                  today: dt.date | None = None, data: bytes | None = None) -> Result:
+    """Read and validate one clipping file; `root` is the clippings folder it should live in.
+
+    `data`, when given, is the file's content already read (the build hashes it too).
+    """
+    display = display or str(path)
+    try:
+        if data is None:
+            fm = read_file(path, display)
+        else:
+            fm = parse(decode(data, display), display)
+    except FrontMatterError as exc:
+        return Result(None, [exc.problem])
+    rel = None
+    if root is not None:
+        try:
+            rel = PurePosixPath(Path(path).resolve().relative_to(Path(root).resolve()).as_posix())
+        except ValueError:
+            rel = PurePosixPath(Path(path).name)
+    result = validate(fm, rel=rel, today=today)
+    if root is not None:
+        result.problems.extend(_missing_targets(fm, Path(path), Path(root).parent))
+        if result.clipping is not None and any(p.is_error for p in result.problems):
+            result.clipping = None
+    return result
+
+
+def _missing_targets(fm: FrontMatter, path: Path, content: Path) -> list[Problem]:
+    """`{filename}`, `{static}` and `{attach}` links whose target does not exist."""
+    problems = []
+    for match in _LINK_TARGET.finditer(fm.body):
+        internal = _INTERNAL.match(match.group(1))
+        if not internal or link_problem(match.group(1)):
+            continue
+        kind, rest = internal.groups()
+        target = rest.split("#", 1)[0].split("?", 1)[0]
+        base = content if target.startswith("/") else path.parent
+        if not target or not (base / target.lstrip("/")).is_file():
+            line = fm.body_line + fm.body.count("\n", 0, match.start(1))
+            problems.append(Problem(fm.path, line, f"link '{match.group(1)}' points to a file "
+                                    f"that does not exist under content/"))
+    return problems
+
+
+def markdown_files(folder: Path) -> list[str]:
+    """Every `.md` file below `folder`, sorted, as paths joined to `folder` (strings: a build
+    lists tens of thousands)."""
+    found = []
+    for root, _dirs, files in os.walk(folder):
+        base = os.path.join(root, "")
+        found.extend([base + f for f in files if f[-3:].lower() == ".md"])
+    return sorted(found)
+
+
+def find_clippings(paths: list[Path]) -> list[Path]:
+    """Every `.md` file under the given files and folders, sorted."""
+    found: set[Path] = set()
+    for p in paths:
+        if p.is_dir():
+            found.update(Path(f) for f in markdown_files(p))
+        else:
+            found.add(p)
+    return sorted(found)
+
+
+def check_paths(paths: list[Path], clippings_root: Path, display=str,
+                today: dt.date | None = None) -> tuple[list[Clipping], list[Problem]]:
+    """Validate every clipping under `paths`, then across them; every problem, sorted by file."""
+    files = find_clippings(paths)
+    clippings: list[Clipping] = []
+    problems: list[Problem] = []
+    for path in files:
+        result = validate_file(path, clippings_root, display(path), today)
+        problems.extend(result.problems)
+        if result.clipping is not None:
+            clippings.append(result.clipping)
+    problems.extend(corpus_problems(clippings, [display(p) for p in files]))
+    return clippings, sorted(problems, key=lambda p: (p.path, p.line or 0))

@@ -1,0 +1,255 @@
+"""A checked clipping as plain data between builds: its record, open data rows, and the clipping made again from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Iterable
+
+from digest.core.model import Clipping
+
+# A clipping's record is a JSON array of these fields, in this order (lists as lists): a build
+# reads every record, and arrays decode in about half the time that objects with keys do.
+RECORD_FIELDS = ("title", "date", "datetime", "category", "countries", "source", "slug",
+                 "regions", "topics", "author", "author_role", "source_url", "source_site",
+                 "source_title", "path", "redirect_from", "url_key")
+
+
+def clipping_record(c: Clipping, url_key: str | None = None) -> list[Any]:
+    """A clipping as plain JSON data in RECORD_FIELDS order (countries by code, regions by
+    slug), with the duplicate check's key of its source_url."""
+    return [c.title, c.date.isoformat(), isinstance(c.date, dt.datetime), c.category,
+            [x.code for x in c.countries], c.source, c.slug, [r.slug for r in c.regions],
+            list(c.topics), c.author, c.author_role, c.source_url, c.source_site,
+            c.source_title, c.path, list(c.redirect_from), url_key]
+
+
+URL_KEY = RECORD_FIELDS.index("url_key")
+
+
+# The fields the checks across files compare in every clipping (validate.corpus_problems),
+# kept apart in the build's snapshot, so that those checks read no record of the clippings
+# an incremental build keeps unread.
+_ACROSS = ("slug", "category", "source", "topics", "url_key")
+
+
+_ACROSS_AT = tuple(RECORD_FIELDS.index(name) for name in _ACROSS)
+
+
+def _across_line(record: list[Any]) -> bytes:
+    """A record's fields of `_ACROSS`, as a line of the snapshot."""
+    return json.dumps([record[i] for i in _ACROSS_AT], ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
+_UTC = dt.timezone.utc
+
+
+# Few dates and few sets of countries recur over many clippings: each is decoded once (a
+# build reads every record) and shared by the clippings that have it.
+_DATES: dict[str, tuple[Any, dt.date, dt.datetime, str]] = {}
+
+
+_COUNTRIES: dict[tuple[str, ...], tuple[Any, tuple, tuple]] = {}
+
+
+def _date_of(text: str, is_datetime: bool) -> tuple[Any, dt.date, dt.datetime, str]:
+    """(date, day, sort moment, month) of an ISO date or datetime text."""
+    found = _DATES.get(text)
+    if found is None:
+        if is_datetime:
+            date = dt.datetime.fromisoformat(text)
+            day, moment = date.date(), date
+        else:
+            date = day = dt.date.fromisoformat(text)
+            moment = dt.datetime(date.year, date.month, date.day, tzinfo=_UTC)
+        if len(_DATES) > 100_000:
+            _DATES.clear()
+        found = _DATES[text] = (date, day, moment, f"{text[:4]}/{text[5:7]}")
+    return found
+
+
+def _countries_of(codes: list[str], gazetteer) -> tuple[tuple, tuple]:
+    """(countries, their pairs) for country codes, from this gazetteer."""
+    key = tuple(codes)
+    found = _COUNTRIES.get(key)
+    if found is None or found[0] is not gazetteer:
+        countries = tuple([gazetteer.by_code[code] for code in codes])
+        probe = object.__new__(Clipping)
+        probe.__dict__["countries"] = countries
+        if len(_COUNTRIES) > 100_000:
+            _COUNTRIES.clear()
+        found = _COUNTRIES[key] = (gazetteer, countries, probe.pairs)
+    return found[1], found[2]
+
+
+def _record_fields(r: list[Any], gazetteer, path: str | None) -> dict[str, Any]:
+    """The instance fields of the clipping of a record, derived values included."""
+    (title, text, is_datetime, category, codes, source, slug, regions, topics, author,
+     author_role, source_url, source_site, source_title, rpath, redirects, _key) = r
+    date, day, moment, month = _date_of(text, is_datetime)
+    countries, pairs = _countries_of(codes, gazetteer)
+    return dict(
+        title=title, date=date, category=category, countries=countries,
+        source=source, slug=slug, body="",
+        regions=tuple([gazetteer.by_slug[s] for s in regions]) if regions else (),
+        topics=tuple(topics), author=author, author_role=author_role, source_url=source_url,
+        source_site=source_site, source_title=source_title,
+        redirect_from=tuple(redirects) if redirects else (),
+        path=rpath if path is None else path,
+        day=day, month=month, sort_key=(moment, slug), pairs=pairs,
+    )
+
+
+def clipping_from_record(r: list[Any], gazetteer, path: str | None = None) -> Clipping:
+    """The clipping of `clipping_record` (its body is not kept: the rendering is)."""
+    # The record was written from a checked Clipping: its fields are set directly, which is
+    # several times faster than a frozen dataclass's __init__ (a build reads thousands), and
+    # so are the derived values every build asks for (`day`, `month`, `sort_key`, `pairs`);
+    # `tests/test_incremental.py` checks them against a Clipping's own.
+    c = object.__new__(Clipping)
+    c.__dict__.update(_record_fields(r, gazetteer, path))
+    return c
+
+
+class _Unread:
+    """A field of a `StoredClipping`, read from its record when first asked for (a non-data
+    descriptor: once read, the instance's own value is found first)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        instance._read()
+        return instance.__dict__[self.name]
+
+
+_COMPARED = tuple(f.name for f in fields(Clipping) if f.compare)
+
+
+class StoredClipping(Clipping):
+    """A clipping of the last build, unchanged since, as its line in the build's snapshot
+    (`Snapshot`): its record is decoded only when a field other than its path, day and
+    month is asked for. An incremental build of a large digest looks at few of its
+    clippings, and reading every record would cost more than the rest of such a build."""
+
+    def _read(self) -> None:
+        d = self.__dict__
+        record = d["_snapshot"].record(d["_at"])
+        d.update(_record_fields(json.loads(record), d["_gazetteer"], d["path"]))
+
+    def __eq__(self, other: object) -> bool:  # as a Clipping's, with any Clipping
+        if not isinstance(other, Clipping):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in _COMPARED)
+
+    def __hash__(self) -> int:  # a frozen dataclass's: the compared fields
+        return hash(tuple(getattr(self, n) for n in _COMPARED))
+
+
+class _SortKey:
+    """A `StoredClipping`'s sort key, from its snapshot's dates and slugs, its record left
+    unread: the groups of an incremental build are binary-searched by it."""
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        d = instance.__dict__
+        found = d["sort_key"] = d["_snapshot"].sort_key(d["_at"])
+        return found
+
+
+for _name in (*(f.name for f in fields(Clipping) if f.name != "path"),
+              "day", "month", "pairs"):
+    setattr(StoredClipping, _name, _Unread(_name))
+
+
+StoredClipping.sort_key = _SortKey()  # type: ignore[assignment]
+
+
+def read_all(clippings: Iterable[Clipping]) -> dict[str, str]:
+    """Decode every unread clipping among these, in one JSON document (checks across all
+    files read every field: one document decodes faster than many small ones); return the
+    duplicate check's key of each one decoded that has one, by path."""
+    unread = [c for c in clippings if type(c) is StoredClipping and "title" not in c.__dict__]
+    keys: dict[str, str] = {}
+    if not unread:
+        return keys
+    records = [c.__dict__["_snapshot"].record(c.__dict__["_at"]) for c in unread]
+    for c, record in zip(unread, json.loads(b"[" + b",".join(records) + b"]")):
+        d = c.__dict__
+        d.update(_record_fields(record, d["_gazetteer"], d["path"]))
+        if record[URL_KEY] is not None:
+            keys[d["path"]] = record[URL_KEY]
+    return keys
+
+
+def read_across(clippings: Iterable[Clipping]) -> dict[str, str]:
+    """Give every clipping kept from a snapshot among these (`StoredClipping`) the fields
+    the checks across files compare (`_ACROSS`) from its snapshot's block of them, leaving
+    its record unread if it is; return the duplicate check's key of each of them that has
+    one, by path."""
+    keys: dict[str, str] = {}
+    decoded: dict[int, list[list[Any]]] = {}  # by id of the snapshot
+    for c in clippings:
+        if type(c) is not StoredClipping:
+            continue
+        d = c.__dict__
+        snapshot = d["_snapshot"]
+        rows = decoded.get(id(snapshot))
+        if rows is None:
+            rows = decoded[id(snapshot)] = snapshot.across_fields()
+        slug, category, source, topics, key = rows[d["_at"]]
+        if "title" not in d:  # (else read, with these fields)
+            d["slug"], d["category"], d["source"], d["topics"] = slug, category, source, \
+                tuple(topics)
+        if key is not None:
+            keys[d["path"]] = key
+    return keys
+
+
+# The open data files' columns (docs/data.md); `url` comes last, added at build time.
+CSV_COLUMNS = ("slug", "title", "date", "category", "countries", "regions", "topics", "source",
+               "author", "author_role", "source_url", "source_site", "source_title", "pairs",
+               "url")
+
+
+def open_data_rows(c: Clipping) -> tuple[str, str]:
+    """A clipping in the open data files, without its address (docs/data.md): the JSON object
+    without its closing brace, and the CSV row without its last cell."""
+    import csv
+    import io
+
+    record = {
+        "slug": c.slug, "title": c.title, "date": c.date.isoformat(), "category": c.category,
+        "countries": [x.code for x in c.countries],
+        "country_names": [x.name for x in c.countries], "regions": [r.name for r in c.regions],
+        "topics": list(c.topics), "source": c.source, "author": c.author,
+        "author_role": c.author_role, "source_url": c.source_url,
+        "source_site": c.source_site, "source_title": c.source_title,
+        "pairs": [p.key for p in c.pairs],
+    }
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(
+        ["|".join(v) if isinstance(v, list) else ("" if v is None else v)
+         for v in (record[k] for k in CSV_COLUMNS[:-1])])
+    return text[:-1], buffer.getvalue()[:-1]
+
+
+@dataclass
+class Checked:
+    """One clipping file checked and rendered: what a later build can reuse unchanged."""
+
+    sha256: str
+    rel: str
+    record: list[Any]  # clipping_record
+    warnings: list[list[Any]]  # [line, message, severity]: a check's problems, kept as they were
+    summary: str | None  # None: in the store (`Store.summary`, `Store.load_summaries`)
+    data: tuple[str, str] | None  # open_data_rows, unfinished; None: in the store (data_rows)
+    html: str | None = None  # loaded only when a page needs it

@@ -1,0 +1,301 @@
+"""The last build's clippings and index in two files beside the store, read without decoding every record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from array import array
+from pathlib import Path
+from typing import Any, Callable
+
+from digest.core.model import Clipping
+from digest.incremental.outputs import _replace
+from digest.incremental.records import Checked, StoredClipping, _across_line, _date_of
+
+
+class Snapshot:
+    """The last build's clippings and index, kept beside the store, so that an incremental
+    build reads neither every stored check nor every record, and writes what changed.
+
+    Two files. `records` holds the clippings' records, one line each (record and warnings,
+    JSON, tab-separated; JSON text holds no tab and no newline) after a first line with its
+    own token; a record's number is its line's. Builds add lines for the clippings they add
+    or edit (the lines of those removed stay until the file is written afresh).
+
+    `snapshot` starts with a JSON line: the token the store records for the file (so a file
+    another build left, or one of a build that did not finish, is never used), the records
+    file's token and length, the sizes of the blocks that follow, and each group of the
+    index as [kind, key, name, size] (`DigestIndex.lists`). The blocks, newest clipping
+    first: paths (relative to the clippings folder), SHA-256s, days and flags (`r`:
+    redirects, `w`: warnings), each as lines; then, as arrays of 32-bit integers, the
+    clippings' record numbers, the record numbers of each group's clippings group after
+    group, and where each record starts in its file; last, as lines again, the fields the
+    checks across files compare (`_ACROSS`, a JSON array), read only by them, each
+    clipping's date and slug (tab-separated), its sort key, and each clipping's page. A group
+    no clipping joined or left keeps the bytes it had.
+    """
+
+    def __init__(self, head: dict[str, Any], blocks: list[bytes], records: bytes):
+        n = head["count"]
+
+        def lines(block: bytes) -> list[str]:
+            return block.decode("utf-8").split("\n") if n else []
+
+        if len(blocks) != 10 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
+            raise ValueError("the snapshot does not have the blocks this code writes")
+        self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
+        self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
+        # The last three blocks, split into lines only when first asked for (`lines_of`):
+        # the fields of `_across_line`, dates and slugs (`sort_key`), pages (`page_lines`).
+        self._late = dict(zip(("across", "sorting", "pages"), blocks[7:]))
+        self._lines: dict[str, list[bytes]] = {}
+        self._page_lines: list[str] | None = None
+        self.ids = _uints(blocks[4])
+        self.members = _uints(blocks[5])
+        self.starts = _uints(blocks[6])  # where each record starts in `records`
+        self.body = records  # the records file, up to its recorded length
+        self.groups: list[tuple[str, str, str, int, int]] = []  # kind, key, name, at, size
+        at = 0
+        for kind, key, name, size in head["groups"]:
+            self.groups.append((kind, key, name, at, size))
+            at += size
+        self.position = dict(zip(self.rels, range(n)))
+        self.records_token: str = head["records"]
+        self.records_length: int = head["records_length"]
+        if not (len(self.rels) == len(self.shas) == len(self.days) == len(self.flags)
+                == len(self.ids) == len(self.position) == n) or at != len(self.members) \
+                or len(records) != self.records_length \
+                or (n and max(self.ids) >= len(self.starts)) \
+                or (self.starts and self.starts[-1] >= len(records)):
+            raise ValueError("the snapshot does not match its header")
+
+    @classmethod
+    def read(cls, folder: Path, token: str | None) -> "Snapshot | None":
+        """The snapshot in `folder` if it is the one whose token the store recorded, else None."""
+        if not token:
+            return None
+        try:
+            with open(folder / "snapshot", "rb") as fh:
+                head = json.loads(fh.readline())
+                if not isinstance(head, dict) or head.get("token") != token:
+                    return None
+                blocks = [fh.read(size) for size in head["blocks"]]
+                if [len(block) for block in blocks] != head["blocks"] or fh.read(1):
+                    return None  # cut short, or longer than written
+            with open(folder / "records", "rb") as fh:
+                records = fh.read(head["records_length"])
+            if json.loads(records[:records.find(b"\n") + 1]) != head["records"]:
+                return None
+            return cls(head, blocks, records)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return None  # unreadable, cut short or not ours: the build reads the store instead
+
+    def line(self, number: int) -> bytes:
+        """Record line `number` (without its newline)."""
+        end = self.starts[number + 1] if number + 1 < len(self.starts) else self.records_length
+        return self.body[self.starts[number]:end - 1]
+
+    def record(self, i: int) -> bytes:
+        """The JSON text of the record of clipping `i` (newest first)."""
+        return self.line(self.ids[i]).rsplit(b"\t", 1)[0]
+
+    def sort_key(self, i: int) -> tuple[dt.datetime, str]:
+        """The sort key of clipping `i` (`Clipping.sort_key`), from its date and slug alone:
+        the groups are searched by it, and its record need not be read for that."""
+        text, slug = self.lines_of("sorting")[i].decode("utf-8").split("\t")
+        return _date_of(text, "T" in text)[2], slug
+
+    def lines_of(self, block: str) -> list[bytes]:
+        """The lines of the block "across", "sorting" or "pages", by position."""
+        found = self._lines.get(block)
+        if found is None:
+            found = self._lines[block] = self._late[block].split(b"\n") if self.rels else []
+        return found
+
+    def page_lines(self) -> list[str]:
+        """Each clipping's page (its file in the output), by position."""
+        if self._page_lines is None:
+            self._page_lines = self._late["pages"].decode("utf-8").split("\n") \
+                if self.rels else []
+        return self._page_lines
+
+    def across_fields(self) -> list[list[Any]]:
+        """The fields the checks across files compare (`_ACROSS`) of every clipping, by
+        position, decoded in one document."""
+        return json.loads(b"[" + b",".join(self.lines_of("across")) + b"]")
+
+    def warnings(self, i: int) -> list[list[Any]]:
+        if "w" not in self.flags[i]:
+            return []
+        return json.loads(self.line(self.ids[i]).rsplit(b"\t", 1)[1])
+
+    def clipping(self, i: int, path: str, gazetteer) -> StoredClipping:
+        """Clipping `i`, unread, at `path` (as displayed)."""
+        c = object.__new__(StoredClipping)
+        d = c.__dict__
+        d["_snapshot"], d["_at"], d["_gazetteer"] = self, i, gazetteer
+        text = self.days[i]
+        found = self._dates.get(text)
+        if found is None:
+            found = self._dates[text] = (dt.date.fromisoformat(text), f"{text[:4]}/{text[5:7]}")
+        d["path"], d["day"], d["month"] = path, found[0], found[1]
+        if "r" not in self.flags[i]:
+            d["redirect_from"] = ()
+        return c
+
+    def lists(self, kept: list[Clipping | None]):
+        """The groups, as (kind, key, name, clippings still there, where the group is here
+        if all are, else False): what `DigestIndex.restore` starts from; `kept` holds the
+        clippings by position, None for those gone. Raises ValueError for a group that names
+        a record no clipping has (a damaged snapshot)."""
+        by_record: list[Clipping | None] = [None] * len(self.starts)
+        for i, c in zip(self.ids, kept):
+            by_record[i] = c
+        gone = {i for i, c in zip(self.ids, kept) if c is None}
+        get, members = by_record.__getitem__, self.members
+        try:
+            for kind, key, name, at, size in self.groups:
+                part = members[at:at + size]
+                found = list(map(get, part))
+                if gone and not gone.isdisjoint(part):
+                    found = [c for c in found if c is not None]
+                    yield kind, key, name, found, False
+                else:
+                    yield kind, key, name, found, (at, size)
+        except IndexError:
+            raise ValueError("a group of the snapshot names a record it does not have") from None
+
+    @staticmethod
+    def token_of(folder: Path) -> str | None:
+        """The token of the snapshot in `folder` (to see that a forked writer finished)."""
+        try:
+            with open(folder / "snapshot", "rb") as fh:
+                return json.loads(fh.readline()).get("token")
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    @staticmethod
+    def write(folder: Path, index, checked: dict[str, "Checked"], token: str,
+              page_of: Callable[[Clipping], str]) -> bool:
+        """Write the snapshot of a build's index (`DigestIndex`, restored from a snapshot or
+        made afresh), checks (by clipping path) and clipping pages (`page_of`, asked only for
+        the clippings not kept from the last snapshot) with this token; False where it could
+        not be (the next build then reads the store)."""
+        clippings = index.clippings
+        last = index.snapshot  # the snapshot it was restored from, if any
+        rels, shas, days, flags, ids = [], [], [], [], []
+        added: list[bytes] = []
+        record_of: dict[int, int] = {}
+        # Records are added to the last build's file; a full build (or one that would leave
+        # more lines unused than used) writes the file afresh.
+        fresh_file = last is None or len(last.starts) > 2 * len(clippings) + 1000
+        base = 0 if fresh_file else len(last.starts)
+        dumps = json.dumps
+        late: dict[str, list[bytes]] = {"across": [], "sorting": [], "pages": []}
+        across, sorting, pages = late.values()  # (sorting: date and slug)
+        last_across, last_sorting, last_pages = (last.lines_of(name) for name in late) \
+            if last is not None else ([], [], [])
+        for c in clippings:
+            d = c.__dict__
+            if type(c) is StoredClipping and not fresh_file and d["_snapshot"] is last:
+                i = d["_at"]
+                rels.append(last.rels[i])
+                shas.append(last.shas[i])
+                flags.append(last.flags[i])
+                days.append(last.days[i])
+                ids.append(last.ids[i])
+                across.append(last_across[i])
+                sorting.append(last_sorting[i])
+                pages.append(last_pages[i])
+                continue
+            item = checked[c.path]
+            if type(c) is StoredClipping:
+                snapshot, i = d["_snapshot"], d["_at"]
+                line, flag = snapshot.line(snapshot.ids[i]), snapshot.flags[i]
+                for name, lines in late.items():
+                    lines.append(snapshot.lines_of(name)[i])
+            else:
+                if item.record is None:
+                    return False
+                flag = ("r" if c.redirect_from else "") + ("w" if item.warnings else "")
+                line = (dumps(item.record, ensure_ascii=False, separators=(",", ":")) + "\t"
+                        + dumps(item.warnings, ensure_ascii=False, separators=(",", ":"))
+                        ).encode("utf-8")
+                across.append(_across_line(item.record))
+                sorting.append(f"{item.record[1]}\t{item.record[6]}".encode("utf-8"))
+                pages.append(page_of(c).encode("utf-8"))
+            if "\n" in item.rel or b"\n" in sorting[-1] or sorting[-1].count(b"\t") != 1 \
+                    or b"\n" in pages[-1]:
+                return False
+            record_of[id(c)] = base + len(added)
+            ids.append(base + len(added))
+            added.append(line)
+            rels.append(item.rel)
+            shas.append(item.sha256)
+            flags.append(flag)
+            days.append(c.day.isoformat())
+
+        def number(c: Clipping) -> int:
+            found = record_of.get(id(c))
+            return found if found is not None else c.__dict__["_snapshot"].ids[c.__dict__["_at"]]
+
+        groups, member_blocks = [], []
+        for kind, key, name, members, kept in index.lists():
+            groups.append([kind, key, name, len(members)])
+            if kept and not fresh_file:
+                at, size = kept
+                member_blocks.append(last.members[at:at + size].tobytes())
+            else:
+                member_blocks.append(_uint_bytes([number(c) for c in members]))
+        try:
+            if fresh_file:
+                records_token = os.urandom(16).hex()
+                first = (dumps(records_token) + "\n").encode()
+                offset = len(first)
+                starts: list[int] = []
+            else:
+                records_token = last.records_token
+                offset = last.records_length
+                starts = last.starts.tolist()
+            for line in added:
+                starts.append(offset)
+                offset += len(line) + 1
+            appended = b"".join(line + b"\n" for line in added)
+            if fresh_file:  # a new file, not the one the last snapshot's reader may hold
+                _replace(folder / "records", [first, appended])
+            else:
+                with open(folder / "records", "r+b") as fh:
+                    fh.truncate(last.records_length)  # what a failed build added goes
+                    fh.seek(last.records_length)
+                    fh.write(appended)
+            blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, days, flags)]
+            blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts),
+                       *(b"\n".join(lines) for lines in late.values())]
+            head = dumps({"token": token, "count": len(clippings), "records": records_token,
+                          "records_length": offset, "blocks": [len(b) for b in blocks],
+                          "groups": groups}, ensure_ascii=False, separators=(",", ":"))
+            _replace(folder / "snapshot", [head.encode("utf-8") + b"\n", *blocks])
+        except OSError:
+            return False
+        return True
+
+
+_U32 = next(code for code in "ILH" if array(code).itemsize == 4)
+
+
+def _uints(data: bytes) -> "array":
+    """An array of unsigned 32-bit integers from its bytes (little-endian)."""
+    values = array(_U32)
+    values.frombytes(data)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def _uint_bytes(values: list[int]) -> bytes:
+    found = array(_U32, values)
+    if sys.byteorder != "little":
+        found.byteswap()
+    return found.tobytes()

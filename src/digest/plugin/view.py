@@ -1,0 +1,286 @@
+"""What templates may ask of the digest: entries, addresses, groups, timelines, the matrix."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from digest.core.index import DigestIndex, Group
+from digest.core.model import Clipping, Country, Pair, format_date, slugify
+from digest.core.registry import load_registry
+from digest.incremental.records import read_all
+from digest.plugin.settings import PLURALS, PREFIX, DigestSettings
+
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+KIND_TITLES = {"country": "Country", "pair": "Country pair", "region": "Region",
+               "category": "Category", "source": "Source", "topic": "Topic"}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A clipping as listings show it, with its address computed once (Pelican recomputes an
+    article's URL on every access)."""
+
+    url: str
+    title: str
+    clipping: Clipping
+    summary: str
+    date_iso: str
+    day: str
+    meta: str
+    day_month: str  # "30 Apr": the date where the month is given already (a month's heading)
+
+
+    def meta_on(self, kind: str | None, entity) -> str:
+        """`meta` on the listing of a country, pair or source (`kind`, `entity`): what the
+        listing is about is not repeated; other countries are named after "also"."""
+        if kind not in ("country", "pair", "source"):
+            return self.meta
+        c = self.clipping
+        known = (entity.a, entity.b) if kind == "pair" else (entity,)
+        others = ", ".join(x.name for x in c.countries if x not in known)
+        if kind == "source":
+            return others
+        return f"{c.source} · also {others}" if others else c.source
+
+
+def make_entry(c: Clipping, url: str, summary: str) -> Entry:
+    """The listing entry of a clipping."""
+    meta = f"{c.source} · {', '.join(x.name for x in c.countries)}"
+    day = c.day
+    return Entry(url, c.title, c, summary, format_date(c.date), day.isoformat(), meta,
+                 f"{day.day} {_MONTH_ABBR[day.month - 1]}")
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """What the article template reads of a clipping: its data, summary and excerpt HTML."""
+
+    clipping: Clipping
+    summary: str
+    content: str
+    url: str
+
+
+class _PerClipping(dict):
+    """Values made from a clipping when first asked for (`of`), kept by its path."""
+
+    def __init__(self, make: Callable[[Clipping], Any]):
+        super().__init__()
+        self._make = make
+
+    def of(self, c: Clipping) -> Any:
+        value = self.get(c.path)
+        if value is None:
+            value = self[c.path] = self._make(c)
+        return value
+
+
+class SiteView:
+    """What templates may ask of the digest: addresses, groups, related clippings."""
+
+    def __init__(self, cfg: DigestSettings, index: DigestIndex, entries: dict[str, Entry],
+                 prefetch: Callable[[list[str]], None] | None = None):
+        self.cfg = cfg
+        self.index = index
+        self._entries = entries
+        self._prefetch = prefetch  # given the paths of entries about to be made
+        self._related: dict[str, list[Entry]] = {}
+        self._neighbours: dict[tuple[str, str], tuple[Entry | None, Entry | None]] = {}
+        self._registry = load_registry()
+        self.settings = cfg.values
+        site = str(cfg.values.get("SITEURL") or "")
+        self.site_url = site.rstrip("/") if site.startswith(("http://", "https://")) else ""
+
+    # addresses -----------------------------------------------------------------------
+    def listing_url(self, kind: str, slug: str) -> str | None:
+        """The first page of a listing, or None when that page type is off or absent."""
+        if not self.cfg.values[f"{PREFIX[kind]}_SAVE_AS"]:
+            return None
+        return self.cfg.url(PREFIX[kind], slug=slug)
+
+    def month_url(self, kind: str | None, slug: str, month: str) -> str | None:
+        year, mon = month.split("/")
+        key = f"{PREFIX[kind]}_MONTH" if kind else "MONTH"
+        if kind and self.whole(kind, slug):  # the month's heading on the listing's page
+            return f"{self.listing_url(kind, slug)}#{year}-{mon}"
+        if not self.cfg.values[f"{key}_SAVE_AS"] or (kind and not self.listing_url(kind, slug)):
+            return None
+        return self.cfg.url(key, slug=slug, year=year, month=mon)
+
+    def whole(self, kind: str, slug: str) -> bool:
+        """Whether a listing shows all its clippings on one page (and has no month pages)."""
+        group = self.index.by_slug(kind, slug)
+        return bool(group and self.listing_url(kind, slug)
+                    and group.count <= self.cfg["DIGEST_LISTING_ALL"])
+
+    def feed_url(self, kind: str | None, slug: str = "") -> str | None:
+        key = f"{PREFIX[kind]}_FEED_ATOM_SAVE_AS" if kind else "FEED_ALL_ATOM_SAVE_AS"
+        pattern = self.cfg.values[key]
+        return pattern.format(slug=slug) if pattern else None
+
+    def index_url(self, kind: str) -> str | None:
+        key = PLURALS[kind].upper()
+        if not self.cfg.values[f"{key}_SAVE_AS"] or not self.cfg.values[f"{PREFIX[kind]}_SAVE_AS"]:
+            return None  # an index of pages that are switched off would only hold dead links
+        return self.cfg.values[f"{key}_URL"]
+
+    def country_url(self, country: Country) -> str | None:
+        return self.listing_url("country", country.slug) if self.index.country(country) else None
+
+    def pair_url(self, pair: Pair) -> str | None:
+        return self.listing_url("pair", pair.slug) if self.index.pair(pair) else None
+
+    def label_url(self, kind: str, name: str) -> str | None:
+        return self.listing_url(kind, slugify(name))
+
+    # clippings ----------------------------------------------------------------------
+    def entry(self, clipping: Clipping) -> Entry:
+        return self._entries.of(clipping)
+
+    def entries(self, clippings: list[Clipping]) -> list[Entry]:
+        missing = [c for c in clippings if c.path not in self._entries]
+        if missing:
+            read_all(missing)  # clippings kept unread from the last build: in one go
+            if self._prefetch is not None:
+                self._prefetch([c.path for c in missing])
+        return [self._entries.of(c) for c in clippings]
+
+    def related(self, clipping: Clipping) -> list[Entry]:
+        """Related clippings (asked for by the page's signature, then by its template), other
+        than the older same-pair neighbours the page links already."""
+        found = self._related.get(clipping.path)
+        if found is None:
+            linked = frozenset(older.clipping.path for pair in clipping.pairs
+                               if self.pair_url(pair)
+                               for older in self.neighbours(clipping, pair)[:1] if older)
+            found = self._related[clipping.path] = self.entries(
+                self.index.related(clipping, self.cfg["DIGEST_RELATED"], exclude=linked))
+        return found
+
+    def neighbours(self, clipping: Clipping, pair: Pair) -> tuple[Entry | None, Entry | None]:
+        key = (clipping.path, pair.slug)
+        found = self._neighbours.get(key)
+        if found is None:
+            older, newer = self.index.neighbours(clipping, pair)
+            found = self._neighbours[key] = (self._entries.of(older) if older else None,
+                                             self._entries.of(newer) if newer else None)
+        return found
+
+    def nav(self, pages) -> list[tuple[str, str]]:
+        """The site's sections and pages as (label, url), computed once per build."""
+        labels = {"country": "Countries", "pair": "Pairs", "region": "Regions",
+                  "source": "Sources", "category": "Categories", "topic": "Topics"}
+        out = [(labels[k], u) for k in ("country", "pair", "region", "source", "category",
+                                         "topic") if (u := self.index_url(k))]
+        if self.cfg.values["MONTHS_SAVE_AS"]:
+            out.append(("Months", self.cfg.values["MONTHS_URL"]))
+        if self.cfg.values["SEARCH_SAVE_AS"]:
+            out.append(("Search", self.cfg.values["SEARCH_URL"]))
+        out.extend((p.title, p.url) for p in pages)
+        return out
+
+    def outlet(self, name: str) -> str:
+        """A one-line description of an outlet: 'TASS — state news agency, Russia'."""
+        match = self._registry.resolve(name)
+        if not match:
+            return ""
+        from digest.core.gazetteer import load_gazetteer
+
+        source = match.source
+        country = load_gazetteer().by_code.get(source.country)
+        parts = [p for p in (source.kind, country.name if country else "") if p]
+        return ", ".join(parts)
+
+    def timeline(self, group: Group) -> list[dict[str, Any]]:
+        """Bars for an inline SVG chart of clippings per month, gaps included, oldest first."""
+        counts = {m: len(cs) for m, cs in group.months()}
+        first, last = group.first.day, group.last.day
+        months = []
+        y, m = first.year, first.month
+        while (y, m) <= (last.year, last.month):
+            months.append(f"{y:04d}/{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        top = max(counts.values())
+        bars = []
+        for i, month in enumerate(months):
+            n = counts.get(month, 0)
+            height = round(60 * n / top) if n else 0
+            bars.append({"month": month, "count": n, "x": i * 12, "height": height,
+                         "y": 64 - height,
+                         "url": self.month_url(group.kind, group.slug, month) if n else None})
+        return bars
+
+    def matrix(self) -> dict[str, Any]:
+        """The co-occurrence matrix of the most-named countries, with shading levels."""
+        limit = self.cfg["DIGEST_MATRIX_COUNTRIES"]
+        countries, counts = self.index.matrix()
+        busiest = sorted(countries, key=lambda c: (-self.index.country(c).count, c.slug))[:limit]
+        shown = sorted(busiest, key=lambda c: c.slug)
+        top = max(counts.values(), default=0)
+        bounds = _levels(top)
+
+        def level(n: int) -> int:
+            return next(i for i, b in enumerate(bounds, 1) if n <= b) if n else 0
+
+        rows = []
+        for a in shown:
+            cells = []
+            for b in shown:
+                n = counts.get((a.code, b.code), 0) if a != b else 0
+                pair = Pair.of(a, b) if a != b else None
+                cells.append({"count": n, "level": level(n), "same": a == b,
+                              "url": self.pair_url(pair) if pair and n else None})
+            rows.append((a, cells))
+        legend = []
+        low = 1
+        for i, b in enumerate(bounds, 1):
+            legend.append((i, low, b))
+            low = b + 1
+        return {"countries": shown, "rows": rows, "legend": legend,
+                "all": len(countries), "pairs": self.index.pairs_busiest()}
+
+    @staticmethod
+    def jsonld(data: dict[str, Any]) -> Markup:
+        """JSON-LD for a <script> block: `<`, `>` and `&` escaped so no text can close it."""
+        text = json.dumps({k: v for k, v in data.items() if v not in (None, "", [])},
+                          ensure_ascii=False, separators=(",", ":"))
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+    @staticmethod
+    def archive_url(clipping: Clipping) -> str | None:
+        """The Wayback Machine's copy nearest the clipping's date, built without a request."""
+        if not clipping.source_url:
+            return None
+        return f"https://web.archive.org/web/{clipping.day:%Y%m%d}/{clipping.source_url}"
+
+
+@pass_context
+def href(context, url: str) -> str:
+    """The link to a site address (`2023/06/slug/`) from the page being written: with relative
+    URLs, the shortest relative path (`../slug/` between clippings of a month), else under
+    SITEURL. Most links on a clipping page go to clippings near it."""
+    if context.get("localsiteurl") is None:  # absolute (or root-relative) addresses
+        return f"{context['SITEURL']}/{url}"
+    page = context.get("output_file") or ""
+    here = page.split("/")[:-1]
+    there = url.split("/")
+    n, limit = 0, min(len(here), len(there) - 1)
+    while n < limit and here[n] == there[n]:
+        n += 1
+    return "../" * (len(here) - n) + "/".join(there[n:]) or "./"
+
+
+def _levels(top: int) -> list[int]:
+    """Upper bounds of up to five shading levels for counts from 1 to `top`."""
+    if top <= 5:
+        return list(range(1, top + 1))
+    bounds = sorted({max(1, round(top * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
+    return bounds
