@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from digest.build import CACHE_FILE, build
+from digest.core.model import Clipping
 from digest.incremental.fingerprint import code_fingerprint
 from digest.incremental.store import Store
 
@@ -97,18 +98,19 @@ def _index_shape(index) -> dict:
 
 def _spy_on_restore(monkeypatch) -> list[int]:
     """Count the indexes restored from a snapshot, checking each against one made afresh."""
+    import digest.build as build_module
     from digest.core.index import DigestIndex
 
-    restore, restored = DigestIndex.restore, []
+    restore, restored = build_module.restore_index, []
 
-    def checked_restore(snapshot, kept, added, gazetteer, pair_min=1, read_all=None):
-        index = restore(snapshot, kept, added, gazetteer, pair_min, read_all)
+    def checked_restore(snapshot, kept, added, gazetteer, pair_min=1):
+        index, unchanged = restore(snapshot, kept, added, gazetteer, pair_min)
         everything = [c for c in kept if c is not None] + list(added)
         assert _index_shape(index) == _index_shape(DigestIndex(everything, pair_min))
         restored.append(len(added))
-        return index
+        return index, unchanged
 
-    monkeypatch.setattr(DigestIndex, "restore", staticmethod(checked_restore))
+    monkeypatch.setattr(build_module, "restore_index", checked_restore)
     return restored
 
 
@@ -296,12 +298,12 @@ def _failing_in_child(real):
 def test_files_are_read_here_when_the_reading_process_fails(site, monkeypatch):
     """The clipping files are read and hashed in a forked process; if it fails, the build
     reads them itself and is the same."""
-    import digest.build.check as site_module
+    import digest.build.reading as reading
 
     site.add("2021/04/a.md")
     build(site.project)
     site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
-    monkeypatch.setattr(site_module, "_hash_files", _failing_in_child(site_module._hash_files))
+    monkeypatch.setattr(reading, "hash_files", _failing_in_child(reading.hash_files))
     report = build(site.project)
     assert report.incremental and report.clippings == 2
     assert "Another" in site.read("2021/04/b/index.html")
@@ -343,9 +345,9 @@ def test_checks_across_files_in_their_own_process(site, monkeypatch, child):
 
 
 def test_an_unreadable_clipping_is_an_error_naming_it(tmp_path):
-    from digest.build.check import _check_one
+    from digest.build.reading import check_one
 
-    display, _sha, problems, item = _check_one((str(tmp_path / "gone.md"), "clippings/gone.md",
+    display, _sha, problems, item = check_one((str(tmp_path / "gone.md"), "clippings/gone.md",
                                                 "gone.md", str(tmp_path), None))
     assert item is None and problems[0].path == "clippings/gone.md"
     assert "cannot read the file" in problems[0].message and problems[0].is_error
@@ -446,12 +448,12 @@ def test_output_is_checked_here_when_its_process_fails(site, monkeypatch, remove
     """Whether the last build's files are all in output/ is checked in a forked process,
     beside the rendering; if it fails, the build checks here, and a removed file makes the
     build a full one all the same."""
-    import digest.build.check as site_module
+    import digest.build.reading as reading
 
     site.add("2021/04/a.md")
     site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
     build(site.project)
-    monkeypatch.setattr(site_module, "_intact", _failing_in_child(site_module._intact))
+    monkeypatch.setattr(reading, "output_state", _failing_in_child(reading.output_state))
     if removed:
         (site.root / "output/2021/04/a/index.html").unlink()
     site.add("2021/04/c.md", title="Third", source_url="https://example.org/c")
@@ -532,7 +534,9 @@ def test_stored_clippings_are_read_when_asked_for(site):
 
     from digest.core.gazetteer import load_gazetteer
     from digest.incremental.snapshot import Snapshot
-    from digest.incremental.records import StoredClipping, clipping_from_record, read_all
+    from digest.core.model import load_all
+    from digest.incremental.records import clipping_from_record
+    from digest.incremental.snapshot import SnapshotLoader
 
     site.add("2021/04/a.md", title="Border talks", regions="[Central Asia]",
              topics="[Water, Borders]", redirect_from="[2021/04/old-a/]")
@@ -545,10 +549,12 @@ def test_stored_clippings_are_read_when_asked_for(site):
         assert snapshot is not None and snapshot.rels == ["2021/04/a.md", "2021/04/b.md"]
         stored = store.checked(None)
         g = load_gazetteer()
+        loader = SnapshotLoader(snapshot, g)
         for i, rel in enumerate(snapshot.rels):
             path = f"content/clippings/{rel}"
-            lazy = snapshot.clipping(i, path, g)
-            assert type(lazy) is StoredClipping and "title" not in lazy.__dict__
+            lazy = snapshot.clipping(i, path, loader)
+            assert type(lazy) is Clipping and "title" not in lazy.__dict__
+            assert lazy.deferred_from == (loader, i) and not lazy.is_read
             assert lazy.path == path and lazy.month == "2021/04" and lazy.day.month == 4
             assert "title" not in lazy.__dict__  # path, day and month are not read
             (record,) = [item.record for (sha, r), item in stored.items() if r == rel]
@@ -563,13 +569,10 @@ def test_stored_clippings_are_read_when_asked_for(site):
             assert lazy.redirect_from == (("2021/04/old-a/",) if rel.endswith("a.md") else ())
             with pytest.raises(dataclasses.FrozenInstanceError):
                 lazy.title = "changed"
-        # Each clipping's page, as the build wrote it.
-        pages = dict(zip(snapshot.rels, snapshot.page_lines()))
-        assert "Border talks" in site.read(pages["2021/04/a.md"])
-        assert "Water deal" in site.read(pages["2021/04/b.md"])
-        unread = [snapshot.clipping(i, f"x/{rel}", g) for i, rel in enumerate(snapshot.rels)]
-        assert read_all(unread) == {}  # (no source_url: no duplicate check's key)
-        assert all("title" in c.__dict__ for c in unread)
+        unread = [snapshot.clipping(i, f"x/{rel}", loader)
+                  for i, rel in enumerate(snapshot.rels)]
+        load_all(unread)
+        assert all(c.is_read for c in unread)
         assert [c.title for c in unread] == ["Border talks", "Water deal"]
     finally:
         store.close()
@@ -581,7 +584,7 @@ def test_checks_across_files_read_no_record_of_a_kept_clipping(site):
     records stay unread; a clipping already read gives its key too."""
     from digest.core.gazetteer import load_gazetteer
     from digest.incremental.records import URL_KEY, read_across
-    from digest.incremental.snapshot import Snapshot
+    from digest.incremental.snapshot import SnapshotLoader
     from digest.core.schema import normalise_url
 
     site.add("2021/04/a.md", title="Border talks", topics="[Water, Borders]",
@@ -594,8 +597,8 @@ def test_checks_across_files_read_no_record_of_a_kept_clipping(site):
         snapshot = store.snapshot()
         assert snapshot is not None
         stored = {r: item.record for (sha, r), item in store.checked(None).items()}
-        g = load_gazetteer()
-        kept = [snapshot.clipping(i, f"x/{rel}", g) for i, rel in enumerate(snapshot.rels)]
+        loader = SnapshotLoader(snapshot, load_gazetteer())
+        kept = [snapshot.clipping(i, f"x/{rel}", loader) for i, rel in enumerate(snapshot.rels)]
         assert read_across(kept) == {"x/2021/04/a.md": normalise_url(
             "https://www.example.org/a/?utm_source=x")}
         assert all("title" not in c.__dict__ for c in kept)  # no record was read
@@ -604,7 +607,7 @@ def test_checks_across_files_read_no_record_of_a_kept_clipping(site):
             assert (c.slug, c.category, c.source, c.topics) == (
                 record[6], record[3], record[5], tuple(record[8]))
             assert "title" not in c.__dict__
-        read = [snapshot.clipping(i, f"y/{rel}", g) for i, rel in enumerate(snapshot.rels)]
+        read = [snapshot.clipping(i, f"y/{rel}", loader) for i, rel in enumerate(snapshot.rels)]
         assert sorted(c.title for c in read) == ["Border talks", "Water deal"]
         assert read_across(read) == {"y/2021/04/a.md": stored["2021/04/a.md"][URL_KEY]}
     finally:
@@ -717,3 +720,25 @@ def test_a_warning_stays_a_warning_on_the_next_builds(site):
         assert report.warnings, "the warnings are reported on every build"
         assert all(p.severity == "warning" for p in report.warnings)
         assert any("Kyrgyz Republic" in p.message for p in report.warnings)
+
+
+def test_nothing_in_the_cache_is_executed(site):
+    """The cache holds data only: code put into it (as a table of an older version held
+    template code, or as a record) is never run; the build ignores it or starts afresh."""
+    site.add("2021/04/a.md")
+    build(site.project)
+    marker = site.root / "ran"
+    code = f"open({str(marker)!r}, 'w').close()"
+    db = sqlite3.connect(site.root / CACHE_FILE)
+    with db:
+        db.execute("CREATE TABLE IF NOT EXISTS templates (key TEXT PRIMARY KEY, python TEXT)")
+        db.execute("INSERT OR REPLACE INTO templates VALUES ('x', ?)", (code,))
+        db.execute("UPDATE checked SET record = ?", (json.dumps(["__import__('os')", code]),))
+    db.close()
+    site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
+    build(site.project)
+    build(site.project, full=True)
+    assert not marker.exists()
+    names = {row[0] for row in sqlite3.connect(site.root / CACHE_FILE).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "templates" not in names  # a table of code is dropped with the old layout

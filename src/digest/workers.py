@@ -11,12 +11,12 @@ from typing import Any, Callable
 from digest.errors import DigestError
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
     """Whether work can go to a forked process running beside this one (on another core)."""
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
-class _InChild:
+class InChild:
     """Computations run one after the other in a forked process, each answer sent back
     through a pipe of its own as the text its `encode` makes of it there, as soon as it is
     ready; `result(k, decode)` gives the k-th here (and keeps it), or None if it failed, for
@@ -70,7 +70,7 @@ class _InChild:
             os.waitpid(self.pid, 0)
 
 
-def _peak_mib() -> float:
+def peak_mib() -> float:
     """The largest resident size so far of this process and of any child it waited for."""
     try:
         import resource

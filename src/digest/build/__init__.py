@@ -1,4 +1,5 @@
-"""`digest build`: check, plan, render, finish, search and record, each phase a step of one script."""
+"""`digest build` as a script of phases: check → plan → render → finish → search → publish
+the output → record. A failure at any phase leaves the published output as it was."""
 
 from __future__ import annotations
 
@@ -6,28 +7,278 @@ import contextlib
 import gc
 import itertools
 import os
-import shutil
-import tempfile
+import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from types import MappingProxyType
+from typing import Any, Callable
 
-from digest.build.check import _INTACT, _CrossCheck, _problem_order, _reader, prepare
-from digest.build.output import _apply, _finish, _intact, _lock, _swap
-from digest.build.pelican import _run_pelican
+from digest.build.check import CheckResult, check_phase, problem_order
+from digest.build.output import (
+    drop_stage,
+    finish_phase,
+    lock,
+    move_in,
+    new_stage,
+    remove_gone,
+    swap,
+)
+from digest.build.pelican import render_phase
+from digest.build.reading import OUTPUT, compare_output, decode_state, reader
 from digest.build.report import BuildReport
-from digest.build.search import _search
+from digest.build.search import SEARCH, apply_search, search_phase
 from digest.build.settings import pelican_settings, release_settings
+from digest.core.gazetteer import load_gazetteer
+from digest.core.index import DigestIndex
+from digest.core.tables import refresh
 from digest.errors import BuildError, Problem
-from digest.incremental.fingerprint import _output_id, _site_key, code_fingerprint
-from digest.incremental.plan import _changed, _NeedFull
-from digest.incremental.store import CACHE_FILE
+from digest.incremental.fingerprint import code_fingerprint, output_id, site_key
+from digest.incremental.plan import (
+    BuildPlan,
+    NeedFull,
+    changed_clippings,
+    full_plan,
+    incremental_plan,
+)
+from digest.incremental.restore import restore_index
+from digest.incremental.snapshot import Snapshot
+from digest.incremental.store import CACHE_FILE, Store
+from digest.plugin.inputs import RenderInput, RenderResult
+from digest.plugin.settings import digest_settings
 from digest.project import Project
-from digest.workers import _can_fork, _peak_mib
+from digest.workers import can_fork, peak_mib
+
+
+def build(project: Project, production: bool = False, today=None,
+          progress: Callable[[int, int], None] | None = None, full: bool = False) -> BuildReport:
+    """Check, build and put the result in `output/`; raises `BuildError` (see `Build`).
+
+    A build store found damaged on the way (it is written without waiting for the disk: a
+    power cut can leave it so) is removed, and the build made again, in full."""
+    with few_collections():
+        try:
+            return Build(project, production, today, progress, full).run()
+        except sqlite3.DatabaseError:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{project.root / CACHE_FILE}{suffix}").unlink(missing_ok=True)
+            return Build(project, production, today, progress, full=True).run()
+
+
+@dataclass
+class _Planned:
+    """The plan phase's answer: the plan, the index, and what the snapshot needs."""
+
+    plan: BuildPlan
+    index: DigestIndex
+    site: str  # the site key (incremental.fingerprint.site_key)
+    restored_from: Snapshot | None = None
+    unchanged: dict | None = None
+
+
+class Build:
+    """One build. Any problem in a clipping, any warning or error Pelican logs, and any
+    clipping that did not become a page fails it; the previous output is then left as it
+    was. A full build renders everything into a fresh folder and swaps it in; an incremental
+    one renders only the pages whose inputs changed, in a stage with the search bundles they
+    touch, and changes the output only when all of that succeeded."""
+
+    def __init__(self, project: Project, production: bool = False, today=None,
+                 progress: Callable[[int, int], None] | None = None, full: bool = False):
+        self.project, self.production, self.today = project, production, today
+        self.progress, self.full = progress, full
+        self.phases: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = now - self._clock
+        self._clock = now
+
+    def run(self) -> BuildReport:
+        start = time.perf_counter()
+        gc.disable()  # until the build turns out to check or render much (few_collections)
+        project = self.project
+        held = lock(project)
+        # The clipping files are read and hashed, then the last build's output looked at, in
+        # a process of its own while this one reads the settings and the store: on two cores
+        # the reading takes no time of this one's.
+        self.reader = reader(str(project.clippings), project.output,
+                             project.root / CACHE_FILE) if can_fork() else None
+        self.cross = None
+        try:
+            self.settings = pelican_settings(project, project.output, self.production)
+            self.tables = refresh()
+            self.store = Store(project.root / CACHE_FILE, code_fingerprint(self.tables))
+        except BaseException:
+            if self.reader is not None:
+                self.reader.close()
+            held.close()
+            raise
+        stage = new_stage(project)
+        try:
+            report = self._phases(stage)
+        finally:
+            for child in (self.reader, self.cross):
+                if child is not None:
+                    child.close()
+            self.store.close()
+            held.close()
+            drop_stage(project, stage)
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _phases(self, stage: Path) -> BuildReport:
+        found = check_phase(self.project, self.today, store=self.store, progress=self.progress,
+                            release=release_settings(self.settings), hashed=self.reader,
+                            jobs=self.settings.get("DIGEST_JOBS"))
+        self.cross = found.cross
+        self.mark("check")
+        if any(p.is_error for p in found.problems):
+            _content_errors(found.problems, found.cross)
+        planned = self.plan_phase(found)
+        self.mark("plan")
+        result = self.render(found, planned, stage)
+        self.mark("render")
+        near, across = found.cross.result()
+        problems = sorted(found.problems + across, key=problem_order)
+        if any(p.is_error for p in across):
+            _content_errors(problems, None)
+        python_peak = peak_mib()  # this process and its workers, before Pagefind runs
+        files = finish_phase(stage, self.settings, self.production, result.files,
+                             result.files.keys())
+        owners = dict(result.owners)
+        self.mark("finish")
+        plan = planned.plan
+        changed = None if plan.full else _changed_files(files, plan.last.files)
+        search_files, search_owners, search_seconds = search_phase(
+            self.settings, stage, result.article_pages.values(),
+            None if plan.full else self.project.output, changed, plan.files_of)
+        files.update(search_files)
+        owners.update(search_owners)
+        self.mark("search")
+        self.publish_output(plan, stage, files)
+        self.record(found, planned, files, owners, near)
+        self.mark("record")
+        self.phases["rss_build_mib"] = python_peak
+        self.phases["rss_all_mib"] = peak_mib()
+        warnings = [p for p in problems if not p.is_error] + [
+            Problem(f"{self.project.display(self.project.output)}/{name}", None,
+                    "removed: no build wrote it (put files for the site in content/ or the "
+                    "theme)", "warning") for name in plan.foreign]
+        return BuildReport(
+            clippings=len(found.clippings), rendered=result.rendered, phases=self.phases,
+            output=self.project.output, warnings=warnings, search_seconds=search_seconds,
+            pages=sum(map(str.endswith, files, itertools.repeat(".html"))),
+            feeds=sum(map(str.endswith, files, itertools.repeat(".atom.xml"))),
+            incremental=not plan.full)
+
+    def plan_phase(self, found: CheckResult) -> _Planned:
+        """The build plan: full, or what changed since the last build into this output."""
+        project, store = self.project, self.store
+        key = site_key(project, self.settings, store.fingerprint, self.production)
+        pair_min = digest_settings(self.settings)["DIGEST_PAIR_MIN_CLIPPINGS"]
+        last, why = (None, "a full build was asked for") if self.full else \
+            store.last_build(key, output_id(project.output))
+        state = None
+        if last is not None:
+            if self.reader is not None:
+                state = self.reader.result(OUTPUT, decode_state)
+            if state is None:
+                state = compare_output(project.output, last.files)
+            if state.missing:
+                last, why = None, "files of the last build are missing from output/"
+        if last is None:
+            gc.enable()  # every page is rendered: Jinja makes garbage with cycles
+            store.load_summaries(found.checked.values())  # every listing shows them
+            return _Planned(full_plan(why), DigestIndex(found.clippings, pair_min), key)
+        index, restored, unchanged = None, None, None
+        if found.snapshot is not None:  # the last build's index, with the changes made
+            added = [c for c in found.clippings if c.deferred_from is None]
+            try:
+                index, unchanged = restore_index(found.snapshot, found.kept, added,
+                                                 load_gazetteer(), pair_min)
+                restored = found.snapshot
+            except (ValueError, KeyError, IndexError, TypeError):  # damaged: made afresh
+                index = None
+        if index is None:
+            index = DigestIndex(found.clippings, pair_min)
+        built = {item.rel: item.sha256 for item in found.checked.values()}
+        try:
+            changed, fresh = changed_clippings(
+                last.built, built, found.clippings, found.checked, store.checked,
+                lambda rel: project.display(project.clippings / rel))
+        except NeedFull:
+            store.load_summaries(found.checked.values())
+            return _Planned(full_plan("an earlier version of a changed clipping is not "
+                                      "stored"), index, key)
+        plan = incremental_plan(last, changed, fresh, index, pair_min, project.output,
+                                state.foreign)
+        return _Planned(plan, index, key, restored, unchanged)
+
+    def render(self, found: CheckResult, planned: _Planned, stage: Path) -> RenderResult:
+        """The render phase, with the build's snapshot written beside the pages."""
+        self.snapshot_token = os.urandom(16).hex()
+        folder, index, checked = self.store.snapshot_folder, planned.index, found.checked
+
+        def write_snapshot() -> None:
+            Snapshot.write(folder, index, checked, self.snapshot_token,
+                           planned.restored_from, planned.unchanged)
+
+        inputs = RenderInput(MappingProxyType(checked), index, planned.plan, self.store,
+                             (write_snapshot,), self.settings.get("DIGEST_JOBS"))
+        try:
+            return render_phase(self.project, stage, self.settings, inputs)
+        except Exception as exc:  # a problem across files explains it better, if there is one
+            if any(p.is_error for p in found.cross.result()[1]):
+                _content_errors(found.problems, found.cross, exc)
+            raise
+
+    def publish_output(self, plan: BuildPlan, stage: Path, files: dict[str, str]) -> None:
+        """The one step that changes output/: a full build's stage swapped in; an incremental
+        one's files and search bundles moved into place, the files the site no longer has
+        and those no build wrote removed (an interruption makes the next build a full one)."""
+        output = self.project.output
+        if plan.full:
+            self.store.forget_build()
+            swap(stage, output)
+            return
+        self.store.begin_update()
+        move_in(stage, output)
+        apply_search(stage, output, files)
+        remove_gone(output, files, plan.last.files, plan.foreign, keep_prefix=SEARCH + "/")
+
+    def record(self, found: CheckResult, planned: _Planned, files: dict[str, str],
+               owners: dict[str, str], near: list[tuple[str, str]]) -> None:
+        """What the next build needs to follow this one."""
+        checked = found.checked
+        near_rows = [[checked[a].rel, checked[a].sha256, checked[b].rel, checked[b].sha256]
+                     for a, b in near]
+        written = Snapshot.token_of(self.store.snapshot_folder) == self.snapshot_token
+        built = {item.rel: item.sha256 for item in checked.values()}
+        self.store.finish_build(planned.site, output_id(self.project.output), built, files,
+                                owners, near_rows, planned.plan.last,
+                                self.snapshot_token if written else None)
+
+
+def _changed_files(files: dict[str, str], last: Any) -> set[str]:
+    """The files an incremental build writes or removes."""
+    changed = {name for name, sig in files.items() if last.get(name) != sig}
+    changed.update(last.keys() - files.keys())
+    return changed
+
+
+def _content_errors(problems: list[Problem], cross, cause: BaseException | None = None) -> None:
+    """Raise the content's errors (with those across files, if not yet counted in)."""
+    if cross is not None:
+        problems = sorted(problems + cross.result()[1], key=problem_order)
+    errors = [p for p in problems if p.is_error]
+    raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built",
+                     errors) from cause
 
 
 @contextlib.contextmanager
-def _few_collections():
+def few_collections():
     """Fewer garbage collections while a build makes its many small objects.
 
     A build allocates hundreds of thousands of objects that live until it ends, so the
@@ -36,8 +287,8 @@ def _few_collections():
     already alive (modules, settings) are frozen out of the scans, and collections are made
     rarer, as mypy does; both are restored afterwards (`digest serve` builds many times).
     A build that reuses its checks and renders a few pages makes little garbage and none
-    that outlives it: it runs with no collections at all (`_build` turns them back on for a
-    build that checks or renders much).
+    that outlives it: it runs with no collections at all (`Build.run` turns them back on for
+    a build that checks or renders much).
     """
     thresholds, enabled = gc.get_threshold(), gc.isenabled()
     gc.freeze()
@@ -49,172 +300,3 @@ def _few_collections():
         gc.unfreeze()
         if enabled:
             gc.enable()
-
-
-def build(project: Project, production: bool = False, today=None,
-          progress: Callable[[int, int], None] | None = None, full: bool = False) -> BuildReport:
-    """Check, build and put the result in `output/`; raises `BuildError` (see `_build`).
-
-    A build store found damaged on the way (it is written without waiting for the disk: a
-    power cut can leave it so) is removed, and the build made again, in full."""
-    import sqlite3
-
-    with _few_collections():
-        try:
-            return _build(project, production, today, progress, full)
-        except sqlite3.DatabaseError:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{project.root / CACHE_FILE}{suffix}").unlink(missing_ok=True)
-            return _build(project, production, today, progress, full=True)
-
-
-def _build(project: Project, production: bool = False, today=None,
-           progress: Callable[[int, int], None] | None = None,
-           full: bool = False) -> BuildReport:
-    """Check, build and put the result in `output/`; raises `BuildError`.
-
-    Any problem in a clipping, any warning or error Pelican logs, and any clipping that did not
-    become a page fails the build; the previous output is then left as it was. A first build
-    (or one after a change of code, theme, settings or pages, or `full`) renders everything
-    into a fresh folder and swaps it in; later builds render only the pages whose inputs
-    changed and move them into place.
-    """
-    start = time.perf_counter()
-    gc.disable()  # until the build turns out to check or render much (_few_collections)
-    phases: dict[str, float] = {}
-    clock = [start]
-
-    def mark(name: str) -> None:
-        now = time.perf_counter()
-        phases[name] = now - clock[0]
-        clock[0] = now
-
-    lock = _lock(project)
-    # The clipping files are read and hashed, then the last build's output checked, in a
-    # process of its own while this one reads the settings (and imports Pelican) and the
-    # store: on two cores the reading takes no time of this one's.
-    reader = _reader(str(project.clippings), project.output, project.root / CACHE_FILE) \
-        if _can_fork() else None
-    try:
-        from digest.incremental.snapshot import Snapshot
-        from digest.incremental.store import Store
-        from digest.plugin.inputs import SiteInput
-        from digest.plugin.templates import (
-            TemplateCache,  # imports Pelican, beside the reading
-        )
-
-        settings = pelican_settings(project, project.output, production)
-        code = code_fingerprint()
-        store = Store(project.root / CACHE_FILE, code)
-    except BaseException:
-        if reader is not None:
-            reader.close()
-        lock.close()
-        raise
-    scratch = project.root / ".digest-build"
-    scratch.mkdir(exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix="output-", dir=scratch))
-    stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
-    cross = None
-    try:
-        clippings, problems, checked, cross, restored = prepare(project, today, store=store,
-                                                      progress=progress, hashed=reader,
-                                                      release=release_settings(settings))
-        mark("check")
-        if any(p.is_error for p in problems):
-            _content_errors(problems, cross)
-        site_key = _site_key(project, settings, code, production)
-        built = {item.rel: item.sha256 for item in checked.values()}
-        last = None if full else store.last_build(site_key, _output_id(project.output))
-        if last is not None:  # are its files all there?
-            ok = reader.result(_INTACT, lambda text: text == "1") if reader is not None \
-                else None
-            if not (ok if ok is not None else _intact(project.output, last[1])):
-                last = None  # someone removed files from output/: build it afresh
-        inp = SiteInput(clippings, checked, store)
-        inp.templates = TemplateCache(store.templates())
-        inp.snapshot = (store.snapshot_folder, os.urandom(16).hex())
-        if last is not None:
-            try:
-                inp.changed, inp.fresh = _changed(last[0], built, clippings, checked, store,
-                                                  project)
-                inp.previous = last[1]
-                inp.live = project.output
-                inp.restored = restored  # (a full build groups the clippings afresh)
-            except _NeedFull:
-                last = None
-        if last is None:
-            gc.enable()  # every page is rendered: Jinja makes garbage with cycles
-            store.load_summaries(checked.values())  # every listing shows them
-        mark("plan")
-        try:
-            report = _run_pelican(project, stage, settings, inp)
-        except Exception as exc:  # a problem across files explains it better, if there is one
-            if any(p.is_error for p in cross.result()[1]):
-                _content_errors(problems, cross, exc)
-            raise
-        store.save_templates(inp.templates.new, inp.templates.used)
-        mark("render")
-        near, found = cross.result()
-        problems = sorted(problems + found, key=_problem_order)
-        if any(p.is_error for p in found):
-            _content_errors(problems, None)
-        python_peak = _peak_mib()  # this process and its workers, before Pagefind runs
-        report.warnings = [p for p in problems if not p.is_error]
-        if last is None:
-            outputs = _finish(project, stage, settings, production, inp, stage_is_site=True)
-            mark("finish")
-            report.search_seconds = _search(stage, settings, stage, inp.article_pages.values())
-            mark("search")
-            store.forget_build()
-            _swap(stage, project.output)
-        else:
-            outputs = _finish(project, stage, settings, production, inp, stage_is_site=False)
-            store.begin_update()  # from here the output is changed in place
-            _apply(stage, project.output, outputs, last[1])
-            mark("finish")
-            changed = {name for name, _sig in outputs.items() - last[1].items()}
-            changed.update(last[1].keys() - outputs.keys())
-            report.search_seconds = _search(project.output, settings, stage,
-                                            inp.article_pages.values(), changed)
-            mark("search")
-        near_rows = [[checked[a].rel, checked[a].sha256, checked[b].rel, checked[b].sha256]
-                     for a, b in near]
-        folder, token = inp.snapshot
-        if not inp.snapshot_forked and inp.index is not None:  # else written beside the pages
-            Snapshot.write(folder, inp.index, checked, token, inp.article_save_as)
-        if Snapshot.token_of(folder) != token:
-            token = None  # not written: the next build reads the store
-        store.finish_build(site_key, _output_id(project.output), built, outputs, near_rows,
-                           last, token)
-        mark("record")
-        phases["rss_build_mib"] = python_peak
-        phases["rss_all_mib"] = _peak_mib()
-        report.phases = phases
-        report.output = project.output
-        report.pages = sum(map(str.endswith, outputs, itertools.repeat(".html")))
-        report.feeds = sum(map(str.endswith, outputs, itertools.repeat(".atom.xml")))
-        report.incremental = last is not None
-    finally:
-        for child in (reader, cross):
-            if child is not None:
-                child.close()
-        store.close()
-        lock.close()
-        shutil.rmtree(stage, ignore_errors=True)
-        try:
-            scratch.rmdir()
-        except OSError:
-            pass
-    report.seconds = time.perf_counter() - start
-    return report
-
-
-def _content_errors(problems: list[Problem], cross: _CrossCheck | None,
-                    cause: BaseException | None = None) -> None:
-    """Raise the content's errors (with those across files, if not yet counted in)."""
-    if cross is not None:
-        problems = sorted(problems + cross.result()[1], key=_problem_order)
-    errors = [p for p in problems if p.is_error]
-    raise BuildError(f"{len(errors)} problem(s) in the content: nothing was built",
-                     errors) from cause

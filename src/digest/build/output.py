@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from digest.errors import BuildError, Problem, UsageError
+from digest.incremental.plan import ALWAYS
 from digest.incremental.store import CACHE_FILE
 from digest.project import Project
 
+WORK = (".pagefind-new/", ".pagefind-old/", ".search-site/")  # the stage's own folders
 
-def _lock(project: Project):
+
+def lock(project: Project):
     """Hold the project's build lock: two builds at once would write over each other."""
     path = project.root / CACHE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path.with_name("build.lock"), "a+")
     try:
-        import fcntl
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path.with_name("build.lock"), "a+")
+    except OSError as exc:
+        raise BuildError(f"cannot write {project.display(path.parent)}: {exc.strerror}: "
+                         "make it writable (or remove it) and build again") from None
+    try:
+        import fcntl  # (not on every system)
 
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except ImportError:  # no advisory locks on this system: nothing to hold
@@ -30,20 +38,42 @@ def _lock(project: Project):
     return fh
 
 
-def _intact(output: Path, files: dict[str, str]) -> bool:
-    """Whether every file the last build wrote is still there."""
-    exists = os.path.exists
-    base = str(output) + os.sep
-    return all(exists(base + rel) for rel in files)
+SCRATCH = ".digest-build"  # below the project's root: the stages of builds under way
 
 
-def _finish(project: Project, stage: Path, settings: dict[str, Any], production: bool, inp,
-            stage_is_site: bool) -> dict[str, str]:
-    """Add the sitemap, robots.txt, .nojekyll and CNAME to the staged files; return the
-    complete list of the site's files (but the search index) with their signatures."""
-    outputs = dict(inp.planned or {})  # (pages kept from the last build included)
-    for rel in _walk(stage):
-        outputs.setdefault(rel, "*")
+def new_stage(project: Project) -> Path:
+    """A fresh folder to build into, after removing what builds that were killed left (the
+    caller holds the lock, so no other build is under way): their stages, and replaced
+    output folders whose removal did not finish."""
+    scratch = project.root / SCRATCH
+    scratch.mkdir(exist_ok=True)
+    for entry in os.scandir(scratch):
+        if entry.name.startswith("output-"):
+            shutil.rmtree(entry.path, ignore_errors=True)
+    for entry in os.scandir(project.root):
+        if entry.name.startswith(f".{project.output.name}-old-") and entry.is_dir():
+            shutil.rmtree(entry.path, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix="output-", dir=scratch))
+    stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
+    return stage
+
+
+def drop_stage(project: Project, stage: Path) -> None:
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        (project.root / SCRATCH).rmdir()
+    except OSError:
+        pass
+
+
+def finish_phase(stage: Path, settings: dict[str, Any], production: bool,
+                 files: dict[str, str], scanned: Iterable[str]) -> dict[str, str]:
+    """Add the sitemap, robots.txt, .nojekyll and CNAME to the staged files, and scan what
+    the stage holds (`scanned`: pages checked as they were rendered); return every file of
+    the site (but the search index) with its signature."""
+    outputs = dict(files)  # (pages kept from the last build included)
+    for rel in walk(stage):
+        outputs.setdefault(rel, ALWAYS)  # (Pelican's pages, the theme's files)
     site_url = str(settings.get("SITEURL") or "")
     extra: dict[str, str] = {}
     if site_url.startswith(("http://", "https://")):
@@ -59,11 +89,12 @@ def _finish(project: Project, stage: Path, settings: dict[str, Any], production:
             extra["CNAME"] = f"{settings['DIGEST_CNAME']}\n"
     for name, text in extra.items():
         (stage / name).write_text(text, encoding="utf-8")
-        outputs[name] = "*"
+        outputs[name] = ALWAYS
+    scan_output(stage, frozenset(scanned))
     return outputs
 
 
-def _walk(folder: Path) -> list[str]:
+def walk(folder: Path) -> list[str]:
     """Every file below `folder`, as a relative POSIX path."""
     out = []
     base = len(str(folder)) + 1
@@ -73,19 +104,27 @@ def _walk(folder: Path) -> list[str]:
     return out
 
 
-def _apply(stage: Path, output: Path, outputs: dict[str, str], previous: dict[str, str]) -> None:
-    """Move the staged files into `output/` and delete the files the site no longer has."""
+def move_in(stage: Path, output: Path) -> None:
+    """Move the staged files (but the stage's own work folders) into `output/`."""
     made: set[str] = set()
-    for rel in _walk(stage):
-        if rel.startswith("pagefind/"):
+    for rel in walk(stage):
+        if rel.startswith(WORK):
             continue
         parent = os.path.dirname(rel)
         if parent not in made:
             (output / parent).mkdir(parents=True, exist_ok=True)
             made.add(parent)
         os.replace(stage / rel, output / rel)
+
+
+def remove_gone(output: Path, files: Mapping[str, str], last_files: Mapping[str, str],
+                foreign: Iterable[str] = (), keep_prefix: str = "\0") -> None:
+    """Remove from `output/` the files of the last build the site no longer has (but those
+    under `keep_prefix`, replaced whole), the files no build wrote (`foreign`), and the
+    folders this leaves empty."""
     folders = set()
-    for rel in previous.keys() - outputs.keys():
+    gone = [rel for rel in last_files.keys() - files.keys() if not rel.startswith(keep_prefix)]
+    for rel in (*gone, *foreign):
         (output / rel).unlink(missing_ok=True)
         folders.add(os.path.dirname(rel))
     for folder in sorted(folders, key=len, reverse=True):  # deepest first
@@ -152,7 +191,7 @@ def sitemap(files: list[str], site_url: str) -> str:
             + "\n".join(urls) + "\n</urlset>\n")
 
 
-def _swap(new: Path, output: Path) -> None:
+def swap(new: Path, output: Path) -> None:
     """Put the finished build in place of `output/`; the old one is removed only afterwards."""
     old = None
     if output.exists():
@@ -167,10 +206,10 @@ def _swap(new: Path, output: Path) -> None:
             os.replace(old, output)
         raise
     if old is not None:
-        _remove_later(old)
+        remove_later(old)
 
 
-def _remove_later(folder: Path) -> None:
+def remove_later(folder: Path) -> None:
     """Delete a replaced output folder without making the build wait for it."""
     if os.name == "posix" and shutil.which("rm"):
         import subprocess

@@ -1,4 +1,4 @@
-"""The render phase: Pelican run strictly with the digest's generator, every warning a failure."""
+"""The render phase: Pelican run strictly with this build's generator, every warning a failure."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import contextlib
 import io
 import logging
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from digest.build.output import scan_output
-from digest.build.report import BuildReport
+from pelican import Pelican
+
 from digest.errors import BuildError, Problem
+from digest.plugin import connected
+from digest.plugin.inputs import RenderInput, RenderResult, RenderSession
 from digest.project import Project
 
 
@@ -26,26 +29,21 @@ class _Collector(logging.Handler):
         self.records.append(record)
 
 
-def _run_pelican(project: Project, output: Path, settings: dict[str, Any], inp) -> BuildReport:
-    import sqlite3
-
-    from pelican import Pelican, signals
-
-    settings = dict(settings, OUTPUT_PATH=str(output), DIGEST_INPUT=inp)
+def render_phase(project: Project, stage: Path, settings: dict[str, Any],
+                 inputs: RenderInput) -> RenderResult:
+    """Run Pelican (the site's pages, the theme's static files) with the digest's generator
+    into `stage`; raises BuildError for anything Pelican logged or any clipping without its
+    page."""
+    settings = dict(settings, OUTPUT_PATH=str(stage))
+    session = RenderSession(inputs)
     collector = _Collector()
     pelican_logger = logging.getLogger("pelican")
     pelican_logger.addHandler(collector)
-    # Pelican's signals are process-wide: start each build with the plugin disconnected, so
-    # that only its own register() (called by Pelican for this build) connects it.
-    from digest.plugin import add_reader, get_generators
-
-    signals.readers_init.disconnect(add_reader)
-    signals.get_generators.disconnect(get_generators)
     cwd = Path.cwd()
     try:
         os.chdir(project.root)
-        with contextlib.redirect_stdout(io.StringIO()):  # Pelican prints its own summary
-            Pelican(settings).run()
+        with connected(session), contextlib.redirect_stdout(io.StringIO()):
+            Pelican(settings).run()  # (it prints its own summary)
     except (BuildError, sqlite3.DatabaseError):  # (a damaged store: `build` starts afresh)
         raise
     except Exception as exc:
@@ -57,21 +55,26 @@ def _run_pelican(project: Project, output: Path, settings: dict[str, Any], inp) 
     problems = _problems_from(collector)
     if problems:
         raise BuildError("Pelican reported problems: nothing was published", problems)
-    if inp.planned is None:  # the plugin did not run (its register() failed, say)
-        raise BuildError(f"{len(inp.clippings)} clippings checked but the digest's generator "
+    result = session.result
+    if result is None:
+        raise BuildError(f"{len(inputs.checked)} clippings checked but the digest's generator "
                          "did not run: nothing was published")
-    # Every clipping must have its page (or keep the last build's).
+    _every_clipping_has_its_page(inputs, result, stage)
+    return result
+
+
+def _every_clipping_has_its_page(inputs: RenderInput, result: RenderResult,
+                                 stage: Path) -> None:
+    """Every clipping must have its page (or keep the last build's)."""
     missing = []
-    for c in inp.clippings:
-        page = inp.article_pages.get(c.path)
-        if page is None or page not in inp.planned or (
-                inp.previous is None and not (output / page).is_file()):
+    full = inputs.plan.full
+    for c in inputs.index.clippings:
+        page = result.article_pages.get(c.path)
+        if page is None or page not in result.files or (full and not (stage / page).is_file()):
             missing.append(Problem(c.path, None, f"no page was written at {page}"))
     if missing:
         raise BuildError(f"{len(missing)} clipping(s) have no page: nothing was published",
                          missing[:20])
-    scan_output(output, inp.planned.keys())
-    return BuildReport(clippings=len(inp.clippings), rendered=inp.rendered)
 
 
 def _problems_from(collector: _Collector) -> list[Problem]:

@@ -8,52 +8,116 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
-from digest.build.output import _remove_later
+from digest.build.output import remove_later, walk
 from digest.errors import BuildError
 
+SEARCH = "pagefind"  # the search index's folder in the output
+_NEW = ".pagefind-new"  # where the stage holds the bundles this build made
 
-def _search(site: Path, settings: dict[str, Any], stage: Path, pages: Iterable[str],
-            changed: set[str] | None = None) -> float:
-    """Index the clipping pages (`pages`) of `site` with Pagefind, one bundle per quarter
-    (`search_bundles`); the bundles replace `site/pagefind/` only once they are all complete.
-    With `changed` (the files an incremental build wrote or removed), the bundles of quarters
-    with no changed file are kept as they are. Returns the seconds it took (0 when search is
-    off)."""
+
+def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
+                 live: Path | None = None, changed: set[str] | None = None,
+                 files_of: Callable[[str], tuple[str, ...]] | None = None
+                 ) -> tuple[dict[str, str], dict[str, str], float]:
+    """Index the clipping pages (`pages`) with Pagefind, one bundle per quarter
+    (`search_bundles`), into the stage. A full build's pages are all in the stage. An
+    incremental one (`live`: the output folder; `changed`: the files it wrote or removed)
+    keeps the bundles of quarters with no changed file as they are in `live`, and indexes
+    the others from the stage's new pages and `live`'s unchanged ones (`overlay`); the last
+    build's files of a bundle are `files_of(f"search:{bundle}")`. Returns
+    the search files (bundles made and kept: name → signature, name → owner) and the
+    seconds it took; nothing when search is off."""
     if not settings.get("DIGEST_SEARCH", True):
-        return 0.0
+        return {}, {}, 0.0
     started = time.perf_counter()
+    pages = list(pages)
     bundles = search_bundles(settings["DIGEST_ARTICLE_SAVE_AS"], pages)
-    target = site / "pagefind"
     kept: set[str] = set()
-    if changed is not None:
+    if live is not None and changed is not None:
         try:
-            before = set(json.loads((target / "bundles.json").read_text(encoding="utf-8")))
+            before = set(json.loads((live / SEARCH / "bundles.json").read_text("utf-8")))
         except (OSError, ValueError, TypeError):
             before = set()
         dirty = {"all"} if "all" in bundles else {_quarter_of(name) for name in changed}
         kept = {b for b in bundles if b in before and b not in dirty
-                and (target / b / "pagefind.js").is_file()}
-    new = stage / ".pagefind-new"
+                and (live / SEARCH / b / "pagefind.js").is_file()
+                and files_of is not None and files_of(f"search:{b}")}
+    new = stage / _NEW
     new.mkdir()
-    search_index(site, {name: glob for name, glob in bundles.items() if name not in kept}, new,
-                 min(os.cpu_count() or 1, 2))
-    for name in kept:  # unchanged quarters: their bundles as they are
-        os.replace(target / name, new / name)
-    # The search page loads Pagefind's interface from pagefind/ (the same in every bundle) and
-    # merges the bundles listed in bundles.json, newest first.
+    todo = {name: glob for name, glob in bundles.items() if name not in kept}
+    site = stage if live is None else overlay(stage, live, pages, todo)
+    search_index(site, todo, new, min(os.cpu_count() or 1, 2))
+    if site != stage:
+        shutil.rmtree(site, ignore_errors=True)
+    # The search page loads Pagefind's interface from pagefind/ (the same in every bundle)
+    # and merges the bundles listed in bundles.json, newest first.
+    source = new / min(todo) if todo else live / SEARCH  # type: ignore[operator]
     for asset in ("pagefind-ui.js", "pagefind-ui.css"):
-        shutil.copyfile(new / min(bundles) / asset, new / asset)
+        shutil.copyfile(source / asset, new / asset)
     (new / "bundles.json").write_text(json.dumps(sorted(bundles, reverse=True)) + "\n",
                                       encoding="utf-8")
-    old = site.parent / f".{site.name}-old-pagefind-{os.getpid()}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    if old.exists():
-        _remove_later(old)
-    return time.perf_counter() - started
+    files, owners = {}, {}
+    for rel in walk(new):
+        name = f"{SEARCH}/{rel}"
+        files[name] = "search"
+        if "/" in rel:
+            owners[name] = f"search:{rel.split('/', 1)[0]}"
+    for b in kept:
+        for name in files_of(f"search:{b}"):  # type: ignore[misc]
+            files[name], owners[name] = "search", f"search:{b}"
+    if live is None:  # a full build: the stage is the site
+        os.replace(new, stage / SEARCH)
+    return files, owners, time.perf_counter() - started
+
+
+def overlay(stage: Path, live: Path, pages: list[str], bundles: dict[str, str]) -> Path:
+    """A folder of the clipping pages of these bundles' quarters as this build publishes
+    them (the stage's where it wrote them, else the live output's), as hard links (copies
+    where links cannot be made), for Pagefind to index before anything is published."""
+    site = stage / ".search-site"
+    quarters = set(bundles)
+    made: set[str] = set()
+    for page in pages:
+        if "all" not in quarters and _quarter_of(page) not in quarters:
+            continue
+        source = stage / page
+        if not source.exists():
+            source = live / page
+        target = site / page
+        parent = os.path.dirname(page)
+        if parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(parent)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    return site
+
+
+def apply_search(stage: Path, output: Path, files: Mapping[str, str]) -> None:
+    """Put the bundles made in the stage in place in `output/pagefind/`: each replaces the
+    bundle of its name, the shared files are replaced, bundles no longer listed go."""
+    new, target = stage / _NEW, output / SEARCH
+    if not new.exists():
+        return
+    target.mkdir(exist_ok=True)
+    trash = stage / ".pagefind-old"
+    trash.mkdir(exist_ok=True)
+    listed = {name.split("/")[1] for name in files if name.count("/") >= 2}
+    for entry in list(os.scandir(target)):
+        if entry.is_dir() and entry.name not in listed:
+            os.replace(entry.path, trash / entry.name)
+    for entry in list(os.scandir(new)):
+        if entry.is_dir():
+            if (target / entry.name).exists():
+                os.replace(target / entry.name, trash / entry.name)
+            os.replace(entry.path, target / entry.name)
+        else:
+            os.replace(entry.path, target / entry.name)
+    remove_later(trash)
 
 
 _DATED = re.compile(r"(\d{4})/(\d{2})/")

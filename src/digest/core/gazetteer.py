@@ -7,11 +7,11 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 
 import pycountry
 
 from digest.core.model import Country, Region, slugify
+from digest.core.tables import table_text
 
 # Codes that mean different countries in FIPS 10-4 (used by some legacy exports) and ISO 3166-1,
 # or that exist only in FIPS: a bare code is never taken to mean either.
@@ -156,7 +156,7 @@ def _split(field: str) -> tuple[str, ...]:
 
 
 def _data_lines(name: str) -> list[list[str]]:
-    text = resources.files("digest").joinpath("data", name).read_text(encoding="utf-8")
+    text = table_text(name)
     rows = []
     for line in text.splitlines():
         if line.strip() and not line.lstrip().startswith("#"):

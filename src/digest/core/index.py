@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
-from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
+from typing import Callable, Generic, Hashable, Iterable, TypeVar
 
 from digest.core.model import (
     Clipping,
@@ -16,6 +16,7 @@ from digest.core.model import (
     Pair,
     Region,
     date_key,
+    load_all,
     shared_pair,
     slugify,
 )
@@ -103,7 +104,7 @@ class _AscendingKeys(dict):
         return (bisect.bisect_right if inclusive else bisect.bisect_left)(keys, sort_key)
 
 
-def _key_text(kind: str, key: Hashable) -> str:
+def key_text(kind: str, key: Hashable) -> str:
     """A group's key as text (`DigestIndex.lists`)."""
     if kind == "country":
         return key.code  # type: ignore[attr-defined]
@@ -114,8 +115,8 @@ def _key_text(kind: str, key: Hashable) -> str:
     return key  # type: ignore[return-value]
 
 
-def _entities(gazetteer) -> dict[str, Callable[[str], Hashable]]:
-    """A group's key from its text (`_key_text`), per kind."""
+def entities_from_text(gazetteer) -> dict[str, Callable[[str], Hashable]]:
+    """A group's key from its text (`key_text`), per kind."""
     by_code, by_slug = gazetteer.by_code, gazetteer.by_slug
 
     def pair(text: str) -> Pair:
@@ -129,7 +130,7 @@ def _entities(gazetteer) -> dict[str, Callable[[str], Hashable]]:
             "topic": same, "category": same, "source": same, "month": same}
 
 
-def _keys_of(c: Clipping) -> list[tuple[str, Hashable]]:
+def groups_of(c: Clipping) -> list[tuple[str, Hashable]]:
     """(kind, key) of every group a clipping belongs to (as `DigestIndex` groups them), and
     its month."""
     keys: list[tuple[str, Hashable]] = [("country", x) for x in c.countries]
@@ -141,7 +142,7 @@ def _keys_of(c: Clipping) -> list[tuple[str, Hashable]]:
     return keys
 
 
-def _insert(newest_first_list: list[Clipping], c: Clipping) -> int:
+def insert_newest_first(newest_first_list: list[Clipping], c: Clipping) -> int:
     """Put `c` in its place in a list of clippings newest first (after any as new); return
     where. Only the clippings the search visits are looked at."""
     key = c.sort_key
@@ -228,81 +229,36 @@ class DigestIndex:
         self._slugs: dict[tuple[str, str], Group] | None = None
         self._partners: dict[str, list[tuple[Pair, int]]] | None = None
         self._place: dict[int, int] | None = None
-        self.snapshot: Any = None  # restored from (store.Snapshot)
-        # reads many lazily read clippings at once (store.read_all), for a restored index
-        self.read_all: Callable[[Iterable[Clipping]], Any] | None = None
-        self._kept: dict[tuple[str, Hashable], Any] = {}  # groups as they are in it
         self.by_month = by_month
         # Oldest-first keys per country and pair, to find "older than" positions by bisection
         # (made when first asked for: a small change asks for few).
         self._asc_keys = _AscendingKeys(groups["country"], self.all_pairs)
 
-    # kept between builds (store.Snapshot) ------------------------------------------------
-    def lists(self) -> list[tuple[str, str, str, list[Clipping], Any]]:
-        """Every group as (kind, key as text, name, its clippings, where it is in the snapshot
-        it was restored from if no clipping joined or left it, else False), the months as
-        kind "month". Keys as text: a country's code, a pair's two codes (`KG-TJ`), a
-        region's slug, a label's slug, a month."""
+    def lists(self) -> list[tuple[str, Hashable, str, list[Clipping]]]:
+        """Every group as (kind, key, name, its clippings), every pair included, the months
+        as kind "month" (key: `YYYY/MM`)."""
         out = []
-        kept = self._kept
         for kind in KINDS:
             found = self.all_pairs if kind == "pair" else self._by_key[kind]
-            out += [(kind, _key_text(kind, key), g.name, g.clippings, kept.get((kind, key), False))
-                    for key, g in found.items()]
-        out += [("month", m, "", cs, kept.get(("month", m), False))
-                for m, cs in self.by_month.items()]
+            out += [(kind, key, g.name, g.clippings) for key, g in found.items()]
+        out += [("month", m, "", cs) for m, cs in self.by_month.items()]
         return out
 
     @classmethod
-    def restore(cls, snapshot, kept: list[Clipping | None], added: list[Clipping], gazetteer,
-                pair_min: int = 1, read_all: Callable[[Iterable[Clipping]], Any] | None = None
-                ) -> DigestIndex:
-        """The index of the last build's `snapshot` (store.Snapshot) of which `kept` holds the
-        clippings still there by position (None for the others), with the clippings `added`:
-        the same index as one made from all of them, at the cost of the changes only (kept
-        clippings are not looked at, so an unread one stays unread; `read_all` reads many
-        at once, when the index needs them)."""
+    def from_groups(cls, ordered: list[Clipping], grouped: dict[str, dict[Hashable, list[Clipping]]],
+                    names: dict[str, dict[Hashable, str]], pair_min: int = 1,
+                    deferred: bool = False) -> DigestIndex:
+        """The index of clippings already grouped: `ordered` newest first, `grouped` each
+        kind's lists (newest first; months as kind "month"), `names` the labels' names.
+        With `deferred`, its clippings may be read only when looked at: a group is then
+        searched as it is, never listed whole by its keys."""
         self = cls.__new__(cls)
-        entity = _entities(gazetteer)
-        grouped: dict[str, dict[Hashable, list[Clipping]]] = {k: {} for k in (*KINDS, "month")}
-        names: dict[str, dict[Hashable, str]] = {k: {} for k in (*KINDS, "month")}
-        renamed: dict[str, set[Hashable]] = {k: set() for k in (*KINDS, "month")}
-        whole: dict[tuple[str, Hashable], Any] = {}
-        for kind, key_text, name, members, same in snapshot.lists(kept):
-            if not members:
-                continue
-            key = entity[kind](key_text)
-            grouped[kind][key] = members
-            names[kind][key] = name
-            if same:
-                whole[(kind, key)] = same
-            else:  # a clipping left: its newest may have gone
-                renamed[kind].add(key)
-        ordered = [c for c in kept if c is not None]
-        for c in added:
-            _insert(ordered, c)
-            for kind, key in _keys_of(c):
-                whole.pop((kind, key), None)
-                members = grouped[kind].get(key)
-                if members is None:
-                    grouped[kind][key] = [c]
-                    renamed[kind].add(key)
-                elif _insert(members, c) == 0:
-                    renamed[kind].add(key)
-        for kind in ("topic", "category", "source"):
-            for key in renamed[kind]:
-                newest = grouped[kind][key][0]
-                names[kind][key] = (next(t for t in newest.topics if slugify(t) == key)
-                                    if kind == "topic" else getattr(newest, kind))
         self.clippings = ordered
         # newest month first, as grouping the clippings newest first makes them
         by_month = dict(sorted(grouped["month"].items(), reverse=True))
         self._setup(grouped, names, by_month, pair_min)
-        self.snapshot, self._kept = snapshot, whole
-        self.read_all = read_all
-        # Its kept clippings are read when looked at: a search reads a few of a group, a list
-        # of keys would read them all.
-        self._asc_keys.searched = sys.maxsize
+        if deferred:
+            self._asc_keys.searched = sys.maxsize
         return self
 
     def group(self, kind: str, key: Hashable) -> Group | None:
@@ -416,12 +372,15 @@ class DigestIndex:
             for c in group.clippings[start: start + pool]:
                 if c.path not in exclude:
                     candidates[c.path or c.slug] = c
-        if self.read_all is not None:  # clippings read when looked at: these in one go
-            self.read_all(candidates.values())
+        load_all(candidates.values())  # deferred clippings: these in one go
         ranked = sorted(candidates.values(),
                         key=lambda c: (len(own.intersection(c.countries)), c.sort_key),
                         reverse=True)
         return ranked[:limit]
+
+    def older_count(self, key: Hashable, sort_key) -> int:
+        """How many clippings of a country's or pair's group are older than `sort_key`."""
+        return self._asc_keys.older(key, sort_key)
 
     def newer(self, key: Hashable, sort_key, count: int) -> list[Clipping]:
         """The `count` clippings of a country or pair group just newer than `sort_key`."""

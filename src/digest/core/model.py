@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 from itertools import combinations
 from operator import attrgetter
+from typing import Any, Iterable, Protocol
 
 from unidecode import unidecode
 
@@ -136,7 +137,8 @@ def format_date(value: Date) -> str:
 class cached_property:  # noqa: N801 - a drop-in for functools.cached_property
     """A value computed on first access and kept in the instance's __dict__ (which a frozen
     dataclass allows). functools.cached_property takes a lock on every first access in
-    Python 3.11, which costs more than the values themselves over a large digest."""
+    Python 3.11, which costs more than the values themselves over a large digest. A deferred
+    clipping's loader is asked first: it may know the value without reading the rest."""
 
     def __init__(self, func):
         self.func = func
@@ -149,8 +151,43 @@ class cached_property:  # noqa: N801 - a drop-in for functools.cached_property
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
-        value = instance.__dict__[self.name] = self.func(instance)
+        d = instance.__dict__
+        loader = d.get("_loader")
+        if loader is not None and loader.fill(instance, d["_ticket"], self.name):
+            return d[self.name]
+        value = d[self.name] = self.func(instance)
         return value
+
+
+class Loader(Protocol):
+    """Where a deferred clipping's fields come from when first asked for (`Clipping.deferred`)."""
+
+    def fill(self, clipping: "Clipping", ticket: Any, name: str) -> bool:
+        """Put field `name` of the clipping known by `ticket` (and any others read with it)
+        into its __dict__; False when `name` is a derived value it does not know."""
+
+    def fill_all(self, clippings: list["Clipping"]) -> None:
+        """Read every field of these clippings (all of this loader's), at once."""
+
+
+class _Deferred:
+    """A field of a deferred clipping, read by its loader when first asked for (a non-data
+    descriptor: a clipping that has the value in its __dict__, as every other has, never
+    reaches it)."""
+
+    __slots__ = ("name", "default")
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name, self.default = name, default
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self.default
+        d = instance.__dict__
+        if "_loader" not in d:
+            raise AttributeError(self.name)
+        d["_loader"].fill(instance, d["_ticket"], self.name)
+        return d[self.name]
 
 
 @dataclass(frozen=True)
@@ -208,6 +245,58 @@ class Clipping:
             found = _PAIRS_OF[key] = (self.countries, tuple(pairs))
         return found[1]
 
+
+    @classmethod
+    def checked(cls, values: dict[str, Any]) -> "Clipping":
+        """A clipping of fields already checked (a record of an earlier check, with its derived
+        values): set directly, several times faster than __init__, which a build of tens of
+        thousands of clippings would feel."""
+        c = object.__new__(cls)
+        c.__dict__.update(values)
+        return c
+
+    @classmethod
+    def deferred(cls, loader: Loader, ticket: Any, known: dict[str, Any]) -> "Clipping":
+        """A clipping whose fields other than those `known` (its path at least) are read by
+        `loader` when first asked for; `ticket` tells the loader which clipping it is."""
+        c = object.__new__(cls)
+        d = c.__dict__
+        d.update(known)
+        d["_loader"], d["_ticket"] = loader, ticket
+        return c
+
+    @property
+    def deferred_from(self) -> tuple[Loader, Any] | None:
+        """(loader, ticket) of a deferred clipping, read or not; None for any other."""
+        d = self.__dict__
+        return (d["_loader"], d["_ticket"]) if "_loader" in d else None
+
+    @property
+    def is_read(self) -> bool:
+        """Whether every field is at hand (False only for a deferred clipping not yet read)."""
+        return "title" in self.__dict__
+
+
+def load_all(clippings: Iterable[Clipping]) -> None:
+    """Read every deferred clipping among these that is not read yet, each loader's at once
+    (one document decodes faster than many small ones)."""
+    pending: dict[int, tuple[Loader, list[Clipping]]] = {}
+    for c in clippings:
+        d = c.__dict__
+        if "title" not in d and "_loader" in d:
+            loader = d["_loader"]
+            entry = pending.get(id(loader))
+            if entry is None:
+                entry = pending[id(loader)] = (loader, [])
+            entry[1].append(c)
+    for loader, found in pending.values():
+        loader.fill_all(found)
+
+
+for _f in fields(Clipping):
+    if _f.name != "path":
+        setattr(Clipping, _f.name, _Deferred(_f.name, None if _f.default is MISSING
+                                             else _f.default))
 
 _SLUG = attrgetter("slug")
 _PAIRS: dict[tuple[str, str], Pair] = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import functools
 from dataclasses import dataclass
-from importlib import resources
 from urllib.parse import urlsplit
 
 import yaml
@@ -13,6 +12,7 @@ import yaml
 from digest.core.frontmatter import StringLoader
 from digest.core.gazetteer import normalise
 from digest.core.model import Source, slugify
+from digest.core.tables import table_text
 
 
 @dataclass(frozen=True)
@@ -94,5 +94,4 @@ def parse_registry(text: str) -> Registry:
 @functools.lru_cache(maxsize=1)
 def load_registry() -> Registry:
     """The outlet registry shipped with the package."""
-    text = resources.files("digest").joinpath("data", "sources.yml").read_text(encoding="utf-8")
-    return parse_registry(text)
+    return parse_registry(table_text("sources.yml"))

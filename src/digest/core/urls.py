@@ -12,7 +12,7 @@ def page_address(pattern: str, slug: str, date, category: str, lang: str = "en")
     return pattern.format(slug=slug, date=date, category=slugify(category), lang=lang)
 
 
-def _addresses(pattern: str, lang: str):
+def addresses(pattern: str, lang: str):
     """A function giving a clipping's address by an ARTICLE_URL-style pattern. The pattern is
     formatted once per date and category, with the slug put in afterwards (a date's format
     costs microseconds, and a large digest has tens of thousands of clippings)."""

@@ -1,21 +1,24 @@
-"""What every page depends on besides the clippings: code, libraries, settings, theme and pages, as hashes."""
+"""What a build depends on besides the clippings, as hashes: the code and the libraries that
+shape its pages, the gazetteer and the registry, the settings, the theme and the pages."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from digest.core.tables import tables_fingerprint
 from digest.project import Project
 
 
-def code_fingerprint() -> str:
-    """A hash of the digest's code and data and of the libraries that shape its pages."""
-    from importlib.metadata import version
-
-    h = hashlib.sha256()
+def code_fingerprint(tables: str | None = None) -> str:
+    """A hash of the digest's code, of the libraries that shape its pages and of the tables
+    of the gazetteer and the registry (`tables`: their fingerprint, `core.tables`): a
+    clipping's check depends on all of them."""
+    h = hashlib.sha256(f"tables={tables or tables_fingerprint()}\0".encode())
     package = Path(__file__).resolve().parents[1]  # the digest package
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".txt", ".yml", ".yaml", ".json") and path.is_file():
@@ -25,10 +28,10 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def _site_key(project: Project, settings: dict[str, Any], code: str, production: bool) -> str:
+def site_key(project: Project, settings: dict[str, Any], code: str, production: bool) -> str:
     """What every page depends on besides the clippings: code, settings, theme, other content."""
     h = hashlib.sha256(f"{code}\0{production}\0".encode())
-    relevant = {k: v for k, v in settings.items() if k not in ("OUTPUT_PATH", "DIGEST_INPUT")}
+    relevant = {k: v for k, v in settings.items() if k != "OUTPUT_PATH"}
     h.update(json.dumps(relevant, sort_keys=True, default=_describe).encode())
     theme = Path(settings["THEME"])
     for folder, prefix in ((theme, "theme"), (project.content, "content")):
@@ -50,7 +53,7 @@ def _describe(value: Any) -> str:
     return f"<{getattr(value, '__module__', '')}.{name}>"
 
 
-def _output_id(output: Path) -> str:
+def output_id(output: Path) -> str:
     """The identity of the output folder (a cold build swaps in a new one)."""
     try:
         st = output.stat()

@@ -1,34 +1,212 @@
-"""What changed since the last build: the clippings added, edited and removed."""
+"""The build plan: full, or the clippings added, changed and removed since the last build and
+the pages they reach. Nothing else decides what changed."""
 
 from __future__ import annotations
 
-from digest.core.model import Clipping
-from digest.project import Project
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from digest.core import index as index_module
+from digest.core.index import DigestIndex
+from digest.core.model import Clipping, Pair, slugify
+
+ALWAYS = "*"  # the signature of a file rendered on every build (home, indexes, data files)
 
 
-def _changed(last: dict[str, str], now: dict[str, str], clippings, checked, store,
-             project: Project) -> tuple[list[Clipping], set[int]]:
-    """The old and new versions of every clipping added, edited or removed since `last`, and
-    the ids of the new ones."""
+def listing_owner(kind: str, slug: str) -> str:
+    """The owner of a listing's files (its pages, month and day pages, feed): `country/kyrgyzstan`."""
+    return f"{kind}/{slug}"
+
+
+def page_owner(rel: str) -> str:
+    """The owner of a clipping's page, by its file below the clippings folder: `=2021/04/a.md`."""
+    return f"={rel}"
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    """What the store remembers of the last finished build into this output folder."""
+
+    built: Mapping[str, str]  # clipping file (below the clippings folder) → its SHA-256
+    files: Mapping[str, str]  # output file → signature
+    owners: Mapping[str, str]  # output file → owner (`listing_owner`, `page_owner`, "")
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What one build must render. A full plan renders everything into a fresh folder; an
+    incremental one names the clippings added, edited or removed (old and new versions), the
+    listings and months they belong to, and the clippings whose pages they can reach; every
+    other file of the last build is kept as it is."""
+
+    full: bool
+    why: str = ""  # why the build is a full one
+    last: LastBuild | None = None
+    changed: tuple[Clipping, ...] = ()  # old and new versions
+    fresh: frozenset[int] = frozenset()  # ids of the new versions among them
+    touched: Mapping[tuple[str | None, str], frozenset[str]] = field(default_factory=dict)
+    candidates: frozenset[str] | None = None  # clipping paths whose page may differ
+    foreign: tuple[str, ...] = ()  # files in output/ that the last build did not write
+    live: Path | None = None  # the output folder the kept files are in
+    _owned: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    # asked by the generator ---------------------------------------------------------
+    def signature(self, name: str) -> str | None:
+        """The signature the last build gave file `name`; None for a full plan or a new file."""
+        return self.last.files.get(name) if self.last is not None else None
+
+    def owner(self, name: str) -> str:
+        return self.last.owners.get(name, "") if self.last is not None else ""
+
+    def reaches(self, kind: str | None, slug: str) -> bool:
+        """Whether a changed clipping belongs (or belonged) to this listing."""
+        return self.full or (kind, slug) in self.touched
+
+    def kept_listing(self, kind: str, slug: str) -> tuple[str, ...] | None:
+        """Every file of a listing no changed clipping belongs to, as the last build wrote
+        them; None when the listing must be planned afresh."""
+        if self.full or (kind, slug) in self.touched:
+            return None
+        return self._owned.get(listing_owner(kind, slug))
+
+    def kept_page(self, rel: str, path: str) -> str | None:
+        """The last build's page of a clipping out of reach of every change (by its file
+        `rel`; `path` as displayed), if it wrote exactly one; else None."""
+        if self.full or self.candidates is None or path in self.candidates:
+            return None
+        files = self._owned.get(page_owner(rel))
+        return files[0] if files is not None and len(files) == 1 else None
+
+    def months_to_render(self, kind: str | None, slug: str, newest_first: list[str]
+                         ) -> set[str] | None:
+        """The months of a listing whose month pages may differ from the last build's (None:
+        all): those of its changed clippings and the month just newer than each, whose page
+        links to the next older month."""
+        if self.full:
+            return None
+        changed = self.touched.get((kind, slug), frozenset())
+        redo = set(changed)
+        for month in changed:
+            newer = [k for k in newest_first if k > month]
+            if newer:
+                redo.add(newer[-1])
+        return redo
+
+    def files_of(self, owner: str) -> tuple[str, ...]:
+        """The last build's files of an owner (a listing, a clipping's page, a search bundle)."""
+        return self._owned.get(owner, ())
+
+    def day_pages(self, month_page: str) -> tuple[str, ...]:
+        """The day pages (`…/days/DD/index.html`) the last build wrote beside a month page."""
+        if self.last is None or "/" not in month_page:
+            return ()
+        return self._owned.get("days:" + month_page.rsplit("/", 1)[0] + "/days/", ())
+
+
+def full_plan(why: str) -> BuildPlan:
+    return BuildPlan(full=True, why=why)
+
+
+def incremental_plan(last: LastBuild, changed: list[Clipping], fresh: set[int],
+                     index: DigestIndex, pair_min: int, live: Path,
+                     foreign: tuple[str, ...] = ()) -> BuildPlan:
+    """The plan of an incremental build from the last build and the changed clippings (old
+    and new versions; `fresh` the ids of the new ones), given the index of this build."""
+    touched: dict[tuple[str | None, str], set[str]] = {}
+    for c in changed:
+        for key in _listings_of(c):
+            touched.setdefault(key, set()).add(c.month)
+    owned: dict[str, list[str]] = {}
+    for name, owner in last.owners.items():
+        (owned.get(owner) or owned.setdefault(owner, [])).append(name)
+    for name in last.files:
+        if "/days/" in name:  # the day pages of a busy month, by the month's folder
+            head, _, _ = name.partition("/days/")
+            key = "days:" + head + "/days/"
+            (owned.get(key) or owned.setdefault(key, [])).append(name)
+    return BuildPlan(
+        full=False, last=last, changed=tuple(changed), fresh=frozenset(fresh),
+        touched=MappingProxyType({k: frozenset(v) for k, v in touched.items()}),
+        candidates=frozenset(_candidates(changed, fresh, index, pair_min)),
+        foreign=foreign, live=live,
+        _owned=MappingProxyType({k: tuple(v) for k, v in owned.items()}))
+
+
+def _listings_of(c: Clipping) -> list[tuple[str | None, str]]:
+    """Every listing (kind, slug) a clipping belongs to; (None, "") is the whole digest."""
+    keys: list[tuple[str | None, str]] = [("country", x.slug) for x in c.countries]
+    keys += [("pair", p.slug) for p in c.pairs]
+    keys += [("region", r.slug) for r in c.regions]
+    keys += [("topic", slugify(t)) for t in c.topics]
+    keys += [("category", slugify(c.category)), ("source", slugify(c.source)), (None, "")]
+    return keys
+
+
+def _candidates(changed: list[Clipping], fresh: set[int], index: DigestIndex,
+                pair_min: int) -> set[str]:
+    """Clippings whose page may differ from the last build's.
+
+    A page shows its own clipping (its hash), its same-pair neighbours, whether its pairs
+    have pages, and related clippings (only older ones, sharing a country). So a changed
+    clipping can change its neighbours' pages in each of its pairs, every page of a pair
+    that gained or lost its page, and pages of the clippings just newer than it in its
+    countries and pairs (related clippings are older ones, chosen among the nearest).
+    """
+    out: set[str] = set()
+    delta: dict[Pair, int] = {}
+    for d in changed:
+        out.add(d.path)
+        for pair in d.pairs:
+            delta[pair] = delta.get(pair, 0) + (1 if id(d) in fresh else -1)
+            group = index.all_pairs.get(pair)
+            if group is None:
+                continue
+            i = index.older_count(pair, d.sort_key)  # the clippings either side of d
+            n = group.count
+            for k in (i - 1, i, i + 1):
+                if 0 <= k < n:
+                    out.add(group.clippings[n - 1 - k].path)
+        # Related clippings are chosen among the RELATED_POOL clippings just older than a
+        # page's in each of its countries and pairs: d can enter or leave only the choice
+        # of the pages that many places newer than it.
+        for key in (*d.countries, *d.pairs):
+            out.update(c.path for c in index.newer(key, d.sort_key,
+                                                   index_module.RELATED_POOL + 1))
+    for pair, change in delta.items():
+        group = index.all_pairs.get(pair)
+        now = group.count if group else 0
+        if (now >= pair_min) != (now - change >= pair_min) and group:
+            out.update(c.path for c in group.clippings)
+    return out
+
+
+class NeedFull(Exception):
+    """The last build cannot be followed (an old version is not stored): build in full."""
+
+
+def changed_clippings(last: Mapping[str, str], now: Mapping[str, str],
+                      clippings: list[Clipping], checked, old_versions, display
+                      ) -> tuple[list[Clipping], set[int]]:
+    """The old and new versions of every clipping added, edited or removed since `last`
+    (file → SHA-256, as `now`), and the ids of the new ones. `old_versions` gives the
+    stored checks of versions no longer there, by (sha256, rel); `display` a file's path as
+    shown. Raises NeedFull when an old version is not stored."""
     from digest.core.gazetteer import load_gazetteer
-    from digest.incremental.records import StoredClipping, clipping_from_record
+    from digest.incremental.records import clipping_from_record
 
     # (a clipping kept from the last build's snapshot is unchanged since: no need to look)
-    current = {c.path: c for c in clippings if type(c) is not StoredClipping}
+    current = {c.path: c for c in clippings if c.deferred_from is None}
     by_rel = {checked[path].rel: path for path in current}
     out = [current[by_rel[rel]] for rel, _sha in sorted(now.items() - last.items())]
     fresh = {id(c) for c in out}
     gone = {(sha, rel) for rel, sha in last.items() - now.items()}
-    old = store.checked(gone)
+    old = old_versions(gone)
     gazetteer = load_gazetteer()
     for (sha, rel) in sorted(gone):
         item = old.get((sha, rel))
-        if item is None:  # the old version is not stored: cannot tell what it touched
-            raise _NeedFull()
-        display = project.display(project.clippings / rel)
-        out.append(clipping_from_record(item.record, gazetteer, display))
+        if item is None:
+            raise NeedFull()
+        out.append(clipping_from_record(item.record, gazetteer, display(rel)))
     return out, fresh
-
-
-class _NeedFull(Exception):
-    pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from digest.core.model import Clipping
@@ -103,111 +103,31 @@ def _record_fields(r: list[Any], gazetteer, path: str | None) -> dict[str, Any]:
 
 
 def clipping_from_record(r: list[Any], gazetteer, path: str | None = None) -> Clipping:
-    """The clipping of `clipping_record` (its body is not kept: the rendering is)."""
-    # The record was written from a checked Clipping: its fields are set directly, which is
-    # several times faster than a frozen dataclass's __init__ (a build reads thousands), and
-    # so are the derived values every build asks for (`day`, `month`, `sort_key`, `pairs`);
-    # `tests/test_incremental.py` checks them against a Clipping's own.
-    c = object.__new__(Clipping)
-    c.__dict__.update(_record_fields(r, gazetteer, path))
-    return c
-
-
-class _Unread:
-    """A field of a `StoredClipping`, read from its record when first asked for (a non-data
-    descriptor: once read, the instance's own value is found first)."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        instance._read()
-        return instance.__dict__[self.name]
-
-
-_COMPARED = tuple(f.name for f in fields(Clipping) if f.compare)
-
-
-class StoredClipping(Clipping):
-    """A clipping of the last build, unchanged since, as its line in the build's snapshot
-    (`Snapshot`): its record is decoded only when a field other than its path, day and
-    month is asked for. An incremental build of a large digest looks at few of its
-    clippings, and reading every record would cost more than the rest of such a build."""
-
-    def _read(self) -> None:
-        d = self.__dict__
-        record = d["_snapshot"].record(d["_at"])
-        d.update(_record_fields(json.loads(record), d["_gazetteer"], d["path"]))
-
-    def __eq__(self, other: object) -> bool:  # as a Clipping's, with any Clipping
-        if not isinstance(other, Clipping):
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in _COMPARED)
-
-    def __hash__(self) -> int:  # a frozen dataclass's: the compared fields
-        return hash(tuple(getattr(self, n) for n in _COMPARED))
-
-
-class _SortKey:
-    """A `StoredClipping`'s sort key, from its snapshot's dates and slugs, its record left
-    unread: the groups of an incremental build are binary-searched by it."""
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        d = instance.__dict__
-        found = d["sort_key"] = d["_snapshot"].sort_key(d["_at"])
-        return found
-
-
-for _name in (*(f.name for f in fields(Clipping) if f.name != "path"),
-              "day", "month", "pairs"):
-    setattr(StoredClipping, _name, _Unread(_name))
-
-
-StoredClipping.sort_key = _SortKey()  # type: ignore[assignment]
-
-
-def read_all(clippings: Iterable[Clipping]) -> dict[str, str]:
-    """Decode every unread clipping among these, in one JSON document (checks across all
-    files read every field: one document decodes faster than many small ones); return the
-    duplicate check's key of each one decoded that has one, by path."""
-    unread = [c for c in clippings if type(c) is StoredClipping and "title" not in c.__dict__]
-    keys: dict[str, str] = {}
-    if not unread:
-        return keys
-    records = [c.__dict__["_snapshot"].record(c.__dict__["_at"]) for c in unread]
-    for c, record in zip(unread, json.loads(b"[" + b",".join(records) + b"]")):
-        d = c.__dict__
-        d.update(_record_fields(record, d["_gazetteer"], d["path"]))
-        if record[URL_KEY] is not None:
-            keys[d["path"]] = record[URL_KEY]
-    return keys
+    """The clipping of `clipping_record` (its body is not kept: the rendering is), with the
+    derived values every build asks for (`day`, `month`, `sort_key`, `pairs`);
+    `tests/test_incremental.py` checks them against a Clipping's own."""
+    return Clipping.checked(_record_fields(r, gazetteer, path))
 
 
 def read_across(clippings: Iterable[Clipping]) -> dict[str, str]:
-    """Give every clipping kept from a snapshot among these (`StoredClipping`) the fields
-    the checks across files compare (`_ACROSS`) from its snapshot's block of them, leaving
-    its record unread if it is; return the duplicate check's key of each of them that has
-    one, by path."""
+    """Give every clipping kept from a snapshot among these the fields the checks across
+    files compare (`_ACROSS`) from its snapshot's block of them, leaving its record unread if
+    it is; return the duplicate check's key of each of them that has one, by path."""
     keys: dict[str, str] = {}
     decoded: dict[int, list[list[Any]]] = {}  # by id of the snapshot
     for c in clippings:
-        if type(c) is not StoredClipping:
+        source = c.deferred_from
+        if source is None:
             continue
-        d = c.__dict__
-        snapshot = d["_snapshot"]
-        rows = decoded.get(id(snapshot))
+        loader, i = source
+        rows = decoded.get(id(loader))
         if rows is None:
-            rows = decoded[id(snapshot)] = snapshot.across_fields()
-        slug, category, source, topics, key = rows[d["_at"]]
+            rows = decoded[id(loader)] = loader.snapshot.across_fields()
+        slug, category, source_name, topics, key = rows[i]
+        d = c.__dict__
         if "title" not in d:  # (else read, with these fields)
-            d["slug"], d["category"], d["source"], d["topics"] = slug, category, source, \
-                tuple(topics)
+            d["slug"], d["category"], d["source"], d["topics"] = slug, category, \
+                source_name, tuple(topics)
         if key is not None:
             keys[d["path"]] = key
     return keys

@@ -8,11 +8,13 @@ import os
 import sys
 from array import array
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from digest.core.model import Clipping
-from digest.incremental.outputs import _replace
-from digest.incremental.records import Checked, StoredClipping, _across_line, _date_of
+from digest.incremental.outputs import replace_file
+from digest.incremental.records import Checked, _across_line, _date_of, _record_fields
+
+_LATE = ("across", "sorting")  # the blocks split into lines when first asked for
 
 
 class Snapshot:
@@ -32,9 +34,9 @@ class Snapshot:
     redirects, `w`: warnings), each as lines; then, as arrays of 32-bit integers, the
     clippings' record numbers, the record numbers of each group's clippings group after
     group, and where each record starts in its file; last, as lines again, the fields the
-    checks across files compare (`_ACROSS`, a JSON array), read only by them, each
-    clipping's date and slug (tab-separated), its sort key, and each clipping's page. A group
-    no clipping joined or left keeps the bytes it had.
+    checks across files compare (`_ACROSS`, a JSON array), read only by them, and each
+    clipping's date and slug (tab-separated), its sort key. A group no clipping joined or
+    left keeps the bytes it had.
     """
 
     def __init__(self, head: dict[str, Any], blocks: list[bytes], records: bytes):
@@ -43,15 +45,14 @@ class Snapshot:
         def lines(block: bytes) -> list[str]:
             return block.decode("utf-8").split("\n") if n else []
 
-        if len(blocks) != 10 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
+        if len(blocks) != 9 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
             raise ValueError("the snapshot does not have the blocks this code writes")
         self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
         self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
-        # The last three blocks, split into lines only when first asked for (`lines_of`):
-        # the fields of `_across_line`, dates and slugs (`sort_key`), pages (`page_lines`).
-        self._late = dict(zip(("across", "sorting", "pages"), blocks[7:]))
+        # The last two blocks, split into lines only when first asked for (`lines_of`):
+        # the fields of `_across_line`, and dates and slugs (`sort_key`).
+        self._late = dict(zip(_LATE, blocks[7:]))
         self._lines: dict[str, list[bytes]] = {}
-        self._page_lines: list[str] | None = None
         self.ids = _uints(blocks[4])
         self.members = _uints(blocks[5])
         self.starts = _uints(blocks[6])  # where each record starts in `records`
@@ -108,18 +109,11 @@ class Snapshot:
         return _date_of(text, "T" in text)[2], slug
 
     def lines_of(self, block: str) -> list[bytes]:
-        """The lines of the block "across", "sorting" or "pages", by position."""
+        """The lines of the block "across" or "sorting", by position."""
         found = self._lines.get(block)
         if found is None:
             found = self._lines[block] = self._late[block].split(b"\n") if self.rels else []
         return found
-
-    def page_lines(self) -> list[str]:
-        """Each clipping's page (its file in the output), by position."""
-        if self._page_lines is None:
-            self._page_lines = self._late["pages"].decode("utf-8").split("\n") \
-                if self.rels else []
-        return self._page_lines
 
     def across_fields(self) -> list[list[Any]]:
         """The fields the checks across files compare (`_ACROSS`) of every clipping, by
@@ -131,19 +125,16 @@ class Snapshot:
             return []
         return json.loads(self.line(self.ids[i]).rsplit(b"\t", 1)[1])
 
-    def clipping(self, i: int, path: str, gazetteer) -> StoredClipping:
-        """Clipping `i`, unread, at `path` (as displayed)."""
-        c = object.__new__(StoredClipping)
-        d = c.__dict__
-        d["_snapshot"], d["_at"], d["_gazetteer"] = self, i, gazetteer
+    def clipping(self, i: int, path: str, loader: "SnapshotLoader") -> Clipping:
+        """Clipping `i`, unread, at `path` (as displayed), read by `loader` when asked."""
         text = self.days[i]
         found = self._dates.get(text)
         if found is None:
             found = self._dates[text] = (dt.date.fromisoformat(text), f"{text[:4]}/{text[5:7]}")
-        d["path"], d["day"], d["month"] = path, found[0], found[1]
+        known = {"path": path, "day": found[0], "month": found[1]}
         if "r" not in self.flags[i]:
-            d["redirect_from"] = ()
-        return c
+            known["redirect_from"] = ()
+        return Clipping.deferred(loader, i, known)
 
     def lists(self, kept: list[Clipping | None]):
         """The groups, as (kind, key, name, clippings still there, where the group is here
@@ -178,13 +169,13 @@ class Snapshot:
 
     @staticmethod
     def write(folder: Path, index, checked: dict[str, "Checked"], token: str,
-              page_of: Callable[[Clipping], str]) -> bool:
-        """Write the snapshot of a build's index (`DigestIndex`, restored from a snapshot or
-        made afresh), checks (by clipping path) and clipping pages (`page_of`, asked only for
-        the clippings not kept from the last snapshot) with this token; False where it could
-        not be (the next build then reads the store)."""
+              last: "Snapshot | None" = None, unchanged: dict | None = None) -> bool:
+        """Write the snapshot of a build's index (`DigestIndex`, restored from the snapshot
+        `last` with its groups `unchanged`, or made afresh) and checks (by clipping path) with
+        this token; False where it could not be (the next build then reads the store)."""
+        from digest.incremental.restore import group_texts
+
         clippings = index.clippings
-        last = index.snapshot  # the snapshot it was restored from, if any
         rels, shas, days, flags, ids = [], [], [], [], []
         added: list[bytes] = []
         record_of: dict[int, int] = {}
@@ -193,14 +184,14 @@ class Snapshot:
         fresh_file = last is None or len(last.starts) > 2 * len(clippings) + 1000
         base = 0 if fresh_file else len(last.starts)
         dumps = json.dumps
-        late: dict[str, list[bytes]] = {"across": [], "sorting": [], "pages": []}
-        across, sorting, pages = late.values()  # (sorting: date and slug)
-        last_across, last_sorting, last_pages = (last.lines_of(name) for name in late) \
-            if last is not None else ([], [], [])
+        late: dict[str, list[bytes]] = {"across": [], "sorting": []}
+        across, sorting = late.values()  # (sorting: date and slug)
+        last_across, last_sorting = (last.lines_of(name) for name in late) \
+            if last is not None else ([], [])
         for c in clippings:
-            d = c.__dict__
-            if type(c) is StoredClipping and not fresh_file and d["_snapshot"] is last:
-                i = d["_at"]
+            source = c.deferred_from
+            if source is not None and not fresh_file and source[0].snapshot is last:
+                i = source[1]
                 rels.append(last.rels[i])
                 shas.append(last.shas[i])
                 flags.append(last.flags[i])
@@ -208,11 +199,10 @@ class Snapshot:
                 ids.append(last.ids[i])
                 across.append(last_across[i])
                 sorting.append(last_sorting[i])
-                pages.append(last_pages[i])
                 continue
             item = checked[c.path]
-            if type(c) is StoredClipping:
-                snapshot, i = d["_snapshot"], d["_at"]
+            if source is not None:
+                snapshot, i = source[0].snapshot, source[1]
                 line, flag = snapshot.line(snapshot.ids[i]), snapshot.flags[i]
                 for name, lines in late.items():
                     lines.append(snapshot.lines_of(name)[i])
@@ -225,9 +215,7 @@ class Snapshot:
                         ).encode("utf-8")
                 across.append(_across_line(item.record))
                 sorting.append(f"{item.record[1]}\t{item.record[6]}".encode("utf-8"))
-                pages.append(page_of(c).encode("utf-8"))
-            if "\n" in item.rel or b"\n" in sorting[-1] or sorting[-1].count(b"\t") != 1 \
-                    or b"\n" in pages[-1]:
+            if "\n" in item.rel or b"\n" in sorting[-1] or sorting[-1].count(b"\t") != 1:
                 return False
             record_of[id(c)] = base + len(added)
             ids.append(base + len(added))
@@ -239,10 +227,13 @@ class Snapshot:
 
         def number(c: Clipping) -> int:
             found = record_of.get(id(c))
-            return found if found is not None else c.__dict__["_snapshot"].ids[c.__dict__["_at"]]
+            if found is not None:
+                return found
+            loader, i = c.deferred_from  # type: ignore[misc]
+            return loader.snapshot.ids[i]
 
         groups, member_blocks = [], []
-        for kind, key, name, members, kept in index.lists():
+        for kind, key, name, members, kept in group_texts(index, unchanged):
             groups.append([kind, key, name, len(members)])
             if kept and not fresh_file:
                 at, size = kept
@@ -264,7 +255,7 @@ class Snapshot:
                 offset += len(line) + 1
             appended = b"".join(line + b"\n" for line in added)
             if fresh_file:  # a new file, not the one the last snapshot's reader may hold
-                _replace(folder / "records", [first, appended])
+                replace_file(folder / "records", [first, appended])
             else:
                 with open(folder / "records", "r+b") as fh:
                     fh.truncate(last.records_length)  # what a failed build added goes
@@ -276,7 +267,7 @@ class Snapshot:
             head = dumps({"token": token, "count": len(clippings), "records": records_token,
                           "records_length": offset, "blocks": [len(b) for b in blocks],
                           "groups": groups}, ensure_ascii=False, separators=(",", ":"))
-            _replace(folder / "snapshot", [head.encode("utf-8") + b"\n", *blocks])
+            replace_file(folder / "snapshot", [head.encode("utf-8") + b"\n", *blocks])
         except OSError:
             return False
         return True
@@ -299,3 +290,26 @@ def _uint_bytes(values: list[int]) -> bytes:
     if sys.byteorder != "little":
         found.byteswap()
     return found.tobytes()
+
+
+class SnapshotLoader:
+    """Reads the clippings a snapshot keeps (`Snapshot.clipping`) when a field is first asked
+    for: the sort key from its block of dates and slugs, anything else from the record."""
+
+    def __init__(self, snapshot: Snapshot, gazetteer) -> None:
+        self.snapshot, self.gazetteer = snapshot, gazetteer
+
+    def fill(self, clipping: Clipping, i: int, name: str) -> bool:
+        d = clipping.__dict__
+        if name == "sort_key" and "title" not in d:
+            d["sort_key"] = self.snapshot.sort_key(i)
+            return True
+        d.update(_record_fields(json.loads(self.snapshot.record(i)), self.gazetteer, d["path"]))
+        return True
+
+    def fill_all(self, clippings: list[Clipping]) -> None:
+        snapshot = self.snapshot
+        records = [snapshot.record(c.__dict__["_ticket"]) for c in clippings]
+        for c, record in zip(clippings, json.loads(b"[" + b",".join(records) + b"]")):
+            d = c.__dict__
+            d.update(_record_fields(record, self.gazetteer, d["path"]))

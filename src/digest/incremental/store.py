@@ -14,11 +14,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
-from digest.incremental.outputs import _replace, _write_outputs, read_outputs
+from digest.incremental.outputs import read_outputs, replace_file, write_outputs
+from digest.incremental.plan import LastBuild
 from digest.incremental.records import Checked
 from digest.incremental.snapshot import Snapshot
 
-SCHEMA = 9
+SCHEMA = 10
 
 CACHE_FILE = ".digest-cache/build.sqlite"  # below the project's root
 
@@ -32,7 +33,6 @@ _TABLES = {
     "bodies": "sha256 TEXT NOT NULL, rel TEXT NOT NULL, data_json TEXT NOT NULL, "
               "data_csv TEXT NOT NULL, html TEXT NOT NULL, PRIMARY KEY (sha256, rel)",
     "built": "rel TEXT PRIMARY KEY, sha256 TEXT NOT NULL",
-    "templates": "key TEXT PRIMARY KEY, python TEXT NOT NULL",
 }
 
 
@@ -67,9 +67,9 @@ class Store:
         db.execute("PRAGMA synchronous=OFF")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version != SCHEMA or not self._layout_ok(db):
-            for table in ("meta", "checked", "bodies", "built", "outputs", "templates"):
-                # ("outputs": a table of older versions, now the file `outputs` beside)
-                db.execute(f"DROP TABLE IF EXISTS {table}")
+            for (table,) in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+                db.execute(f'DROP TABLE IF EXISTS "{table}"')
             db.execute(f"PRAGMA user_version={SCHEMA}")
         db.executescript("".join(
             f"CREATE TABLE IF NOT EXISTS {name} ({columns});" for name, columns in _TABLES.items()))
@@ -83,8 +83,13 @@ class Store:
 
     @staticmethod
     def _layout_ok(db: sqlite3.Connection) -> bool:
-        """Whether every table that exists has the columns this code expects (a store of the
-        same version number written by other code is dropped, not misread)."""
+        """Whether the store has the tables this code expects, each with its columns, and no
+        other (a store of the same version number written by other code is dropped, not
+        misread)."""
+        names = {row[0] for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if names - set(_TABLES):
+            return False
         for name, columns in _TABLES.items():
             found = [row[1] for row in db.execute(f"PRAGMA table_info({name})")]
             wanted = [c.split()[0] for c in columns.split(", PRIMARY KEY")[0].split(", ")]
@@ -211,7 +216,7 @@ class Store:
         whose files did not become the output (a build that failed) is never used."""
         path = self.path.parent / "data-layout.json"
         try:
-            _replace(path, [json.dumps(layout, separators=(",", ":")).encode("utf-8")])
+            replace_file(path, [json.dumps(layout, separators=(",", ":")).encode("utf-8")])
         except OSError:
             path.unlink(missing_ok=True)
 
@@ -234,33 +239,22 @@ class Store:
                 "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?, ?)",
                 ((i.sha256, i.rel, i.data[0], i.data[1], i.html or "") for i in items))
 
-    # compiled templates -------------------------------------------------------------
-    def templates(self) -> dict[str, str]:
-        """The Python source Jinja generated for each template, by key (plugin/templates.py)."""
-        return dict(self.db.execute("SELECT key, python FROM templates"))
-
-    def save_templates(self, new: dict[str, str], used: set[str]) -> None:
-        """Add newly generated template sources and drop those this build did not use."""
-        if not new:
-            return
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO templates VALUES (?, ?)", new.items())
-            keep = set(used) | set(new)
-            self.db.executemany("DELETE FROM templates WHERE key = ?",
-                                ((k,) for (k,) in self.db.execute("SELECT key FROM templates")
-                                 .fetchall() if k not in keep))
-
-    # the last build -----------------------------------------------------------------
-    def last_build(self, site_key: str, output_id: str) -> tuple[dict[str, str], dict[str, str]] | None:
-        """(clipping rel → sha256, output path → signature) of the last build, if it was made
-        with this site key (settings, theme, pages, code) into this very output folder and
-        finished; otherwise None, and the next build is a full one."""
-        if self.meta("site") != site_key or self.meta("output") != output_id \
-                or self.meta("state") != "clean":
-            return None
+    def last_build(self, site_key: str, output_id: str) -> tuple[LastBuild | None, str]:
+        """The last build, if it was made with this site key (code, data, settings, theme,
+        pages) into this very output folder and finished; else None (the next build is a
+        full one) and why."""
+        if self.meta("state") != "clean":
+            return None, "no finished build to follow" if self.meta("state") != "updating" \
+                else "the last build was stopped while it changed the output"
+        if self.meta("site") != site_key:
+            return None, "the code, data, settings, theme or pages changed"
+        if self.meta("output") != output_id:
+            return None, "output/ is not the folder the last build wrote"
         outputs = read_outputs(self.path.parent, self.meta("outputs"))
-        return (self.built(), outputs) if outputs is not None else None
+        if outputs is None:
+            return None, "the list of the last build's files is missing or damaged"
+        files, owners = outputs
+        return LastBuild(self.built(), files, owners), ""
 
     def built(self) -> dict[str, str]:
         """Clipping rel → sha256 of the last finished build (whatever its settings), read once
@@ -282,14 +276,13 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'updating')")
 
     def finish_build(self, site_key: str, output_id: str, built: dict[str, str],
-                     outputs: dict[str, str], near: list[list[str]],
-                     last: tuple[dict[str, str], dict[str, str]] | None = None,
-                     snapshot: str | None = None) -> None:
+                     outputs: dict[str, str], owners: dict[str, str], near: list[list[str]],
+                     last: LastBuild | None = None, snapshot: str | None = None) -> None:
         """Record a finished build and drop checks no longer in use; with `last` (what the
         store held), only the rows that changed are written. Its files (`outputs`) go to a
-        file beside the store (`_write_outputs`), whose token is recorded. `snapshot`: the
+        file beside the store (`write_outputs`), whose token is recorded. `snapshot`: the
         token of the snapshot it wrote (`Snapshot.write`), if any."""
-        outputs_token = _write_outputs(self.path.parent, outputs)
+        outputs_token = write_outputs(self.path.parent, outputs, owners)
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('near', ?)",
@@ -298,7 +291,7 @@ class Store:
                 self.db.execute("DELETE FROM built")
                 self.db.executemany("INSERT INTO built VALUES (?, ?)", built.items())
             else:
-                old = last[0]
+                old = last.built
                 self.db.executemany("DELETE FROM built WHERE rel = ?",
                                     ((k,) for k in old.keys() - built.keys()))
                 self.db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?)",
@@ -306,7 +299,7 @@ class Store:
             # Checks of files no longer built are dropped: after an incremental build those of
             # the versions it replaced (checks saved by a build that then failed go with the
             # next full one, which sweeps every table).
-            replaced = [(sha, rel) for rel, sha in last[0].items() if built.get(rel) != sha] \
+            replaced = [(sha, rel) for rel, sha in last.built.items() if built.get(rel) != sha] \
                 if last is not None else []
             for table in ("checked", "bodies"):
                 if last is None:

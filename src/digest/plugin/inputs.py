@@ -1,34 +1,61 @@
-"""What `digest build` hands the generator, and what the generator hands back."""
+"""The hand-offs between `digest build` and the generator: frozen inputs in, a result back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
-from digest.core.model import Clipping
+from digest.core.index import DigestIndex
+from digest.incremental.plan import BuildPlan
 from digest.incremental.records import Checked
-from digest.incremental.store import Store
+
+
+class Memory(Protocol):
+    """What the generator may read of the last builds (the store), and the one thing it
+    records there: where the rows of the data files it wrote are."""
+
+    def summary(self, item: Checked) -> str: ...
+
+    def load_summaries(self, items: Iterable[Checked]) -> None: ...
+
+    def html(self, sha: str, rel: str) -> str: ...
+
+    def data_rows(self, keys: Iterable[tuple[str, str]] | None = None
+                  ) -> dict[tuple[str, str], tuple[bytes, bytes]]: ...
+
+    def data_layout(self) -> dict[str, Any] | None: ...
+
+    def save_data_layout(self, layout: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RenderInput:
+    """Everything the generator renders from, made by the build's check and plan phases."""
+
+    checked: Mapping[str, Checked]  # by clipping path
+    index: DigestIndex
+    plan: BuildPlan
+    memory: Memory | None = None
+    # Work to run in the process that writes the data files, beside the pages (the build's
+    # snapshot): each is called once, there or, without such a process, here.
+    beside: tuple[Callable[[], None], ...] = ()
+    jobs: int | None = None  # processes for page writing (None: one per core, up to 8)
 
 
 @dataclass
-class SiteInput:
-    """What `digest build` hands the generator, and what the generator hands back."""
+class RenderResult:
+    """What the generator wrote: every file of the site (kept ones included) with its
+    signature and owner, the clipping pages, how many pages it rendered."""
 
-    clippings: list[Clipping] = field(default_factory=list)
-    checked: dict[str, Checked] = field(default_factory=dict)  # by clipping path
-    store: Store | None = None
-    previous: dict[str, str] | None = None  # the last build's files → signatures; None: full
-    live: Path | None = None  # where the last build's files are (incremental builds)
-    changed: list[Clipping] = field(default_factory=list)  # old and new versions
-    fresh: set[int] = field(default_factory=set)  # ids of the new versions among them
-    planned: dict[str, str] | None = None  # filled in: every file the generator owns
-    rendered: int = 0
+    files: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
     article_pages: dict[str, str] = field(default_factory=dict)  # clipping path → its page
-    templates: Any = None  # plugin.templates.TemplateCache: compiled templates from the store
-    # (Snapshot, its clippings still there by position): the index is restored from it
-    restored: tuple[Any, list[Clipping | None]] | None = None
-    snapshot: tuple[Path, str] | None = None  # where to write this build's, with its token
-    snapshot_forked: bool = False  # filled in: whether the generator's data process wrote it
-    index: Any = None  # filled in: the generator's DigestIndex
-    article_save_as: Any = None  # filled in: the generator's, a clipping's page
+    rendered: int = 0
+
+
+class RenderSession:
+    """One build's render: its input, and the result the generator leaves."""
+
+    def __init__(self, inputs: RenderInput) -> None:
+        self.inputs = inputs
+        self.result: RenderResult | None = None

@@ -10,9 +10,8 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from digest.core.index import DigestIndex, Group
-from digest.core.model import Clipping, Country, Pair, format_date, slugify
+from digest.core.model import Clipping, Country, Pair, format_date, load_all, slugify
 from digest.core.registry import load_registry
-from digest.incremental.records import read_all
 from digest.plugin.settings import PLURALS, PREFIX, DigestSettings
 
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -68,7 +67,7 @@ class ArticleView:
     url: str
 
 
-class _PerClipping(dict):
+class PerClipping(dict):
     """Values made from a clipping when first asked for (`of`), kept by its path."""
 
     def __init__(self, make: Callable[[Clipping], Any]):
@@ -147,7 +146,7 @@ class SiteView:
     def entries(self, clippings: list[Clipping]) -> list[Entry]:
         missing = [c for c in clippings if c.path not in self._entries]
         if missing:
-            read_all(missing)  # clippings kept unread from the last build: in one go
+            load_all(missing)  # deferred clippings (kept unread from the last build): in one go
             if self._prefetch is not None:
                 self._prefetch([c.path for c in missing])
         return [self._entries.of(c) for c in clippings]

@@ -1,0 +1,164 @@
+"""Reading the clipping files: hashed in a process of their own beside the build's start,
+each checked and rendered (on every core when there are many), and the last build's output
+looked at."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.errors import Problem
+from digest.workers import InChild
+
+_LINKS_OUT = re.compile(rb"\{(?:filename|static|attach)\}")
+
+
+@dataclass(frozen=True)
+class OutputState:
+    """The output folder against the last build's list of its files."""
+
+    missing: bool  # a file the last build wrote is not there (or there is no list)
+    foreign: tuple[str, ...] = ()  # files there that the last build did not write
+
+
+def check_one(job: tuple[str, str, str, str, dt.date | None]):
+    """Validate and render one file (runs in a worker process)."""
+    from digest.content.check import validate_file
+    from digest.content.render import plain_text, shared_renderer, summary
+    from digest.core.schema import normalise_url
+    from digest.incremental.records import Checked, clipping_record, open_data_rows
+
+    path, display, rel, root, today = job
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return display, "", [Problem(display, None, f"cannot read the file: {exc.strerror}: "
+                                     "check that it exists and is readable")], None
+    digest = hashlib.sha256(data).hexdigest()
+    result = validate_file(Path(path), Path(root), display, today, data=data)
+    if result.clipping is None:
+        return display, digest, result.problems, None
+    html = shared_renderer().html(result.clipping.body)
+    warnings = [[p.line, p.message, p.severity] for p in result.problems]
+    # with the duplicate check's key, computed once
+    record = clipping_record(result.clipping, normalise_url(result.clipping.source_url)
+                             if result.clipping.source_url else None)
+    return display, digest, result.problems, Checked(
+        digest, rel, record, warnings, summary(plain_text(html)),
+        open_data_rows(result.clipping), html)
+
+
+
+def _read(path: str) -> bytes:
+    """A file's bytes, with the fewest calls (a build reads every clipping file)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def hash_files(root: str, reusable: bool = True) -> list[tuple[str, str]]:
+    """Every clipping file under `root` (sorted) with the SHA-256 of its bytes; the hash is ""
+    for a file that cannot be reused (`reusable` false, a file that links to other files,
+    or one that cannot be read: its check reports why)."""
+    from digest.content.check import markdown_files
+
+    out = []
+    for f in markdown_files(root):
+        sha = ""
+        if reusable:
+            try:
+                data = _read(f)
+            except OSError:
+                data = b"{filename}"  # not reusable: checked, and its error reported
+            if b"{" not in data or not _LINKS_OUT.search(data):
+                sha = hashlib.sha256(data).hexdigest()
+        out.append((f, sha))
+    return out
+
+
+HASHED, OUTPUT = 0, 1  # the answers of `reader`
+
+
+def reader(root: str, output: Path, store_path: Path) -> InChild:
+    """A forked process that hashes the clipping files (`hash_files`, sent as NUL-separated
+    text), while this one loads Pelican and the store, and then looks at the last build's
+    output (`output_state`, not needed before the pages are rendered). It is forked while
+    this process is still small: a process forked later, from a large one, makes that one
+    copy each page of memory it then writes to."""
+    cut = len(root) + 1
+    return InChild((lambda: hash_files(root),
+                    lambda got: "\0".join(x for f, sha in got for x in (f[cut:], sha))),
+                   (lambda: output_state(output, store_path), encode_state))
+
+
+def read_listing(text: str) -> list[tuple[str, str]]:
+    """The listing (path below the clippings folder, SHA-256) from the text `reader`
+    sends."""
+    fields = text.split("\0") if text else []
+    return list(zip(fields[0::2], fields[1::2]))
+
+
+
+
+def output_state(output: Path, store_path: Path) -> OutputState | None:
+    """How the output folder stands against the last build's list of its files (in the
+    store at `store_path`, read on a connection of this process's own); None when the list
+    cannot be read now (the build then looks for itself)."""
+    import sqlite3
+
+    from digest.incremental.outputs import read_outputs
+    from digest.incremental.store import read_only
+
+    if not store_path.exists():
+        return OutputState(missing=True)
+    try:
+        db = read_only(store_path)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'outputs'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return None
+    found = read_outputs(store_path.parent, row[0] if row else None)
+    if found is None:
+        return None
+    return compare_output(output, found[0])
+
+
+def compare_output(output: Path, recorded: dict[str, str]) -> OutputState:
+    """Whether every file the last build recorded is in `output`, and the files there that it
+    did not write (someone put them there by hand, or an interrupted build left them)."""
+    base = len(str(output)) + 1
+    seen = 0
+    foreign = []
+    for folder, _dirs, files in os.walk(output):
+        prefix = folder[base:].replace(os.sep, "/")
+        prefix = prefix + "/" if prefix else ""
+        for name in files:
+            if prefix + name in recorded:
+                seen += 1
+            else:
+                foreign.append(prefix + name)
+    return OutputState(missing=seen != len(recorded), foreign=tuple(sorted(foreign)))
+
+
+def encode_state(state: OutputState | None) -> str:
+    if state is None:
+        return ""
+    return "\0".join(["M" if state.missing else "-", *state.foreign])
+
+
+def decode_state(text: str) -> OutputState | None:
+    if not text:
+        return None
+    flag, *foreign = text.split("\0")
+    return OutputState(missing=flag == "M", foreign=tuple(foreign))
