@@ -50,9 +50,14 @@ def new_stage(project: Project) -> Path:
     for entry in os.scandir(scratch):
         if entry.name.startswith("output-"):
             shutil.rmtree(entry.path, ignore_errors=True)
-    for entry in os.scandir(project.root):
-        if entry.name.startswith(f".{project.output.name}-old-") and entry.is_dir():
-            shutil.rmtree(entry.path, ignore_errors=True)
+    old = sorted(entry.path for entry in os.scandir(project.root)
+                 if entry.name.startswith(f".{project.output.name}-old-") and entry.is_dir())
+    if old and not project.output.exists():
+        # A build was stopped between moving the last output aside and moving its own in:
+        # the last output is put back (the next build compares it with what it recorded).
+        os.replace(old.pop(), project.output)
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
     stage = Path(tempfile.mkdtemp(prefix="output-", dir=scratch))
     stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
     return stage

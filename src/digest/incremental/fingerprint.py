@@ -14,15 +14,21 @@ from digest.core.tables import tables_fingerprint
 from digest.project import Project
 
 
+def code_files() -> list[Path]:
+    """The digest's own files a build depends on: every module and packaged table."""
+    package = Path(__file__).resolve().parents[1]  # the digest package
+    return [path for path in sorted(package.rglob("*"))
+            if path.suffix in (".py", ".txt", ".yml", ".yaml", ".json") and path.is_file()]
+
+
 def code_fingerprint(tables: str | None = None) -> str:
     """A hash of the digest's code, of the libraries that shape its pages and of the tables
     of the gazetteer and the registry (`tables`: their fingerprint, `core.tables`): a
     clipping's check depends on all of them."""
     h = hashlib.sha256(f"tables={tables or tables_fingerprint()}\0".encode())
-    package = Path(__file__).resolve().parents[1]  # the digest package
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".txt", ".yml", ".yaml", ".json") and path.is_file():
-            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    package = Path(__file__).resolve().parents[1]
+    for path in code_files():
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     for lib in ("pelican", "jinja2", "markdown", "nh3", "feedgenerator", "pycountry"):
         h.update(f"{lib}={version(lib)}".encode())
     return h.hexdigest()
