@@ -161,6 +161,21 @@ def test_publish_pushes_to_a_local_bare_repository(tmp_path, env, monkeypatch):
     assert "pairs/kyrgyzstan-tajikistan/index.html" in files
 
 
+def test_publish_pushes_only_what_the_safety_scan_saw(tmp_path, env, monkeypatch):
+    """A page changed by hand in output/ after a build (its inputs are the same, so a build
+    keeps it) is caught by the scan of everything publish pushes; nothing is committed."""
+    env("https://digest.example.org")
+    proj = project_copy(tmp_path / "p", "")
+    git("init", "-q", cwd=proj.root)
+    monkeypatch.chdir(proj.root)
+    assert runner.invoke(app, ["build", "--production"]).exit_code == 0
+    page = proj.output / "pairs/kyrgyzstan-tajikistan/index.html"
+    page.write_text(page.read_text().replace("</body>", "<script>alert(1)</script></body>"))
+    result = runner.invoke(app, ["publish", "--no-push"])
+    assert result.exit_code == 1 and "pairs/kyrgyzstan-tajikistan/index.html" in result.output
+    assert "gh-pages" not in git("branch", "--list", cwd=proj.root)
+
+
 def test_publish_refuses_when_the_check_fails(tmp_path, env, monkeypatch):
     env("https://digest.example.org")
     proj = project_copy(tmp_path / "p", "")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.build import build
+from digest.build.output import scan_output
 from digest.errors import BuildError, UsageError
 from digest.project import Project
 
@@ -40,6 +41,9 @@ def publish(project: Project, remote: str = "origin", branch: str = "gh-pages",
         if remote not in remotes:
             raise UsageError(f"no git remote named '{remote}': add one, or use --remote")
     build(project, production=True)
+    # What is pushed is what was scanned: every file of output/ (an incremental build scans
+    # the files it writes; a file changed by hand since is caught here).
+    scan_output(project.output)
     files = sum(1 for p in project.output.rglob("*") if p.is_file())
     cname_file = project.output / "CNAME"
     cname = cname_file.read_text().strip() if cname_file.exists() else ""

@@ -141,14 +141,17 @@ def remove_gone(output: Path, files: Mapping[str, str], last_files: Mapping[str,
             folder = os.path.dirname(folder)
 
 
+# Pagefind's own files, allowed under pagefind/ only.
+_SEARCH_SUFFIXES = {".pagefind", ".pf_meta", ".pf_fragment", ".pf_index", ".pf_filter"}
 _OUTPUT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".css", ".js", ".png", ".jpg", ".jpeg",
                     ".gif", ".webp", ".svg", ".ico", ".pdf", ".txt", ".woff2"}
 
 
-def scan_output(output: Path, scanned: set[str] | frozenset[str] = frozenset()) -> None:
+def scan_output(output: Path, scanned: set[str] | frozenset[str] = frozenset(),
+                prefix: str = "") -> None:
     """Refuse to publish what no clipping should produce: a script the theme did not write,
     a hidden file, a link, or a file type outside the allowlist. Pages in `scanned` were
-    checked for scripts as they were rendered."""
+    checked for scripts as they were rendered; `prefix` is where `output` is in the site."""
     from digest.content.render import script_problems
 
     problems = []
@@ -156,16 +159,17 @@ def scan_output(output: Path, scanned: set[str] | frozenset[str] = frozenset()) 
     for folder, dirs, files in os.walk(output):
         for name in dirs + files:
             path = os.path.join(folder, name)
-            rel = path[base:].replace(os.sep, "/")
+            rel = prefix + path[base:].replace(os.sep, "/")
             if name.startswith(".") and rel not in (".nojekyll",):
                 problems.append(Problem(rel, None, "hidden file in the output"))
             if os.path.islink(path):
                 problems.append(Problem(rel, None, "symbolic link in the output"))
         for name in files:
             path = os.path.join(folder, name)
-            rel = path[base:].replace(os.sep, "/")
+            rel = prefix + path[base:].replace(os.sep, "/")
             suffix = os.path.splitext(name)[1].lower()
-            if suffix not in _OUTPUT_SUFFIXES and name not in ("CNAME", ".nojekyll"):
+            if suffix not in _OUTPUT_SUFFIXES and name not in ("CNAME", ".nojekyll") and \
+                    not (suffix in _SEARCH_SUFFIXES and rel.startswith("pagefind/")):
                 problems.append(Problem(rel, None, f"unexpected file type '{suffix}' in "
                                         "the output"))
             if name.endswith(".html") and rel not in scanned:

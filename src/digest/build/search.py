@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from digest.build.output import remove_later, walk
+from digest.build.output import remove_later, scan_output, walk
 from digest.errors import BuildError
 
 SEARCH = "pagefind"  # the search index's folder in the output
@@ -58,6 +58,7 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
         shutil.copyfile(source / asset, new / asset)
     (new / "bundles.json").write_text(json.dumps(sorted(bundles, reverse=True)) + "\n",
                                       encoding="utf-8")
+    scan_output(new, prefix=SEARCH + "/")  # what Pagefind wrote is published too
     files, owners = {}, {}
     for rel in walk(new):
         name = f"{SEARCH}/{rel}"
