@@ -98,10 +98,10 @@ def _index_shape(index) -> dict:
 
 def _spy_on_restore(monkeypatch) -> list[int]:
     """Count the indexes restored from a snapshot, checking each against one made afresh."""
-    import digest.build as build_module
+    import digest.incremental.restore as restore_module
     from digest.core.index import DigestIndex
 
-    restore, restored = build_module.restore_index, []
+    restore, restored = restore_module.restore_index, []
 
     def checked_restore(snapshot, kept, added, gazetteer, pair_min=1):
         index, unchanged = restore(snapshot, kept, added, gazetteer, pair_min)
@@ -110,7 +110,7 @@ def _spy_on_restore(monkeypatch) -> list[int]:
         restored.append(len(added))
         return index, unchanged
 
-    monkeypatch.setattr(build_module, "restore_index", checked_restore)
+    monkeypatch.setattr(restore_module, "restore_index", checked_restore)
     return restored
 
 

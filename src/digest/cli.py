@@ -279,7 +279,6 @@ def new(
     checked: exit 1 with the problems if it fails.
     """
     from digest.content.new import write_new
-    from digest.importers import Draft
 
     try:
         proj = _project(project)
@@ -289,30 +288,10 @@ def new(
 
             data, base = read_page(from_html)
             facts = extract(data, base or (from_html if "://" in from_html else ""))
-        date_text = date or (facts.date if facts else "")
-        new_clip = Draft(
-            line=0, title=title or (facts.title if facts else ""),
-            category=category or "", countries=list(country or []), regions=list(region or []),
-            topics=list(topic or []), source=source or (facts.source if facts else ""),
-            author=author or (facts.author if facts else ""), author_role=author_role or "",
-            source_url=source_url or (facts.source_url if facts else ""),
-            body=excerpt or (facts.excerpt if facts else ""))
-        interactive = not no_input
-        if interactive:
-            def ask(label: str, value: str, required: bool = True) -> str:
-                return typer.prompt(label, default=value or ("" if not required else None),
-                                    show_default=bool(value)).strip()
-
-            new_clip.title = ask("Title", new_clip.title)
-            date_text = ask("Date (YYYY-MM-DD)", date_text)
-            new_clip.category = ask("Category", new_clip.category or "News")
-            if not new_clip.countries:
-                new_clip.countries = _ask_names(
-                    "Countries (comma-separated)", facts.countries if facts else [], "country",
-                    True)
-            new_clip.source = ask("Source (outlet)", new_clip.source)
-            if not new_clip.body:
-                new_clip.body = ask("Excerpt", "")
+        new_clip, date_text = _draft(facts, title, date, category, country, region, topic,
+                                     source, author, author_role, source_url, excerpt)
+        if not no_input:
+            date_text = _ask_missing(new_clip, date_text, facts)
         path, clipping, problems = write_new(new_clip, date_text, proj.clippings,
                                              proj.display(proj.clippings), dt.date.today())
     except DigestError as exc:
@@ -322,6 +301,40 @@ def new(
         typer.echo("nothing written: give the missing or corrected fields", err=True)
         raise typer.Exit(1)
     typer.echo(f"wrote {proj.display(path)}")
+
+
+def _draft(facts, title, date, category, country, region, topic, source, author, author_role,
+           source_url, excerpt):
+    """The new clipping's draft from the options, then what an article's page gave."""
+    from digest.importers import Draft
+
+    date_text = date or (facts.date if facts else "")
+    draft = Draft(
+        line=0, title=title or (facts.title if facts else ""),
+        category=category or "", countries=list(country or []), regions=list(region or []),
+        topics=list(topic or []), source=source or (facts.source if facts else ""),
+        author=author or (facts.author if facts else ""), author_role=author_role or "",
+        source_url=source_url or (facts.source_url if facts else ""),
+        body=excerpt or (facts.excerpt if facts else ""))
+    return draft, date_text
+
+
+def _ask_missing(draft, date_text: str, facts) -> str:
+    """Ask for the fields of `draft` (each pre-filled); returns the date as typed."""
+    def ask(label: str, value: str, required: bool = True) -> str:
+        return typer.prompt(label, default=value or ("" if not required else None),
+                            show_default=bool(value)).strip()
+
+    draft.title = ask("Title", draft.title)
+    date_text = ask("Date (YYYY-MM-DD)", date_text)
+    draft.category = ask("Category", draft.category or "News")
+    if not draft.countries:
+        draft.countries = _ask_names("Countries (comma-separated)",
+                                     facts.countries if facts else [], "country", True)
+    draft.source = ask("Source (outlet)", draft.source)
+    if not draft.body:
+        draft.body = ask("Excerpt", "")
+    return date_text
 
 
 @app.command()

@@ -12,9 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from digest.build.check import CheckResult, check_phase, problem_order
 from digest.build.output import (
     drop_stage,
     finish_phase,
@@ -24,31 +23,26 @@ from digest.build.output import (
     remove_gone,
     swap,
 )
-from digest.build.pelican import render_phase
 from digest.build.reading import OUTPUT, compare_output, decode_state, reader
 from digest.build.report import BuildReport
 from digest.build.search import SEARCH, apply_search, search_phase
 from digest.build.settings import pelican_settings, release_settings
-from digest.core.gazetteer import load_gazetteer
-from digest.core.index import DigestIndex
 from digest.core.tables import refresh
 from digest.errors import BuildError, Problem
-from digest.incremental.fingerprint import code_fingerprint, output_id, site_key
-from digest.incremental.plan import (
-    BuildPlan,
-    NeedFull,
-    changed_clippings,
-    full_plan,
-    incremental_plan,
-)
-from digest.incremental.restore import restore_index
-from digest.incremental.snapshot import Snapshot
-from digest.incremental.store import CACHE_FILE, Store
-from digest.plugin.inputs import RenderInput, RenderResult
-from digest.plugin.settings import digest_settings
+from digest.incremental import CACHE_FILE
 from digest.project import Project
 from digest.workers import can_fork, peak_mib
 
+if TYPE_CHECKING:
+    from digest.build.check import CheckResult
+    from digest.core.index import DigestIndex
+    from digest.incremental.plan import BuildPlan
+    from digest.incremental.snapshot import Snapshot
+    from digest.plugin.inputs import RenderResult
+
+# The modules that load Pelican, Jinja, Markdown, the gazetteer and the store (a third of a
+# second) are imported once the reading process is forked (Build.run): it hashes the
+# clipping files while they load. Each phase imports what it needs.
 
 def build(project: Project, production: bool = False, today=None,
           progress: Callable[[int, int], None] | None = None, full: bool = False) -> BuildReport:
@@ -107,6 +101,9 @@ class Build:
                              project.root / CACHE_FILE) if can_fork() else None
         self.cross = None
         try:
+            from digest.incremental.fingerprint import code_fingerprint
+            from digest.incremental.store import Store
+
             self.settings = pelican_settings(project, project.output, self.production)
             self.tables = refresh()
             self.store = Store(project.root / CACHE_FILE, code_fingerprint(self.tables))
@@ -129,6 +126,8 @@ class Build:
         return report
 
     def _phases(self, stage: Path) -> BuildReport:
+        from digest.build.check import check_phase, problem_order
+
         found = check_phase(self.project, self.today, store=self.store, progress=self.progress,
                             release=release_settings(self.settings), hashed=self.reader,
                             jobs=self.settings.get("DIGEST_JOBS"))
@@ -175,6 +174,14 @@ class Build:
 
     def plan_phase(self, found: CheckResult) -> _Planned:
         """The build plan: full, or what changed since the last build into this output."""
+        from digest.core.gazetteer import load_gazetteer
+        from digest.core.index import DigestIndex
+        from digest.incremental.fingerprint import output_id, site_key
+        from digest.incremental.plan import (NeedFull, changed_clippings, full_plan,
+                                             incremental_plan)
+        from digest.incremental.restore import restore_index
+        from digest.plugin.settings import digest_settings
+
         project, store = self.project, self.store
         key = site_key(project, self.settings, store.fingerprint, self.production)
         pair_min = digest_settings(self.settings)["DIGEST_PAIR_MIN_CLIPPINGS"]
@@ -218,6 +225,10 @@ class Build:
 
     def render(self, found: CheckResult, planned: _Planned, stage: Path) -> RenderResult:
         """The render phase, with the build's snapshot written beside the pages."""
+        from digest.build.pelican import render_phase
+        from digest.incremental.snapshot import Snapshot
+        from digest.plugin.inputs import RenderInput
+
         self.snapshot_token = os.urandom(16).hex()
         folder, index, checked = self.store.snapshot_folder, planned.index, found.checked
 
@@ -251,6 +262,9 @@ class Build:
     def record(self, found: CheckResult, planned: _Planned, files: dict[str, str],
                owners: dict[str, str], near: list[tuple[str, str]]) -> None:
         """What the next build needs to follow this one."""
+        from digest.incremental.fingerprint import output_id
+        from digest.incremental.snapshot import Snapshot
+
         checked = found.checked
         near_rows = [[checked[a].rel, checked[a].sha256, checked[b].rel, checked[b].sha256]
                      for a, b in near]
@@ -270,6 +284,8 @@ def _changed_files(files: dict[str, str], last: Any) -> set[str]:
 
 def _content_errors(problems: list[Problem], cross, cause: BaseException | None = None) -> None:
     """Raise the content's errors (with those across files, if not yet counted in)."""
+    from digest.build.check import problem_order
+
     if cross is not None:
         problems = sorted(problems + cross.result()[1], key=problem_order)
     errors = [p for p in problems if p.is_error]

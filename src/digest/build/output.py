@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from digest.errors import BuildError, Problem, UsageError
-from digest.incremental.plan import ALWAYS
-from digest.incremental.store import CACHE_FILE
+from digest.incremental import ALWAYS, CACHE_FILE
 from digest.project import Project
 
 WORK = (".pagefind-new/", ".pagefind-old/", ".search-site/")  # the stage's own folders

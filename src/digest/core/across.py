@@ -59,8 +59,14 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
         near_pairs = near_duplicate_pairs(clippings)
     problems.extend(near_duplicate_problems(near_pairs))
 
-    # Spellings that differ but would share one page (Türkiye/Turkiye, C++/C#): the files
-    # using the less common spelling are told which spelling the others use.
+    problems.extend(spelling_clashes(clippings))
+    return sorted(problems)
+
+
+def spelling_clashes(clippings: list[Clipping]) -> list[Problem]:
+    """Spellings that differ but would share one page (Türkiye/Turkiye, C++/C#): the files
+    using the less common spelling are told which spelling the others use."""
+    problems: list[Problem] = []
     for kind, get in (("topic", lambda c: c.topics), ("category", lambda c: (c.category,)),
                       ("source", lambda c: (c.source,))):
         if kind == "topic":
@@ -86,7 +92,7 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
                     problems.append(Problem(path, None, (
                         f"{kind} '{label}' and '{main}' (in {main_files[0]}) would share the "
                         f"page '{slug}': use one spelling")))
-    return sorted(problems)
+    return problems
 
 
 def _headline_key(title: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
-from importlib.metadata import version
 from pathlib import Path
 
 TABLES = ("countries.txt", "regions.txt", "sources.yml")
@@ -23,6 +22,8 @@ def table_text(name: str) -> str:
 def tables_fingerprint() -> str:
     """A hash of the gazetteer's and the registry's tables as they are now (and of pycountry,
     whose ISO 3166-1 table the gazetteer starts from)."""
+    from importlib.metadata import version  # (deferred: 25 ms, and only a build needs it)
+
     h = hashlib.sha256(f"pycountry={version('pycountry')}\0".encode())
     for name in TABLES:
         h.update(name.encode() + b"\0" + (data_folder() / name).read_bytes() + b"\0")

@@ -145,6 +145,25 @@ def existing_keys(clippings: list[Clipping]) -> tuple[dict[str, str], dict[tuple
     return by_url, by_title
 
 
+def _free_path(draft: Draft, base: str, taken_slugs: set[str], clippings_root: Path,
+               display_root: str) -> tuple[str, PurePosixPath, Path, str]:
+    """A slug no other clipping has, and its file, which never overwrites one a person may
+    have written: (slug, path below the clippings folder, path, path as shown)."""
+    slug, n = base, 2
+    while slug in taken_slugs:
+        slug = numbered_slug(base, n)
+        n += 1
+    day = draft.date.date() if isinstance(draft.date, dt.datetime) else draft.date
+    rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
+    path = clippings_root / rel
+    while path.exists():
+        slug = f"{base[:76]}-{n}"
+        n += 1
+        rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
+        path = clippings_root / rel
+    return slug, rel, path, f"{display_root}/{rel}"
+
+
 def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clipping],
                 display_root: str, export_name: str, progress=None) -> ImportPlan:
     """Validate drafts with the checker's rules and choose unique, never-overwriting paths.
@@ -176,21 +195,10 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
             item.skipped = f"already present as {by_title[title_key]}"
             continue
         base = draft.slug or headline_slug(draft.title) or "clipping"
-        slug, n = base, 2
-        while slug in taken_slugs:
-            slug = numbered_slug(base, n)
-            n += 1
+        slug, rel, path, display = _free_path(draft, base, taken_slugs, clippings_root,
+                                              display_root)
         renamed = [Problem(export_name, draft.line, f"slug '{base}' is taken: written as "
                            f"'{slug}'", "warning")] if slug != base else []
-        day = draft.date.date() if isinstance(draft.date, dt.datetime) else draft.date
-        rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
-        path = clippings_root / rel
-        display = f"{display_root}/{rel}"
-        while path.exists():  # never overwrite a file a person may have written
-            slug = f"{base[:76]}-{n}"
-            n += 1
-            rel = PurePosixPath(f"{day.year:04d}", f"{day.month:02d}", f"{slug}.md")
-            path, display = clippings_root / rel, f"{display_root}/{rel}"
         text = dump(draft.fields(), draft.body)
         try:
             result = validate(parse(text, display), rel=rel)

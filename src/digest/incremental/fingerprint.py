@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ def code_fingerprint(tables: str | None = None) -> str:
     """A hash of the digest's code, of the libraries that shape its pages and of the tables
     of the gazetteer and the registry (`tables`: their fingerprint, `core.tables`): a
     clipping's check depends on all of them."""
+    from importlib.metadata import version  # (deferred: 25 ms, and only a build needs it)
+
     h = hashlib.sha256(f"tables={tables or tables_fingerprint()}\0".encode())
     package = Path(__file__).resolve().parents[1]
     for path in code_files():

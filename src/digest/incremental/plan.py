@@ -9,10 +9,10 @@ from types import MappingProxyType
 from typing import Mapping
 
 from digest.core import index as index_module
+from digest.incremental import ALWAYS  # noqa: F401 - the signatures' constant, here too
 from digest.core.index import DigestIndex
 from digest.core.model import Clipping, Pair, slugify
 
-ALWAYS = "*"  # the signature of a file rendered on every build (home, indexes, data files)
 
 
 def listing_owner(kind: str, slug: str) -> str:

@@ -173,39 +173,57 @@ class Snapshot:
         """Write the snapshot of a build's index (`DigestIndex`, restored from the snapshot
         `last` with its groups `unchanged`, or made afresh) and checks (by clipping path) with
         this token; False where it could not be (the next build then reads the store)."""
-        from digest.incremental.restore import group_texts
+        writer = _Writer(index, checked, last)
+        if not writer.rows():
+            return False
+        try:
+            writer.save(folder, token, writer.member_blocks(unchanged))
+        except OSError:
+            return False
+        return True
 
-        clippings = index.clippings
-        rels, shas, days, flags, ids = [], [], [], [], []
-        added: list[bytes] = []
-        record_of: dict[int, int] = {}
-        # Records are added to the last build's file; a full build (or one that would leave
-        # more lines unused than used) writes the file afresh.
-        fresh_file = last is None or len(last.starts) > 2 * len(clippings) + 1000
-        base = 0 if fresh_file else len(last.starts)
+
+class _Writer:
+    """The blocks of a new snapshot. Records are added to the last build's file; a full
+    build (or one that would leave more lines unused than used) writes the file afresh."""
+
+    def __init__(self, index, checked: dict[str, "Checked"], last: "Snapshot | None") -> None:
+        self.index, self.checked, self.last = index, checked, last
+        self.fresh_file = last is None or len(last.starts) > 2 * len(index.clippings) + 1000
+        self.base = 0 if self.fresh_file else len(last.starts)
+        self.rels: list[str] = []
+        self.shas: list[str] = []
+        self.days: list[str] = []
+        self.flags: list[str] = []
+        self.ids: list[int] = []
+        self.added: list[bytes] = []  # record lines to append
+        self.record_of: dict[int, int] = {}  # by id of the clipping
+        self.late: dict[str, list[bytes]] = {name: [] for name in _LATE}
+
+    def rows(self) -> bool:
+        """Each clipping's lines: copied where it is the last snapshot's, else made from its
+        check; False where a value would not fit its line."""
+        last, checked, late = self.last, self.checked, self.late
+        keep = last is not None and not self.fresh_file
+        last_lines = {name: last.lines_of(name) for name in _LATE} if keep else {}
         dumps = json.dumps
-        late: dict[str, list[bytes]] = {"across": [], "sorting": []}
-        across, sorting = late.values()  # (sorting: date and slug)
-        last_across, last_sorting = (last.lines_of(name) for name in late) \
-            if last is not None else ([], [])
-        for c in clippings:
+        for c in self.index.clippings:
             source = c.deferred_from
-            if source is not None and not fresh_file and source[0].snapshot is last:
+            if keep and source is not None and source[0].snapshot is last:
                 i = source[1]
-                rels.append(last.rels[i])
-                shas.append(last.shas[i])
-                flags.append(last.flags[i])
-                days.append(last.days[i])
-                ids.append(last.ids[i])
-                across.append(last_across[i])
-                sorting.append(last_sorting[i])
+                for to, frm in ((self.rels, last.rels), (self.shas, last.shas),
+                                (self.flags, last.flags), (self.days, last.days)):
+                    to.append(frm[i])
+                self.ids.append(last.ids[i])
+                for name in _LATE:
+                    late[name].append(last_lines[name][i])
                 continue
             item = checked[c.path]
-            if source is not None:
+            if source is not None:  # read from another snapshot than the last
                 snapshot, i = source[0].snapshot, source[1]
                 line, flag = snapshot.line(snapshot.ids[i]), snapshot.flags[i]
-                for name, lines in late.items():
-                    lines.append(snapshot.lines_of(name)[i])
+                for name in _LATE:
+                    late[name].append(snapshot.lines_of(name)[i])
             else:
                 if item.record is None:
                     return False
@@ -213,64 +231,73 @@ class Snapshot:
                 line = (dumps(item.record, ensure_ascii=False, separators=(",", ":")) + "\t"
                         + dumps(item.warnings, ensure_ascii=False, separators=(",", ":"))
                         ).encode("utf-8")
-                across.append(_across_line(item.record))
-                sorting.append(f"{item.record[1]}\t{item.record[6]}".encode("utf-8"))
-            if "\n" in item.rel or b"\n" in sorting[-1] or sorting[-1].count(b"\t") != 1:
+                late["across"].append(_across_line(item.record))
+                late["sorting"].append(f"{item.record[1]}\t{item.record[6]}".encode("utf-8"))
+            sorting = late["sorting"][-1]
+            if "\n" in item.rel or b"\n" in sorting or sorting.count(b"\t") != 1:
                 return False
-            record_of[id(c)] = base + len(added)
-            ids.append(base + len(added))
-            added.append(line)
-            rels.append(item.rel)
-            shas.append(item.sha256)
-            flags.append(flag)
-            days.append(c.day.isoformat())
+            self.record_of[id(c)] = self.base + len(self.added)
+            self.ids.append(self.base + len(self.added))
+            self.added.append(line)
+            self.rels.append(item.rel)
+            self.shas.append(item.sha256)
+            self.flags.append(flag)
+            self.days.append(c.day.isoformat())
+        return True
+
+    def member_blocks(self, unchanged: dict | None) -> list[tuple[list, bytes]]:
+        """Each group's [kind, key, name, size] and the record numbers of its clippings (a
+        group no clipping joined or left: its bytes in the last snapshot)."""
+        from digest.incremental.restore import group_texts  # (restore imports this module)
 
         def number(c: Clipping) -> int:
-            found = record_of.get(id(c))
+            found = self.record_of.get(id(c))
             if found is not None:
                 return found
             loader, i = c.deferred_from  # type: ignore[misc]
             return loader.snapshot.ids[i]
 
-        groups, member_blocks = [], []
-        for kind, key, name, members, kept in group_texts(index, unchanged):
-            groups.append([kind, key, name, len(members)])
-            if kept and not fresh_file:
+        out = []
+        for kind, key, name, members, kept in group_texts(self.index, unchanged):
+            if kept and not self.fresh_file:
                 at, size = kept
-                member_blocks.append(last.members[at:at + size].tobytes())
+                block = self.last.members[at:at + size].tobytes()  # type: ignore[union-attr]
             else:
-                member_blocks.append(_uint_bytes([number(c) for c in members]))
-        try:
-            if fresh_file:
-                records_token = os.urandom(16).hex()
-                first = (dumps(records_token) + "\n").encode()
-                offset = len(first)
-                starts: list[int] = []
-            else:
-                records_token = last.records_token
-                offset = last.records_length
-                starts = last.starts.tolist()
-            for line in added:
-                starts.append(offset)
-                offset += len(line) + 1
-            appended = b"".join(line + b"\n" for line in added)
-            if fresh_file:  # a new file, not the one the last snapshot's reader may hold
-                replace_file(folder / "records", [first, appended])
-            else:
-                with open(folder / "records", "r+b") as fh:
-                    fh.truncate(last.records_length)  # what a failed build added goes
-                    fh.seek(last.records_length)
-                    fh.write(appended)
-            blocks = ["\n".join(x).encode("utf-8") for x in (rels, shas, days, flags)]
-            blocks += [_uint_bytes(ids), b"".join(member_blocks), _uint_bytes(starts),
-                       *(b"\n".join(lines) for lines in late.values())]
-            head = dumps({"token": token, "count": len(clippings), "records": records_token,
-                          "records_length": offset, "blocks": [len(b) for b in blocks],
-                          "groups": groups}, ensure_ascii=False, separators=(",", ":"))
-            replace_file(folder / "snapshot", [head.encode("utf-8") + b"\n", *blocks])
-        except OSError:
-            return False
-        return True
+                block = _uint_bytes([number(c) for c in members])
+            out.append(([kind, key, name, len(members)], block))
+        return out
+
+    def save(self, folder: Path, token: str, groups: list[tuple[list, bytes]]) -> None:
+        """Append the new records (or write the records file afresh), then the snapshot."""
+        last, dumps = self.last, json.dumps
+        if self.fresh_file:
+            records_token = os.urandom(16).hex()
+            first = (dumps(records_token) + "\n").encode()
+            offset = len(first)
+            starts: list[int] = []
+        else:
+            records_token, offset = last.records_token, last.records_length
+            starts = last.starts.tolist()
+        for line in self.added:
+            starts.append(offset)
+            offset += len(line) + 1
+        appended = b"".join(line + b"\n" for line in self.added)
+        if self.fresh_file:  # a new file, not the one the last snapshot's reader may hold
+            replace_file(folder / "records", [first, appended])
+        else:
+            with open(folder / "records", "r+b") as fh:
+                fh.truncate(last.records_length)  # what a failed build added goes
+                fh.seek(last.records_length)
+                fh.write(appended)
+        blocks = ["\n".join(x).encode("utf-8") for x in (self.rels, self.shas, self.days,
+                                                           self.flags)]
+        blocks += [_uint_bytes(self.ids), b"".join(block for _, block in groups),
+                   _uint_bytes(starts), *(b"\n".join(lines) for lines in self.late.values())]
+        head = dumps({"token": token, "count": len(self.index.clippings),
+                      "records": records_token, "records_length": offset,
+                      "blocks": [len(b) for b in blocks], "groups": [g for g, _ in groups]},
+                     ensure_ascii=False, separators=(",", ":"))
+        replace_file(folder / "snapshot", [head.encode("utf-8") + b"\n", *blocks])
 
 
 _U32 = next(code for code in "ILH" if array(code).itemsize == 4)

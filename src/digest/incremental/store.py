@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
+from digest.incremental import CACHE_FILE  # noqa: F401 - where the store is
 from digest.incremental.outputs import read_outputs, replace_file, write_outputs
 from digest.incremental.plan import LastBuild
 from digest.incremental.records import Checked
@@ -21,7 +22,6 @@ from digest.incremental.snapshot import Snapshot
 
 SCHEMA = 10
 
-CACHE_FILE = ".digest-cache/build.sqlite"  # below the project's root
 
 
 # The store's tables. `checked` holds what every build reads (small rows); `bodies` what a
