@@ -14,6 +14,9 @@ from digest import __version__
 from digest.errors import DigestError, Problem, UsageError
 from digest.project import Project
 
+# Each command imports what it runs when it runs: `digest check` never loads Pelican, and
+# `digest build` forks its reading process before Pelican loads (build/__init__.py).
+
 app = typer.Typer(
     name="digest",
     help="Publish a regional-security digest: clippings as Markdown files, a static site by "

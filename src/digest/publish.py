@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+import ghp_import
 
 from digest.build import build
 from digest.build.output import scan_output
@@ -30,8 +33,6 @@ def publish(project: Project, remote: str = "origin", branch: str = "gh-pages",
     The build fails (and nothing is pushed) on any problem; with `dry_run` nothing is
     committed or pushed.
     """
-    import subprocess
-
     if not (project.root / ".git").exists():
         raise UsageError(f"{project.root} is not a git repository: publish commits the site to "
                          f"its '{branch}' branch")
@@ -50,8 +51,6 @@ def publish(project: Project, remote: str = "origin", branch: str = "gh-pages",
     plan = PublishPlan(project.output, branch, remote, files, cname)
     if dry_run:
         return plan
-    import ghp_import
-
     cwd = Path.cwd()
     try:
         os.chdir(project.root)

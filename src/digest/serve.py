@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+import http.server
+import threading
 from typing import Callable
+
+from watchfiles import watch
 
 from digest.build import build
 from digest.build.report import BuildReport
@@ -16,10 +20,6 @@ def serve(project: Project, port: int, production: bool = False,
           stop: Callable[[], bool] | None = None) -> None:
     """Build, serve `output/` on 127.0.0.1:`port`, and rebuild when content, theme or settings
     change; a failed rebuild is reported and the last good site stays served."""
-    import threading
-
-    from watchfiles import watch
-
     def rebuild() -> None:
         try:
             report = build(project, production=production)
@@ -31,9 +31,7 @@ def serve(project: Project, port: int, production: bool = False,
             on_build(report, None)
 
     rebuild()
-    handler = functools.partial(_quiet_handler(), directory=str(project.output))
-    import http.server
-
+    handler = functools.partial(QuietHandler, directory=str(project.output))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -52,13 +50,8 @@ def serve(project: Project, port: int, production: bool = False,
         server.server_close()
 
 
-def _quiet_handler():
-    """A handler that serves files without logging every request to the terminal (made when
-    serving: http.server is not imported by the other commands)."""
-    import http.server
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without logging every request to the terminal."""
 
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-            pass
-
-    return QuietHandler
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass

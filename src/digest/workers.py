@@ -73,7 +73,7 @@ class InChild:
 def peak_mib() -> float:
     """The largest resident size so far of this process and of any child it waited for."""
     try:
-        import resource
+        import resource  # (not on every system)
     except ImportError:
         return 0.0
     return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

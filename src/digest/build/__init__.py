@@ -54,8 +54,9 @@ def build(project: Project, production: bool = False, today=None,
         try:
             return Build(project, production, today, progress, full).run()
         except sqlite3.DatabaseError:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{project.root / CACHE_FILE}{suffix}").unlink(missing_ok=True)
+            from digest.incremental.store import remove_store
+
+            remove_store(project.root)
             return Build(project, production, today, progress, full=True).run()
 
 
@@ -177,8 +178,12 @@ class Build:
         from digest.core.gazetteer import load_gazetteer
         from digest.core.index import DigestIndex
         from digest.incremental.fingerprint import output_id, site_key
-        from digest.incremental.plan import (NeedFull, changed_clippings, full_plan,
-                                             incremental_plan)
+        from digest.incremental.plan import (
+            NeedFull,
+            changed_clippings,
+            full_plan,
+            incremental_plan,
+        )
         from digest.incremental.restore import restore_index
         from digest.plugin.settings import digest_settings
 

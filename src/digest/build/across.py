@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+from digest.core.across import near_duplicate_pairs
 from digest.errors import Problem
 from digest.workers import InChild
 
@@ -51,8 +52,6 @@ def near_pairs(clippings, checked, last: dict[str, str], stored: list[list[str]]
     """Near-identical headlines: the last build's pairs (`stored`: rel, sha256, rel, sha256)
     whose clippings are unchanged since it (`last`: rel → sha256), and new pairs with a
     clipping added or edited since (all pairs on a first build)."""
-    from digest.core.across import near_duplicate_pairs
-
     if not last:
         return near_duplicate_pairs(clippings)
     current, fresh = {}, set()

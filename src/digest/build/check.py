@@ -11,8 +11,11 @@ from typing import Callable
 
 from digest.build.across import CrossCheck, near_pairs
 from digest.build.reading import HASHED, check_one, hash_files, read_listing
+from digest.content.release import release_problems
+from digest.core import across as across_rules
 from digest.core.gazetteer import load_gazetteer
 from digest.core.model import Clipping
+from digest.core.registry import load_registry
 from digest.errors import Problem
 from digest.incremental.records import (
     URL_KEY,
@@ -137,8 +140,6 @@ class _Checker:
         if jobs > 1 and len(todo) >= _POOL_MIN:
             import multiprocessing  # (deferred: only a build that checks many files uses it)
 
-            from digest.core.registry import load_registry
-
             load_gazetteer(), load_registry()  # loaded once, inherited by forked workers
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 for n, result in enumerate(pool.imap(check_one, todo, chunksize=64), 1):
@@ -177,8 +178,6 @@ class _Checker:
                     and (key := checked[c.path].record[URL_KEY]) is not None}
         last = store.built() if store is not None else {}
         if release is not None:  # published pages must keep their addresses
-            from digest.content.release import release_problems
-
             def unchanged(c: Clipping) -> bool:  # since the last finished build
                 item = checked[c.path]
                 return last.get(item.rel) == item.sha256
@@ -191,13 +190,11 @@ class _Checker:
         displays = self.displays
 
         def across():
-            from digest.core.across import corpus_problems
-
             keys = dict(url_keys)
             # (of the clippings kept unread, only the fields these checks compare are read)
             keys.update(read_across(clippings))
             near = near_pairs(clippings, checked, last, stored_near)
-            return near, corpus_problems(clippings, displays, near, keys)
+            return near, across_rules.corpus_problems(clippings, displays, near, keys)
 
         # A large digest's checks across files run in a process of their own, beside the
         # rendering: their errors still stop the build before anything is published.

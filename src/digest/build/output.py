@@ -4,37 +4,25 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from digest.errors import BuildError, Problem, UsageError
-from digest.incremental import ALWAYS, CACHE_FILE
+from digest.errors import BuildError, Problem
+from digest.incremental import ALWAYS, hold_lock
 from digest.project import Project
+
+# `digest build` imports this module before it forks its reading process: Markdown (for the
+# safety scan) and xml.sax (which loads urllib and http: 20 ms) are imported when first
+# needed, after the fork.
 
 WORK = (".pagefind-new/", ".pagefind-old/", ".search-site/")  # the stage's own folders
 
 
 def lock(project: Project):
-    """Hold the project's build lock: two builds at once would write over each other."""
-    path = project.root / CACHE_FILE
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(path.with_name("build.lock"), "a+")
-    except OSError as exc:
-        raise BuildError(f"cannot write {project.display(path.parent)}: {exc.strerror}: "
-                         "make it writable (or remove it) and build again") from None
-    try:
-        import fcntl  # (not on every system)
-
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except ImportError:  # no advisory locks on this system: nothing to hold
-        pass
-    except OSError:
-        fh.close()
-        raise UsageError("another `digest build` (or serve, or publish) is building this "
-                         "project: wait for it to finish") from None
-    return fh
+    """Hold the project's build lock (`incremental.hold_lock`)."""
+    return hold_lock(project.root, project.display(project.root / ".digest-cache"))
 
 
 SCRATCH = ".digest-build"  # below the project's root: the stages of builds under way
@@ -220,8 +208,6 @@ def swap(new: Path, output: Path) -> None:
 def remove_later(folder: Path) -> None:
     """Delete a replaced output folder without making the build wait for it."""
     if os.name == "posix" and shutil.which("rm"):
-        import subprocess
-
         subprocess.Popen(["rm", "-rf", "--", str(folder)], start_new_session=True,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     else:

@@ -14,6 +14,10 @@ from pathlib import Path
 from digest.errors import Problem
 from digest.workers import InChild
 
+# `digest build` imports this module before it forks the reading process: what checks and
+# renders a file (Markdown, the rules, the gazetteer) and reads the store is imported where
+# it is used, after the fork.
+
 _LINKS_OUT = re.compile(rb"\{(?:filename|static|attach)\}")
 
 
@@ -111,27 +115,14 @@ def read_listing(text: str) -> list[tuple[str, str]]:
 
 def output_state(output: Path, store_path: Path) -> OutputState | None:
     """How the output folder stands against the last build's list of its files (in the
-    store at `store_path`, read on a connection of this process's own); None when the list
-    cannot be read now (the build then looks for itself)."""
-    import sqlite3
+    store at `store_path`); None when the list cannot be read now (the build then looks for
+    itself)."""
+    from digest.incremental.store import recorded_files
 
-    from digest.incremental.outputs import read_outputs
-    from digest.incremental.store import read_only
-
-    if not store_path.exists():
+    found = recorded_files(store_path)
+    if found is False:
         return OutputState(missing=True)
-    try:
-        db = read_only(store_path)
-        try:
-            row = db.execute("SELECT value FROM meta WHERE key = 'outputs'").fetchone()
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return None
-    found = read_outputs(store_path.parent, row[0] if row else None)
-    if found is None:
-        return None
-    return compare_output(output, found[0])
+    return compare_output(output, found) if found is not None else None
 
 
 def compare_output(output: Path, recorded: dict[str, str]) -> OutputState:

@@ -10,6 +10,9 @@ from typing import Any
 from digest.errors import UsageError
 from digest.project import Project
 
+# `digest build` imports this module before it forks its reading process: Pelican and the
+# plugin (which imports Pelican) are imported where they are used, after the fork.
+
 # Pelican's own page types and feeds that the digest replaces with linear-cost versions (its
 # term pages scan every article per term) or does not publish (author pages).
 PELICAN_OFF: dict[str, Any] = {

@@ -9,6 +9,7 @@ from digest.content.check import find_clippings
 from digest.core.frontmatter import dump, parse
 from digest.core.model import Clipping, headline_slug, numbered_slug
 from digest.core.rules import validate
+from digest.core.schema import parse_date
 from digest.errors import FrontMatterError, Problem
 from digest.importers import Draft
 
@@ -31,8 +32,6 @@ def write_new(new: Draft, date_text: str, clippings_root: Path, display_root: st
     `date_text` is the date as the editor gave it. Returns the path written (None when nothing
     was), the clipping and every problem.
     """
-    from digest.core.schema import parse_date
-
     new.date = parse_date(date_text) if date_text else None
     if new.date is None:
         return None, None, [Problem(display_root, None, f"date {date_text!r} is not an ISO date "

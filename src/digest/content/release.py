@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from digest.core.model import Clipping
+from digest.core.schema import normalise_url, parse_date
 from digest.core.urls import DEFAULT_PATTERN, page_address
 from digest.errors import Problem
 
@@ -39,8 +40,6 @@ def published_pages(root: Path, commit: str, data: str, pattern: str,
                     lang: str = "en") -> dict[str, str]:
     """Each clipping of a publish, by its original's normalised address: its page's address
     (by `pattern`). Empty when that publish has no open data file (or an unreadable one)."""
-    from digest.core.schema import normalise_url, parse_date
-
     try:
         out = subprocess.run(["git", "show", f"{commit}:{data}clippings.json"], cwd=root,
                              capture_output=True, timeout=60)
@@ -64,8 +63,6 @@ def moved_problems(clippings: list[Clipping], published: dict[str, str],
                    address: Callable[[Clipping], str],
                    url_keys: dict[str, str] | None = None) -> list[Problem]:
     """Clippings whose page was published at another address that no `redirect_from` keeps."""
-    from digest.core.schema import normalise_url
-
     problems = []
     for c in clippings:
         if not c.source_url:

@@ -7,7 +7,7 @@ import difflib
 import re
 from collections import Counter, defaultdict
 
-from digest.core.model import Clipping, slugify
+from digest.core.model import Clipping, date_key, slugify
 from digest.core.schema import normalise_url
 from digest.errors import Problem
 
@@ -113,8 +113,6 @@ def near_duplicate_pairs(clippings: list[Clipping], days: int = 7, ratio: float 
                          fresh: set[str] | None = None) -> list[tuple[Clipping, Clipping]]:
     """Pairs (older, newer) of near-identical headlines from the same outlet within `days`;
     with `fresh` (clipping paths), only pairs with at least one fresh clipping are compared."""
-    from digest.core.model import date_key
-
     pairs: list[tuple[Clipping, Clipping]] = []
     by_source: dict[str, list[Clipping]] = defaultdict(list)
     for c in clippings:
@@ -156,8 +154,6 @@ def _near_fresh(by_source: dict[str, list[Clipping]], fresh: set[str], window: d
                 ratio: float) -> list[tuple[Clipping, Clipping]]:
     """Near-identical pairs with at least one fresh clipping: each fresh clipping against the
     clippings of its outlet within the window either side (the rest was compared before)."""
-    from digest.core.model import date_key
-
     found: dict[tuple[str, str], tuple[Clipping, Clipping]] = {}
     # Days either side, one more for times of day in other zones; the exact window is checked
     # on the few clippings this leaves (the busiest outlet has thousands).

@@ -22,7 +22,9 @@ def table_text(name: str) -> str:
 def tables_fingerprint() -> str:
     """A hash of the gazetteer's and the registry's tables as they are now (and of pycountry,
     whose ISO 3166-1 table the gazetteer starts from)."""
-    from importlib.metadata import version  # (deferred: 25 ms, and only a build needs it)
+    from importlib.metadata import (
+        version,  # (deferred: 25 ms, and only a build needs it)
+    )
 
     h = hashlib.sha256(f"pycountry={version('pycountry')}\0".encode())
     for name in TABLES:
@@ -33,7 +35,7 @@ def tables_fingerprint() -> str:
 def refresh() -> str:
     """The tables' fingerprint; the gazetteer and registry this process loaded are forgotten
     if the tables changed since (`digest serve` builds many times in one process)."""
-    from digest.core.gazetteer import load_gazetteer
+    from digest.core.gazetteer import load_gazetteer  # (they import this module)
     from digest.core.registry import load_registry
 
     found = tables_fingerprint()

@@ -8,6 +8,8 @@ from pathlib import Path
 from digest.content.check import check_paths
 from digest.errors import ContentError, Problem, UsageError
 from digest.importers import ImportPlan, plan_import
+from digest.importers.text import TextImporter, decode_export
+from digest.importers.wxr import WxrImporter
 from digest.project import Project
 
 FORMATS = ("text", "wxr")
@@ -21,16 +23,12 @@ def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | 
     name = project.display(path)
     data = path.read_bytes()
     if fmt == "wxr":
-        from digest.importers.wxr import WxrImporter
-
         drafts, report = WxrImporter().parse(data, name)
         existing = _existing(project)
         plan = plan_import(drafts, project.clippings, existing,
                            project.display(project.clippings), name, progress)
         plan.report = report
         return plan
-    from digest.importers.text import TextImporter, decode_export
-
     try:
         text = decode_export(data, name, encoding)
     except ContentError as exc:

@@ -24,7 +24,9 @@ def code_fingerprint(tables: str | None = None) -> str:
     """A hash of the digest's code, of the libraries that shape its pages and of the tables
     of the gazetteer and the registry (`tables`: their fingerprint, `core.tables`): a
     clipping's check depends on all of them."""
-    from importlib.metadata import version  # (deferred: 25 ms, and only a build needs it)
+    from importlib.metadata import (
+        version,  # (deferred: 25 ms, and only a build needs it)
+    )
 
     h = hashlib.sha256(f"tables={tables or tables_fingerprint()}\0".encode())
     package = Path(__file__).resolve().parents[1]

@@ -9,10 +9,11 @@ from types import MappingProxyType
 from typing import Mapping
 
 from digest.core import index as index_module
-from digest.incremental import ALWAYS  # noqa: F401 - the signatures' constant, here too
+from digest.core.gazetteer import load_gazetteer
 from digest.core.index import DigestIndex
 from digest.core.model import Clipping, Pair, slugify
-
+from digest.incremental.records import clipping_from_record
+from digest.incremental import ALWAYS  # noqa: F401 - the signatures' constant, here too
 
 
 def listing_owner(kind: str, slug: str) -> str:
@@ -193,9 +194,6 @@ def changed_clippings(last: Mapping[str, str], now: Mapping[str, str],
     (file → SHA-256, as `now`), and the ids of the new ones. `old_versions` gives the
     stored checks of versions no longer there, by (sha256, rel); `display` a file's path as
     shown. Raises NeedFull when an old version is not stored."""
-    from digest.core.gazetteer import load_gazetteer
-    from digest.incremental.records import clipping_from_record
-
     # (a clipping kept from the last build's snapshot is unchanged since: no need to look)
     current = {c.path: c for c in clippings if c.deferred_from is None}
     by_rel = {checked[path].rel: path for path in current}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -142,9 +144,6 @@ CSV_COLUMNS = ("slug", "title", "date", "category", "countries", "regions", "top
 def open_data_rows(c: Clipping) -> tuple[str, str]:
     """A clipping in the open data files, without its address (docs/data.md): the JSON object
     without its closing brace, and the CSV row without its last cell."""
-    import csv
-    import io
-
     record = {
         "slug": c.slug, "title": c.title, "date": c.date.isoformat(), "category": c.category,
         "countries": [x.code for x in c.countries],

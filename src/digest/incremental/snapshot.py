@@ -248,7 +248,9 @@ class _Writer:
     def member_blocks(self, unchanged: dict | None) -> list[tuple[list, bytes]]:
         """Each group's [kind, key, name, size] and the record numbers of its clippings (a
         group no clipping joined or left: its bytes in the last snapshot)."""
-        from digest.incremental.restore import group_texts  # (restore imports this module)
+        from digest.incremental.restore import (
+            group_texts,  # (restore imports this module)
+        )
 
         def number(c: Clipping) -> int:
             found = self.record_of.get(id(c))

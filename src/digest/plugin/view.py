@@ -9,6 +9,7 @@ from typing import Any, Callable
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from digest.core.gazetteer import load_gazetteer
 from digest.core.index import DigestIndex, Group
 from digest.core.model import Clipping, Country, Pair, format_date, load_all, slugify
 from digest.core.registry import load_registry
@@ -190,8 +191,6 @@ class SiteView:
         match = self._registry.resolve(name)
         if not match:
             return ""
-        from digest.core.gazetteer import load_gazetteer
-
         source = match.source
         country = load_gazetteer().by_code.get(source.country)
         parts = [p for p in (source.kind, country.name if country else "") if p]
