@@ -16,8 +16,10 @@ build. It prints, for every step, the files whose bytes differ (the search index
 Pagefind does not write the same way twice, left out).
 
 `speed` generates a corpus of `--size` clippings and runs, alternating between the
-revisions, `--runs` cold builds and +1 rebuilds (search on), then +1 rebuilds with search
-off; it prints medians of wall time and the peak memory of the largest process.
+revisions, `--runs` cold builds and `--plus` +1 rebuilds (search on), then `--plus` +1
+rebuilds with search off; it prints medians of wall time and the peak memory of the largest
+process, and each build's own report of its phases and of the Python build's peak memory
+(`rss_build_mib`, before Pagefind runs).
 Nothing here is a test: the figures go to docs/performance.md and the issue's note.
 """
 
@@ -235,7 +237,7 @@ def compare_output(old: str, new: str, scratch: Path) -> int:
     return 1 if failures else 0
 
 
-def compare_speed(old: str, new: str, scratch: Path, size: int, runs: int) -> int:
+def compare_speed(old: str, new: str, scratch: Path, size: int, runs: int, plus: int) -> int:
     trees = [worktree(old, scratch), worktree(new, scratch)]
     try:
         base = corpus(size, scratch / "corpus", search=True)
@@ -246,21 +248,23 @@ def compare_speed(old: str, new: str, scratch: Path, size: int, runs: int) -> in
                 project = scratch / f"p-{tree.name}"
                 shutil.rmtree(project, ignore_errors=True)
                 projects[tree.name] = for_revision(base, tree, project)
-                wall, mib, _ = run_build(tree, project)
+                wall, mib, out = run_build(tree, project)
                 figures[tree.name].setdefault("cold", []).append((wall, mib))
-                print(f"cold {tree.name} run {r + 1}: {wall:.1f} s, {mib} MiB", flush=True)
+                print(f"cold {tree.name} run {r + 1}: {wall:.1f} s, {mib} MiB; {_timings(out)}",
+                      flush=True)
         for phase, search in (("+1", True), ("+1 search off", False)):
             if not search:
                 for tree in trees:
                     conf = projects[tree.name] / "pelicanconf.py"
                     conf.write_text(conf.read_text() + "DIGEST_SEARCH = False\n")
                     run_build(tree, projects[tree.name])  # the full build the change makes
-            for r in range(3):
+            for r in range(plus):
                 for tree in trees:
                     _add_one(projects[tree.name], f"{phase}-{r}")
-                    wall, mib, _ = run_build(tree, projects[tree.name])
+                    wall, mib, out = run_build(tree, projects[tree.name])
                     figures[tree.name].setdefault(phase, []).append((wall, mib))
-                    print(f"{phase} {tree.name} run {r + 1}: {wall:.2f} s, {mib} MiB", flush=True)
+                    print(f"{phase} {tree.name} run {r + 1}: {wall:.2f} s, {mib} MiB; "
+                          f"{_timings(out)}", flush=True)
         print(f"\n{size:,} clippings, medians (wall s, peak MiB of the largest process):")
         for phase in ("cold", "+1", "+1 search off"):
             a, b = (figures[t.name][phase] for t in trees)
@@ -274,14 +278,21 @@ def compare_speed(old: str, new: str, scratch: Path, size: int, runs: int) -> in
     return 0
 
 
+def _timings(out: str) -> str:
+    """The `timings:` line a build prints with DIGEST_TIMINGS set."""
+    found = [line for line in out.splitlines() if line.startswith("timings: ")]
+    return found[-1][len("timings: "):] if found else ""
+
+
 def _add_one(project: Path, tag: str) -> None:
+    tag = tag.replace(" ", "-").replace("+", "plus")
     files = sorted((project / "content/clippings").rglob("*.md"))
     src = files[len(files) // 2]
     text = src.read_text(encoding="utf-8")
     title = text.split("title: ", 1)[1].split("\n", 1)[0]
     text = text.replace(title, f"{title} {tag}", 1).replace(
         "source_url: https://example.org/", f"source_url: https://example.org/{tag}/")
-    (src.parent / f"{tag.replace(' ', '-').replace('+', 'plus')}-{src.name}").write_text(
+    (src.parent / f"{tag}-{src.name}").write_text(
         text, encoding="utf-8")
 
 
@@ -291,7 +302,8 @@ def main() -> int:
     parser.add_argument("old")
     parser.add_argument("new", nargs="?", default="HEAD")
     parser.add_argument("--size", type=int, default=20000)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=2, help="cold builds of each revision")
+    parser.add_argument("--plus", type=int, default=3, help="+1 rebuilds of each, per kind")
     args = parser.parse_args()
     revs = [subprocess.run(["git", "-C", str(REPO), "rev-parse", r], check=True,
                            capture_output=True, text=True).stdout.strip()
@@ -299,7 +311,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="digest-compare-") as tmp:
         if args.what == "output":
             return compare_output(*revs, Path(tmp))
-        return compare_speed(*revs, Path(tmp), args.size, args.runs)
+        return compare_speed(*revs, Path(tmp), args.size, args.runs, args.plus)
 
 
 if __name__ == "__main__":
