@@ -91,9 +91,12 @@ class Audit(HTMLParser):
 def xss_site(site):
     for i, payload in enumerate(PAYLOADS):
         title = payload.replace('"', '\\"')
+        # Names hold no `<` or `>` (the rules refuse them: test_hardening_ii.py); the rest of
+        # each payload (quotes, ampersands, template braces) still goes into every name.
+        name = title.replace("<", "(").replace(">", ")")
         site.add(f"2021/04/x{i}.md", clipping_text(
-            title=f'"{title}"', author=f'"{title}"', source=f'"Outlet {i} {title}"',
-            topics=[f'"T{i} {title}"'], source_url=f"https://example.org/a?q=<script>{i}",
+            title=f'"{title}"', author=f'"{name}"', source=f'"Outlet {i} {name}"',
+            topics=[f'"T{i} {name}"'], source_url=f"https://example.org/a?q=<script>{i}",
             source_title=f'"{title}"',
             body=(f"{payload}\n\n<svg onload=alert(4)></svg> [x](javascript:alert(5))\n\n"
                   "para\n{: onclick=\"alert(6)\" }\n\n<img src=x onerror=alert(7)>\n\n"

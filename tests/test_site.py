@@ -345,13 +345,14 @@ def test_data_files_quote_an_address_that_needs_it(site):
     site.add("2021/04/a.md", title="A", date="2021-04-01")
     site.add("2021/05/b.md", title="B", date="2021-05-02")
     conf = site.root / "pelicanconf.py"
-    conf.write_text(conf.read_text().replace('SITEURL = ""', 'SITEURL = "https://x.org/a,\\"b"'))
+    # (a comma needs quoting in CSV; quotes and spaces are refused in SITEURL altogether)
+    conf.write_text(conf.read_text().replace('SITEURL = ""', 'SITEURL = "https://x.org/a,b"'))
     build(site.project)
     import csv
 
     records = json.loads(site.read("data/clippings.json"))["clippings"]
-    assert [r["url"] for r in records] == ['https://x.org/a,"b/2021/04/a/',
-                                           'https://x.org/a,"b/2021/05/b/']
+    assert [r["url"] for r in records] == ['https://x.org/a,b/2021/04/a/',
+                                           'https://x.org/a,b/2021/05/b/']
     rows = list(csv.DictReader(site.read("data/clippings.csv").splitlines()))
     assert [r["url"] for r in rows] == [r["url"] for r in records]
     assert [r["slug"] for r in rows] == ["a", "b"]

@@ -184,8 +184,8 @@ def test_topic_spellings_that_share_a_page():
 
 gz = load_gazetteer()
 words = st.text(alphabet=st.characters(whitelist_categories=("L", "N", "Zs", "P", "S"),
-                                       blacklist_characters="\u00ad"),
-                min_size=1, max_size=30).map(str.strip).filter(bool)
+                                       blacklist_characters="\u00ad<>"),
+                min_size=1, max_size=30).map(str.strip).filter(bool)  # (names hold no < or >)
 
 
 @st.composite
@@ -200,8 +200,13 @@ def clippings(draw):
     regions = draw(st.lists(st.sampled_from(gz.regions), max_size=2, unique_by=lambda r: r.slug))
     topics = draw(st.lists(st.sampled_from(["Defense", "Water", "Borders", "Energy", "Migration"]),
                            max_size=3, unique=True))
-    body = draw(st.text(min_size=1, max_size=300).map(lambda s: s.replace("\r", ""))
-                .filter(lambda s: s.strip()))
+    # (control and bidi characters, and Markdown nested past the limits, are refused in an
+    # excerpt: test_hardening_ii.py)
+    body = draw(st.text(st.characters(blacklist_categories=("Cc", "Cs"),
+                                      blacklist_characters="\u202a\u202b\u202c\u202d\u202e"
+                                                           "\u2066\u2067\u2068\u2069\u061c")
+                        | st.sampled_from("\n\t"), min_size=1, max_size=300)
+                .filter(lambda s: s.strip() and "*" * 41 not in s and "_" * 41 not in s))
     from digest.core.frontmatter import normalise_body
     return Clipping(
         title=draw(words), date=when, category=draw(st.sampled_from(["Analysis", "News"])),

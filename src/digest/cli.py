@@ -103,8 +103,11 @@ def check(
                 except DigestError:
                     pass  # reported by the check below
         clippings, problems = check_paths(targets, proj.clippings, proj.display, dt.date.today())
-        if not paths:  # the whole digest: published pages must keep their addresses
-            problems = sorted(problems + _release_problems(proj, clippings),
+        if not paths:  # the whole digest: its pages; published pages keep their addresses
+            from digest.content.pages import check_pages
+
+            problems = sorted(problems + check_pages(proj.content / "pages", proj.display)
+                              + _release_problems(proj, clippings),
                               key=lambda p: (p.path, p.line or 0))
     except DigestError as exc:
         raise _fail(exc) from None
@@ -390,6 +393,8 @@ def serve(
                 typer.echo(str(p), err=True)
             typer.echo(f"build failed: {getattr(error, 'message', error)}", err=True)
         else:
+            for w in result.warnings:
+                typer.echo(str(w), err=True)
             typer.echo(f"{result.summary()}; serving http://127.0.0.1:{port}/")
 
     try:
@@ -425,6 +430,8 @@ def publish(
                             push=not no_push)
     except DigestError as exc:
         raise _fail(exc) from None
+    for w in plan.warnings:
+        typer.echo(str(w), err=True)
     cname = f", custom domain {plan.cname}" if plan.cname else ""
     if dry_run:
         typer.echo(f"would push {plan.files} files from {plan.output} to {plan.remote}/"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ghp_import
 
 from digest.build import build
-from digest.build.output import scan_output
+from digest.build.output import scan_output, size_problems
 from digest.errors import BuildError, UsageError
 from digest.project import Project
 
@@ -24,6 +24,7 @@ class PublishPlan:
     remote: str
     files: int
     cname: str
+    warnings: list = field(default_factory=list)  # the build's and the size check's
 
 
 def publish(project: Project, remote: str = "origin", branch: str = "gh-pages",
@@ -41,14 +42,19 @@ def publish(project: Project, remote: str = "origin", branch: str = "gh-pages",
                                  text=True).stdout.split()
         if remote not in remotes:
             raise UsageError(f"no git remote named '{remote}': add one, or use --remote")
-    build(project, production=True)
+    report = build(project, production=True)
     # What is pushed is what was scanned: every file of output/ (an incremental build scans
     # the files it writes; a file changed by hand since is caught here).
     scan_output(project.output)
+    size = size_problems(project.output, project.display(project.output) + "/")
+    too_large = [p for p in size if p.is_error]
+    if too_large:
+        raise BuildError("the site is too large for GitHub Pages: nothing was pushed",
+                         too_large)
     files = sum(1 for p in project.output.rglob("*") if p.is_file())
     cname_file = project.output / "CNAME"
     cname = cname_file.read_text().strip() if cname_file.exists() else ""
-    plan = PublishPlan(project.output, branch, remote, files, cname)
+    plan = PublishPlan(project.output, branch, remote, files, cname, report.warnings + size)
     if dry_run:
         return plan
     cwd = Path.cwd()

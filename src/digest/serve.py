@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+import urllib.parse
+from pathlib import Path
 from typing import Callable
 
 from watchfiles import watch
@@ -51,7 +53,30 @@ def serve(project: Project, port: int, production: bool = False,
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files without logging every request to the terminal."""
+    """Serves the built site as Pages would: the site's own 404.html (with status 404) for a
+    missing page, 400 for an address no file can have, nothing logged per request."""
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         pass
+
+    def send_head(self):
+        if "\x00" in urllib.parse.unquote(self.path):
+            self.send_error(400, "Bad request")
+            return None
+        try:
+            return super().send_head()
+        except (ValueError, OSError):  # a name the system cannot have
+            self.send_error(404)
+            return None
+
+    def send_error(self, code, message=None, explain=None):
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)

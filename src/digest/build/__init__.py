@@ -18,12 +18,23 @@ from digest.build.output import (
     drop_stage,
     finish_phase,
     lock,
+    move_back,
     move_in,
     new_stage,
     remove_gone,
+    size_problems,
     swap,
 )
-from digest.build.reading import OUTPUT, compare_output, decode_state, reader
+from digest.build.reading import (
+    FOREIGN,
+    INTACT,
+    SEARCH_PREFIX,
+    compare_output,
+    decode_foreign,
+    decode_intact,
+    pages_intact,
+    reader,
+)
 from digest.build.report import BuildReport
 from digest.build.search import SEARCH, apply_search, search_phase
 from digest.build.settings import pelican_settings, release_settings
@@ -52,12 +63,37 @@ def build(project: Project, production: bool = False, today=None,
     power cut can leave it so) is removed, and the build made again, in full."""
     with few_collections():
         try:
-            return Build(project, production, today, progress, full).run()
-        except sqlite3.DatabaseError:
-            from digest.incremental.store import remove_store
+            try:
+                return Build(project, production, today, progress, full).run()
+            except sqlite3.OperationalError:
+                raise  # (the disk, not the store: below)
+            except sqlite3.DatabaseError:
+                from digest.incremental.store import remove_store
 
-            remove_store(project.root)
-            return Build(project, production, today, progress, full=True).run()
+                remove_store(project.root)
+                return Build(project, production, today, progress, full=True).run()
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise BuildError(write_failure(exc, project)) from None
+
+
+def write_failure(exc: OSError | sqlite3.Error, project: Project) -> str:
+    """One line for a build that could not write (a full disk, a read-only folder): the
+    folder (one that exists), what happened, what to do; the published output is as it was."""
+    import errno
+
+    where = Path(getattr(exc, "filename", None) or project.root / CACHE_FILE)
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    shown = project.display(where)
+    text = str(exc).lower()
+    if getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in text:
+        what, mend = "the disk is full", "free some space and build again"
+    elif getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM, errno.EROFS) \
+            or "readonly" in text or "read-only" in text or "unable to open" in text:
+        what, mend = "it cannot be written", f"make {shown} writable and build again"
+    else:
+        what, mend = getattr(exc, "strerror", None) or str(exc), "mend that and build again"
+    return (f"{shown}: {what}: {mend} (nothing was published: output/ is as it was)")
 
 
 @dataclass
@@ -100,7 +136,10 @@ class Build:
         # the reading takes no time of this one's.
         self.reader = reader(str(project.clippings), project.output,
                              project.root / CACHE_FILE) if can_fork() else None
-        self.cross = None
+        self.cross = self.store = stage = None
+        # What is published is readable by all whatever the caller's umask: files 0644,
+        # folders 0755 (Pages and every web server need them so).
+        umask = os.umask(0o022)
         try:
             from digest.incremental.fingerprint import code_fingerprint
             from digest.incremental.store import Store
@@ -108,21 +147,18 @@ class Build:
             self.settings = pelican_settings(project, project.output, self.production)
             self.tables = refresh()
             self.store = Store(project.root / CACHE_FILE, code_fingerprint(self.tables))
-        except BaseException:
-            if self.reader is not None:
-                self.reader.close()
-            held.close()
-            raise
-        stage = new_stage(project)
-        try:
+            stage = new_stage(project)
             report = self._phases(stage)
         finally:
+            os.umask(umask)
             for child in (self.reader, self.cross):
                 if child is not None:
                     child.close()
-            self.store.close()
+            if self.store is not None:
+                self.store.close()
             held.close()
-            drop_stage(project, stage)
+            if stage is not None:
+                drop_stage(project, stage)
         report.seconds = time.perf_counter() - start
         return report
 
@@ -150,14 +186,9 @@ class Build:
         owners = dict(result.owners)
         self.mark("finish")
         plan = planned.plan
-        changed = None if plan.full else _changed_files(files, plan.last.files)
-        search_files, search_owners, search_seconds = search_phase(
-            self.settings, stage, result.article_pages.values(),
-            None if plan.full else self.project.output, changed, plan.files_of)
-        files.update(search_files)
-        owners.update(search_owners)
-        self.mark("search")
-        self.publish_output(plan, stage, files)
+        foreign, search_seconds = self.search_and_publish(plan, stage, files, owners,
+                                                          result.article_pages.values(),
+                                                          problems)
         self.record(found, planned, files, owners, near)
         self.mark("record")
         self.phases["rss_build_mib"] = python_peak
@@ -165,7 +196,7 @@ class Build:
         warnings = [p for p in problems if not p.is_error] + [
             Problem(f"{self.project.display(self.project.output)}/{name}", None,
                     "removed: no build wrote it (put files for the site in content/ or the "
-                    "theme)", "warning") for name in plan.foreign]
+                    "theme)", "warning") for name in foreign]
         return BuildReport(
             clippings=len(found.clippings), rendered=result.rendered, phases=self.phases,
             output=self.project.output, warnings=warnings, search_seconds=search_seconds,
@@ -192,13 +223,9 @@ class Build:
         pair_min = digest_settings(self.settings)["DIGEST_PAIR_MIN_CLIPPINGS"]
         last, why = (None, "a full build was asked for") if self.full else \
             store.last_build(key, output_id(project.output))
-        state = None
         if last is not None:
-            if self.reader is not None:
-                state = self.reader.result(OUTPUT, decode_state)
-            if state is None:
-                state = compare_output(project.output, last.files)
-            if state.missing:
+            ok = self.reader.result(INTACT, decode_intact) if self.reader is not None else None
+            if not (ok if ok is not None else pages_intact(project.output, last.files)):
                 last, why = None, "files of the last build are missing from output/"
         if last is None:
             gc.enable()  # every page is rendered: Jinja makes garbage with cycles
@@ -224,8 +251,7 @@ class Build:
             store.load_summaries(found.checked.values())
             return _Planned(full_plan("an earlier version of a changed clipping is not "
                                       "stored"), index, key)
-        plan = incremental_plan(last, changed, fresh, index, pair_min, project.output,
-                                state.foreign)
+        plan = incremental_plan(last, changed, fresh, index, pair_min, project.output)
         return _Planned(plan, index, key, restored, unchanged)
 
     def render(self, found: CheckResult, planned: _Planned, stage: Path) -> RenderResult:
@@ -250,19 +276,61 @@ class Build:
                 _content_errors(found.problems, found.cross, exc)
             raise
 
-    def publish_output(self, plan: BuildPlan, stage: Path, files: dict[str, str]) -> None:
-        """The one step that changes output/: a full build's stage swapped in; an incremental
-        one's files and search bundles moved into place, the files the site no longer has
-        and those no build wrote removed (an interruption makes the next build a full one)."""
+    def search_and_publish(self, plan: BuildPlan, stage: Path, files: dict[str, str],
+                           owners: dict[str, str], pages, problems: list[Problem]
+                           ) -> tuple[tuple[str, ...], float]:
+        """The search phase and the one step that changes output/ (adding the search files
+        to `files` and `owners`, the size warning to `problems`); returns the files found in
+        output/ that no build wrote (removed) and the search step's seconds."""
+        if not plan.full:
+            changed = _changed_files(files, plan.last.files)
+            state = self.reader.result(FOREIGN, decode_foreign) if self.reader is not None \
+                else None
+            if state is None:
+                state = compare_output(self.project.output, plan.last.files)
+            # (a search file missing from output/: its bundle is made again)
+            changed.update(f for f in plan.last.files if f.startswith(SEARCH_PREFIX)
+                           and state.missing and not (self.project.output / f).exists())
+            (search_files, search_owners), seconds = self.apply_incremental(
+                plan, stage, files, state.foreign, changed, pages)
+            files.update(search_files)
+            owners.update(search_owners)
+            return state.foreign, seconds
+        search_files, search_owners, seconds = search_phase(self.settings, stage, pages)
+        self.mark("search")
+        size = size_problems(stage, f"{self.project.display(self.project.output)}/")
+        if any(p.is_error for p in size):
+            raise BuildError("the site is too large to publish: nothing was published", size)
+        problems += size  # (an incremental build changes few files: `publish` counts all)
+        files.update(search_files)
+        owners.update(search_owners)
+        self.store.forget_build()
+        swap(stage, self.project.output)
+        return (), seconds
+
+    def apply_incremental(self, plan: BuildPlan, stage: Path, files: dict[str, str],
+                          foreign: tuple[str, ...], changed: set[str], pages
+                          ) -> tuple[tuple[dict, dict], float]:
+        """An incremental build's change of output/: its files moved in (those they replace
+        kept aside), the search bundles of the quarters it touched indexed from the output
+        so made, then put in place, and the files the site no longer has and those no build
+        wrote removed. If the search step fails, the files are moved back: output/ is as it
+        was. (An interruption marks the store: the next build is a full one.)"""
         output = self.project.output
-        if plan.full:
-            self.store.forget_build()
-            swap(stage, output)
-            return
         self.store.begin_update()
-        move_in(stage, output)
+        moved = move_in(stage, output)
+        try:
+            search_files, search_owners, seconds = search_phase(
+                self.settings, stage, pages, output, changed, plan.files_of)
+        except BaseException:
+            move_back(stage, output, moved)
+            self.store.cancel_update()
+            raise
+        self.mark("search")
+        files = {**files, **search_files}
         apply_search(stage, output, files)
-        remove_gone(output, files, plan.last.files, plan.foreign, keep_prefix=SEARCH + "/")
+        remove_gone(output, files, plan.last.files, foreign, keep_prefix=SEARCH + "/")
+        return (search_files, search_owners), seconds
 
     def record(self, found: CheckResult, planned: _Planned, files: dict[str, str],
                owners: dict[str, str], near: list[tuple[str, str]]) -> None:
@@ -281,9 +349,10 @@ class Build:
 
 
 def _changed_files(files: dict[str, str], last: Any) -> set[str]:
-    """The files an incremental build writes or removes."""
+    """The files (but the search index's) an incremental build writes or removes."""
     changed = {name for name, sig in files.items() if last.get(name) != sig}
-    changed.update(last.keys() - files.keys())
+    changed.update(name for name in last.keys() - files.keys()
+                   if not name.startswith(SEARCH_PREFIX))
     return changed
 
 

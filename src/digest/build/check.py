@@ -11,6 +11,7 @@ from typing import Callable
 
 from digest.build.across import CrossCheck, near_pairs
 from digest.build.reading import HASHED, check_one, hash_files, read_listing
+from digest.content.pages import check_pages
 from digest.content.release import release_problems
 from digest.core import across as across_rules
 from digest.core.gazetteer import load_gazetteer
@@ -185,6 +186,7 @@ class _Checker:
             self.problems.extend(release_problems(self.project.root, clippings, store=store,
                                                   url_keys=url_keys, unchanged=unchanged,
                                                   **release))
+        self.problems.extend(check_pages(self.project.content / "pages", self.project.display))
         self.problems.sort(key=problem_order)
         stored_near = store.near_pairs() if store is not None and last else []
         displays = self.displays

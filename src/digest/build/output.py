@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -17,7 +18,7 @@ from digest.project import Project
 # safety scan) and xml.sax (which loads urllib and http: 20 ms) are imported when first
 # needed, after the fork.
 
-WORK = (".pagefind-new/", ".pagefind-old/", ".search-site/")  # the stage's own folders
+WORK = (".pagefind-new/", ".pagefind-old/", ".replaced/")  # the stage's own folders
 
 
 def lock(project: Project):
@@ -26,25 +27,25 @@ def lock(project: Project):
 
 
 SCRATCH = ".digest-build"  # below the project's root: the stages of builds under way
+TRASH = ".digest-trash-"  # below the project's root: folders being removed
 
 
 def new_stage(project: Project) -> Path:
-    """A fresh folder to build into, after removing what builds that were killed left (the
-    caller holds the lock, so no other build is under way): their stages, and replaced
-    output folders whose removal did not finish."""
+    """A fresh folder to build into, after clearing away what builds that were killed left
+    (the caller holds the lock, so no other build is under way): their stages, and replaced
+    output folders whose removal did not finish. An output moved aside by a build stopped
+    before it moved its own in is put back."""
     scratch = project.root / SCRATCH
     scratch.mkdir(exist_ok=True)
-    for entry in os.scandir(scratch):
-        if entry.name.startswith("output-"):
-            shutil.rmtree(entry.path, ignore_errors=True)
+    left = [entry.path for entry in os.scandir(scratch) if entry.name.startswith("output-")]
     old = sorted(entry.path for entry in os.scandir(project.root)
                  if entry.name.startswith(f".{project.output.name}-old-") and entry.is_dir())
     if old and not project.output.exists():
-        # A build was stopped between moving the last output aside and moving its own in:
-        # the last output is put back (the next build compares it with what it recorded).
-        os.replace(old.pop(), project.output)
-    for path in old:
-        shutil.rmtree(path, ignore_errors=True)
+        os.replace(old.pop(), project.output)  # (the next build compares it with its list)
+    for path in left + old:  # moved out of the way at once, removed beside it
+        trash = project.root / f"{TRASH}{os.urandom(6).hex()}"
+        os.replace(path, trash)
+        remove_later(trash)
     stage = Path(tempfile.mkdtemp(prefix="output-", dir=scratch))
     stage.chmod(0o755)  # mkdtemp makes it private; the published folder must be readable
     return stage
@@ -86,6 +87,38 @@ def finish_phase(stage: Path, settings: dict[str, Any], production: bool,
     return outputs
 
 
+WARN_BYTES = 500 * 1000 ** 2  # a site this large is warned of
+MAX_BYTES = 1000 ** 3  # GitHub Pages publishes sites of at most 1 GB
+
+
+def size_problems(folder: Path, shown: str = "output/") -> list[Problem]:
+    """A warning for a site past 500 MB, an error past GitHub Pages' 1 GB, each naming the
+    folders that cost most."""
+    sizes: dict[str, int] = {}
+    base = len(str(folder)) + 1
+    for root, _dirs, files in os.walk(folder):
+        top = root[base:].split(os.sep, 1)[0] or "(top level)"
+        total = 0
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+        sizes[top] = sizes.get(top, 0) + total
+    total = sum(sizes.values())
+    if total <= WARN_BYTES:
+        return []
+    largest = sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
+    costs = ", ".join(f"{name}/ {size / 1000 ** 2:,.0f} MB" for name, size in largest)
+    if total > MAX_BYTES:
+        return [Problem(shown, None, f"the site is {total / 1000 ** 3:.2f} GB, more than "
+                        f"GitHub Pages publishes (1 GB); most of it: {costs}. Switch off page "
+                        "types it can do without (an empty *_SAVE_AS), raise "
+                        "DIGEST_PAIR_MIN_CLIPPINGS, or split the digest")]
+    return [Problem(shown, None, f"the site is {total / 1000 ** 2:,.0f} MB, half of what "
+                    f"GitHub Pages publishes (1 GB); most of it: {costs}", "warning")]
+
+
 def walk(folder: Path) -> list[str]:
     """Every file below `folder`, as a relative POSIX path."""
     out = []
@@ -96,17 +129,46 @@ def walk(folder: Path) -> list[str]:
     return out
 
 
-def move_in(stage: Path, output: Path) -> None:
-    """Move the staged files (but the stage's own work folders) into `output/`."""
+def move_in(stage: Path, output: Path) -> list[tuple[str, bool]]:
+    """Move the staged files (but the stage's own work folders) into `output/`, each file
+    they replace kept in the stage's `.replaced/` (`move_back` undoes it all); returns what
+    was moved, with whether it replaced a file."""
     made: set[str] = set()
+    moved: list[tuple[str, bool]] = []
+    kept = stage / ".replaced"
     for rel in walk(stage):
         if rel.startswith(WORK):
             continue
         parent = os.path.dirname(rel)
         if parent not in made:
             (output / parent).mkdir(parents=True, exist_ok=True)
+            (kept / parent).mkdir(parents=True, exist_ok=True)
             made.add(parent)
+        replaced = os.path.lexists(output / rel)
+        if replaced:
+            os.replace(output / rel, kept / rel)
+        moved.append((rel, replaced))
         os.replace(stage / rel, output / rel)
+    return moved
+
+
+def move_back(stage: Path, output: Path, moved: list[tuple[str, bool]]) -> None:
+    """Undo `move_in`: the files it replaced back in place, those it added removed."""
+    kept = stage / ".replaced"
+    folders = set()
+    for rel, replaced in reversed(moved):
+        if replaced:
+            os.replace(kept / rel, output / rel)
+        else:
+            (output / rel).unlink(missing_ok=True)
+            folders.add(os.path.dirname(rel))
+    for folder in sorted(folders, key=len, reverse=True):  # folders it made, if empty now
+        while folder:
+            try:
+                (output / folder).rmdir()
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
 
 
 def remove_gone(output: Path, files: Mapping[str, str], last_files: Mapping[str, str],
@@ -188,8 +250,17 @@ def sitemap(files: list[str], site_url: str) -> str:
 
 
 def swap(new: Path, output: Path) -> None:
-    """Put the finished build in place of `output/`; the old one is removed only afterwards."""
+    """Put the finished build in place of `output/`; the old one is removed only afterwards.
+    Where the system can exchange two folders in one step (Linux), `output/` is never
+    missing, not even for a moment (`digest serve` keeps serving while it rebuilds)."""
     old = None
+    if output.exists() and _exchange(new, output):
+        old = output.with_name(f".{output.name}-old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(new, old)  # (the stage's place now holds the old output)
+        remove_later(old)
+        return
     if output.exists():
         old = output.with_name(f".{output.name}-old-{os.getpid()}")
         if old.exists():
@@ -203,6 +274,24 @@ def swap(new: Path, output: Path) -> None:
         raise
     if old is not None:
         remove_later(old)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Exchange two paths in one step (renameat2 with RENAME_EXCHANGE); False where the
+    system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # (only here, and only on Linux)
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def remove_later(folder: Path) -> None:

@@ -44,7 +44,7 @@ def render_phase(project: Project, stage: Path, settings: dict[str, Any],
         os.chdir(project.root)
         with connected(session), contextlib.redirect_stdout(io.StringIO()):
             Pelican(settings).run()  # (it prints its own summary)
-    except (BuildError, sqlite3.DatabaseError):  # (a damaged store: `build` starts afresh)
+    except (BuildError, sqlite3.DatabaseError, OSError):  # (the build says what they mean)
         raise
     except Exception as exc:
         raise BuildError(f"Pelican failed: {type(exc).__name__}: {exc}",

@@ -46,7 +46,12 @@ def check_one(job: tuple[str, str, str, str, dt.date | None]):
     result = validate_file(Path(path), Path(root), display, today, data=data)
     if result.clipping is None:
         return display, digest, result.problems, None
-    html = shared_renderer().html(result.clipping.body)
+    try:
+        html = shared_renderer().html(result.clipping.body)
+    except RecursionError:  # (the rules' limits keep excerpts well below this)
+        return display, digest, [Problem(display, None, "the excerpt nests too deeply for "
+                                         "Markdown (emphasis, lists, quotes or links): "
+                                         "flatten it")], None
     warnings = [[p.line, p.message, p.severity] for p in result.problems]
     # with the duplicate check's key, computed once
     record = clipping_record(result.clipping, normalise_url(result.clipping.source_url)
@@ -89,19 +94,22 @@ def hash_files(root: str, reusable: bool = True) -> list[tuple[str, str]]:
     return out
 
 
-HASHED, OUTPUT = 0, 1  # the answers of `reader`
+HASHED, INTACT, FOREIGN = 0, 1, 2  # the answers of `reader`
+SEARCH_PREFIX = "pagefind/"  # the search index's files (the build re-indexes a damaged bundle)
 
 
 def reader(root: str, output: Path, store_path: Path) -> InChild:
     """A forked process that hashes the clipping files (`hash_files`, sent as NUL-separated
-    text), while this one loads Pelican and the store, and then looks at the last build's
-    output (`output_state`, not needed before the pages are rendered). It is forked while
-    this process is still small: a process forked later, from a large one, makes that one
-    copy each page of memory it then writes to."""
+    text), while this one loads Pelican and the store; then says whether every page of the
+    last build is still in its output (`intact`: the plan needs it); then walks the output
+    for files no build wrote (`foreign`: needed only once the pages are rendered). It is
+    forked while this process is still small: a process forked later, from a large one,
+    makes that one copy each page of memory it then writes to."""
     cut = len(root) + 1
     return InChild((lambda: hash_files(root),
                     lambda got: "\0".join(x for f, sha in got for x in (f[cut:], sha))),
-                   (lambda: output_state(output, store_path), encode_state))
+                   (lambda: intact(output, store_path), encode_intact),
+                   (lambda: foreign(output, store_path), encode_foreign))
 
 
 def read_listing(text: str) -> list[tuple[str, str]]:
@@ -111,26 +119,42 @@ def read_listing(text: str) -> list[tuple[str, str]]:
     return list(zip(fields[0::2], fields[1::2]))
 
 
-
-
-def output_state(output: Path, store_path: Path) -> OutputState | None:
-    """How the output folder stands against the last build's list of its files (in the
-    store at `store_path`); None when the list cannot be read now (the build then looks for
-    itself)."""
+def _recorded(store_path: Path) -> dict[str, str] | None | bool:
     from digest.incremental.store import recorded_files
 
-    found = recorded_files(store_path)
+    return recorded_files(store_path)
+
+
+def intact(output: Path, store_path: Path) -> bool | None:
+    """Whether every file but the search index's that the last build recorded (in the store at
+    `store_path`) is in `output`; None when its list cannot be read now."""
+    found = _recorded(store_path)
+    if found is False:
+        return False
+    return pages_intact(output, found) if found is not None else None
+
+
+def pages_intact(output: Path, recorded) -> bool:
+    exists = os.path.exists
+    base = str(output) + os.sep
+    return all(exists(base + rel) for rel in recorded if not rel.startswith(SEARCH_PREFIX))
+
+
+def foreign(output: Path, store_path: Path) -> OutputState | None:
+    """The output folder against the last build's list (`compare_output`); None when the
+    list cannot be read now."""
+    found = _recorded(store_path)
     if found is False:
         return OutputState(missing=True)
     return compare_output(output, found) if found is not None else None
 
 
-def compare_output(output: Path, recorded: dict[str, str]) -> OutputState:
-    """Whether every file the last build recorded is in `output`, and the files there that it
-    did not write (someone put them there by hand, or an interrupted build left them)."""
+def compare_output(output: Path, recorded) -> OutputState:
+    """The files in `output` the last build did not write (someone put them there by hand,
+    or an interrupted build left them), and whether any it recorded is missing."""
     base = len(str(output)) + 1
     seen = 0
-    foreign = []
+    found = []
     for folder, _dirs, files in os.walk(output):
         prefix = folder[base:].replace(os.sep, "/")
         prefix = prefix + "/" if prefix else ""
@@ -138,18 +162,26 @@ def compare_output(output: Path, recorded: dict[str, str]) -> OutputState:
             if prefix + name in recorded:
                 seen += 1
             else:
-                foreign.append(prefix + name)
-    return OutputState(missing=seen != len(recorded), foreign=tuple(sorted(foreign)))
+                found.append(prefix + name)
+    return OutputState(missing=seen != len(recorded), foreign=tuple(sorted(found)))
 
 
-def encode_state(state: OutputState | None) -> str:
+def encode_intact(ok: bool | None) -> str:
+    return "" if ok is None else "1" if ok else "0"
+
+
+def decode_intact(text: str) -> bool | None:
+    return None if not text else text == "1"
+
+
+def encode_foreign(state: OutputState | None) -> str:
     if state is None:
         return ""
     return "\0".join(["M" if state.missing else "-", *state.foreign])
 
 
-def decode_state(text: str) -> OutputState | None:
+def decode_foreign(text: str) -> OutputState | None:
     if not text:
         return None
-    flag, *foreign = text.split("\0")
-    return OutputState(missing=flag == "M", foreign=tuple(foreign))
+    flag, *found = text.split("\0")
+    return OutputState(missing=flag == "M", foreign=tuple(found))

@@ -23,16 +23,18 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
                  ) -> tuple[dict[str, str], dict[str, str], float]:
     """Index the clipping pages (`pages`) with Pagefind, one bundle per quarter
     (`search_bundles`), into the stage. A full build's pages are all in the stage. An
-    incremental one (`live`: the output folder; `changed`: the files it wrote or removed)
-    keeps the bundles of quarters with no changed file as they are in `live`, and indexes
-    the others from the stage's new pages and `live`'s unchanged ones (`overlay`); the last
-    build's files of a bundle are `files_of(f"search:{bundle}")`. Returns
+    incremental one (`live`: the output folder, which has its new pages by now; `changed`:
+    the files it wrote or removed) keeps the bundles of quarters with no changed file as
+    they are, and indexes the others from `live`; the last build's files of a bundle are
+    `files_of(f"search:{bundle}")`. Returns
     the search files (bundles made and kept: name → signature, name → owner) and the
     seconds it took; nothing when search is off."""
     if not settings.get("DIGEST_SEARCH", True):
         return {}, {}, 0.0
     started = time.perf_counter()
     pages = list(pages)
+    if not pages:  # a digest with no clippings yet: nothing to index (its pages say so)
+        return {}, {}, 0.0
     bundles = search_bundles(settings["DIGEST_ARTICLE_SAVE_AS"], pages)
     kept: set[str] = set()
     if live is not None and changed is not None:
@@ -41,16 +43,15 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
         except (OSError, ValueError, TypeError):
             before = set()
         dirty = {"all"} if "all" in bundles else {_quarter_of(name) for name in changed}
+        dirty.update(name.split("/")[1] for name in changed  # (a bundle's file went missing)
+                     if name.startswith(SEARCH + "/") and name.count("/") >= 2)
         kept = {b for b in bundles if b in before and b not in dirty
                 and (live / SEARCH / b / "pagefind.js").is_file()
                 and files_of is not None and files_of(f"search:{b}")}
     new = stage / _NEW
     new.mkdir()
     todo = {name: glob for name, glob in bundles.items() if name not in kept}
-    site = stage if live is None else overlay(stage, live, pages, todo)
-    search_index(site, todo, new, min(os.cpu_count() or 1, 2))
-    if site != stage:
-        shutil.rmtree(site, ignore_errors=True)
+    search_index(stage if live is None else live, todo, new, min(os.cpu_count() or 1, 2))
     # The search page loads Pagefind's interface from pagefind/ (the same in every bundle)
     # and merges the bundles listed in bundles.json, newest first.
     source = new / min(todo) if todo else live / SEARCH  # type: ignore[operator]
@@ -71,31 +72,6 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
     if live is None:  # a full build: the stage is the site
         os.replace(new, stage / SEARCH)
     return files, owners, time.perf_counter() - started
-
-
-def overlay(stage: Path, live: Path, pages: list[str], bundles: dict[str, str]) -> Path:
-    """A folder of the clipping pages of these bundles' quarters as this build publishes
-    them (the stage's where it wrote them, else the live output's), as hard links (copies
-    where links cannot be made), for Pagefind to index before anything is published."""
-    site = stage / ".search-site"
-    quarters = set(bundles)
-    made: set[str] = set()
-    for page in pages:
-        if "all" not in quarters and _quarter_of(page) not in quarters:
-            continue
-        source = stage / page
-        if not source.exists():
-            source = live / page
-        target = site / page
-        parent = os.path.dirname(page)
-        if parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(parent)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
-    return site
 
 
 def apply_search(stage: Path, output: Path, files: Mapping[str, str]) -> None:

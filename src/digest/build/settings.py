@@ -32,6 +32,38 @@ PELICAN_OFF: dict[str, Any] = {
 }
 
 
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^localhost$"
+                   r"|^127(?:\.\d{1,3}){3}$")
+_PATH = re.compile(r"^(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$")
+
+
+def siteurl_problem(value: str, production: bool) -> str | None:
+    """Why SITEURL cannot be the site's address, or None: an absolute https:// address (an
+    http:// one, or none, outside production) of a host and an optional path, without a
+    trailing slash, a query, spaces, quotes or markup (every page and feed carries it)."""
+    if not value:
+        return ("SITEURL must be the published https:// address without a trailing slash "
+                "(set it there or in DIGEST_SITEURL), not ''") if production else None
+    shown = repr(value)
+    if any(ch.isspace() or ch in "\"'<>\\`{}|^" or ord(ch) < 32 for ch in value):
+        return (f"SITEURL {shown} holds spaces, quotes or markup: write the bare address, "
+                "such as https://example.org/digest")
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme not in (("https",) if production else ("https", "http")):
+        return (f"SITEURL must be the published https:// address without a trailing slash "
+                f"(set it there or in DIGEST_SITEURL), not {shown}")
+    host, slash, path = rest.partition("/")
+    path = slash + path
+    if value.endswith("/"):
+        return (f"SITEURL must be the published https:// address without a trailing slash "
+                f"(set it there or in DIGEST_SITEURL), not {shown}")
+    if not _HOST.match(host.lower().split(":")[0]) or not _PATH.match(path) or "?" in value \
+            or "#" in value:
+        return (f"SITEURL {shown} is not an address of a host and a path: write it as "
+                "https://example.org or https://example.org/digest")
+    return None
+
+
 def pelican_settings(project: Project, output: Path, production: bool = False) -> dict[str, Any]:
     """Pelican's settings for a build: the project's file, then the digest's safety overrides."""
     from pelican.settings import get_settings_from_file, read_settings
@@ -49,13 +81,10 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
         raise UsageError(f"{project.display(conf)} could not be read: {exc}") from None
     finally:
         os.chdir(cwd)
+    problem = siteurl_problem(str(raw_siteurl or ""), production)
+    if problem:
+        raise UsageError(f"{conf.name}: {problem}")
     if production:
-        value = str(raw_siteurl or "")
-        if not value.startswith("https://") or value.endswith("/") or "://" not in value[:8] \
-                or len(value) <= len("https://"):
-            raise UsageError(f"{conf.name}: SITEURL must be the published https:// address "
-                             f"without a trailing slash (set it there or in DIGEST_SITEURL), "
-                             f"not {value!r}")
         if settings.get("RELATIVE_URLS"):
             raise UsageError(f"{conf.name}: RELATIVE_URLS must be False for production")
         cname = str(settings.get("DIGEST_CNAME") or "")

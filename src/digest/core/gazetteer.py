@@ -46,6 +46,20 @@ class Match:
         return isinstance(self.entity, Country)
 
 
+# Names that fit several countries: never resolved to one (pycountry and common usage give
+# some of them to one country); the editor is asked to choose. Name → (codes, note).
+AMBIGUOUS: dict[str, tuple[tuple[str, ...], str]] = {
+    "Congo": (("CG", "CD"), ""),
+    "The Congo": (("CG", "CD"), ""),
+    "Congolese": (("CG", "CD"), ""),
+    "Korea": (("KP", "KR"), ""),
+    "Korean": (("KP", "KR"), ""),
+    "Macedonia": (("MK",), "or Greece, for its region of Macedonia"),
+    "Macedonian": (("MK",), "or Greece, for its region of Macedonia"),
+    "Virgin Islands": (("VG", "VI"), ""),
+}
+
+
 class Gazetteer:
     """Countries and regions, looked up by exact name, alias, demonym or code, never fuzzily."""
 
@@ -83,6 +97,11 @@ class Gazetteer:
         for country in self.countries:
             for demonym in country.demonyms:
                 add(demonym, Match(country, "demonym"))
+        self._choices: dict[str, tuple[tuple[str, ...], str]] = {}
+        for name, (codes, note) in AMBIGUOUS.items():
+            key = normalise(name)
+            self._names.pop(key, None)
+            self._choices[key] = (tuple(c for c in codes if c in self.by_code), note)
         self._ambiguous = frozenset(ambiguous)
         self._text_re: re.Pattern[str] | None = None  # made when first needed (30 ms)
 
@@ -99,6 +118,17 @@ class Gazetteer:
         if match.how == "canonical" and stripped != match.entity.name:
             return Match(match.entity, "alias")  # right name, wrong case or spacing
         return match
+
+    def choices(self, name: str) -> str | None:
+        """For a name that fits several countries ('Congo', 'Korea'), the message that lists
+        them; else None."""
+        found = self._choices.get(normalise(" ".join(name.split())))
+        if found is None:
+            return None
+        codes, note = found
+        names = [self.by_code[c].name for c in codes]
+        listed = " or ".join(names) + (f", {note}" if note else "")
+        return f"'{name.strip()}' could be {listed}: write the one meant"
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
         """Canonical names close to an unknown `name`, best first (for 'did you mean')."""

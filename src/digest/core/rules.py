@@ -25,11 +25,21 @@ from digest.core.schema import (
     SPECS,
     Result,
     _text_problem,
+    body_problems,
+    markup_problem,
     link_problem,
     parse_date,
     url_problem,
 )
 from digest.errors import Problem
+
+
+# Fields that name something (shown as labels, links and search filters): plain text only.
+_NAMES = frozenset({"category", "source", "topics", "author", "author_role", "countries",
+                    "regions"})
+
+
+MANY_COUNTRIES = 12  # more is a warning: the pairs grow as the square
 
 
 class _Validator:
@@ -58,7 +68,8 @@ class _Validator:
             self.error(line, f"'{key}' must be text, not a list")
             return None
         value = value.strip()
-        problem = _text_problem(key, value)
+        problem = _text_problem(key, value) or (markup_problem(key, value)
+                                                if key in _NAMES else None)
         if problem:
             self.error(line, problem)
             return None
@@ -82,7 +93,8 @@ class _Validator:
         for i, item in enumerate(value):
             item_line = lines[i] if i < len(lines) else line
             item = item.strip()
-            problem = _text_problem(key, item)
+            problem = _text_problem(key, item) or (markup_problem(key, item)
+                                                   if key in _NAMES else None)
             if not item:
                 self.error(item_line, f"'{key}' has an empty item")
             elif problem:
@@ -128,6 +140,10 @@ class _Validator:
         out: list[Country] = []
         for name, line in self.items("countries"):
             match = self.gz.resolve(name)
+            choices = self.gz.choices(name) if match is None else None
+            if choices:
+                self.error(line, choices)
+                continue
             if match is None:
                 hint = self.gz.code_hint(name)
                 if hint:
@@ -156,6 +172,12 @@ class _Validator:
                 self.error(line, f"{entity.name} is listed twice in countries")
                 continue
             out.append(entity)
+        if len(out) > MANY_COUNTRIES:
+            n = len(out)
+            self.warn(self.fm.line("countries"), f"{n} countries: a clipping listed under "
+                      f"more than {MANY_COUNTRIES} makes {n * (n - 1) // 2} pairs, each on "
+                      "pages of its own; list the countries it is about, not every one it "
+                      "mentions")
         return tuple(out)
 
     def regions(self) -> tuple[Region, ...]:
@@ -312,6 +334,8 @@ class _Validator:
         if not body.strip():
             self.error(self.fm.end_line, "the excerpt is missing: write it after the closing '---'")
             return body
+        for line, message in body_problems(body, self.fm.body_line):
+            self.error(line, message)
         for match in _LINK_TARGET.finditer(body):
             target = match.group(1)
             line = self.fm.body_line + body.count("\n", 0, match.start(1))

@@ -166,13 +166,77 @@ def url_problem(url: str) -> str | None:
 
 
 def _text_problem(key: str, value: str) -> str | None:
-    if _INVISIBLE.search(value):
-        ch = _INVISIBLE.search(value).group(0)
-        return (f"'{key}' contains an invisible or direction-changing character "
-                f"(U+{ord(ch):04X}): remove it")
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        return f"'{key}' contains a control character or a line break: keep it on one line"
+    """Why a one-line value cannot be shown as it is: a character that hides or reorders
+    text (any Unicode format character: bidi controls and isolates, zero-width characters,
+    tag characters), a line or paragraph separator, or a control character."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cf" or _INVISIBLE.match(ch) or category in ("Zl", "Zp"):
+            return (f"'{key}' contains an invisible or direction-changing character "
+                    f"({_code_point(ch)}): remove it")
+        if category == "Cc":
+            return (f"'{key}' contains a control character ({_code_point(ch)}) or a line "
+                    "break: keep it on one line, as plain text")
     return None
+
+
+def _code_point(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X} {name}" if name else f"U+{ord(ch):04X}"
+
+
+_MARKUP = re.compile(r"[<>]")
+
+
+def markup_problem(key: str, value: str) -> str | None:
+    """Why a name (category, outlet, topic, author) cannot hold `<` or `>`: names are shown
+    as labels and search filters, and markup there is never meant."""
+    found = _MARKUP.search(value)
+    if found:
+        return (f"'{key}' contains '{found.group(0)}': names hold no markup; write the name "
+                "as plain text")
+    return None
+
+
+# Limits on the excerpt's nesting: Markdown recurses on these, and a deeper excerpt is no
+# excerpt anyone means (Python-Markdown fails on about 500 nested lists or 2,000 `*`).
+MAX_EMPHASIS_RUN = 40  # `*` or `_` in a row
+MAX_NESTING = 16  # levels of lists (4 spaces each) or of quotes (`>`)
+_EMPHASIS_RUN = re.compile(r"[*_]{%d,}" % (MAX_EMPHASIS_RUN + 1))
+_BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e"
+                           "\u2066-\u2069\u061c]")
+
+
+def body_problems(body: str, first_line: int) -> list[tuple[int, str]]:
+    """(line, message) for what in an excerpt cannot be rendered or shown safely: control
+    characters (C0 and C1: a Windows-1252 export read as latin-1 has them), bidi controls,
+    and nesting deeper than the limits; each kind once, at its first line."""
+    out: list[tuple[int, str]] = []
+    seen: set[str] = set()
+
+    def add(where: int, kind: str, message: str) -> None:
+        if kind not in seen:
+            seen.add(kind)
+            out.append((where, message))
+
+    for n, line in enumerate(body.split("\n")):
+        where = first_line + n
+        found = _BODY_CONTROL.search(line)
+        if found:
+            add(where, "control", f"the excerpt contains {_code_point(found.group(0))}, a "
+                        "control or direction-changing character: remove it (a file "
+                        "from Windows-1252 read as latin-1 has such characters: decode it "
+                        "as cp1252)")
+        if _EMPHASIS_RUN.search(line):
+            add(where, "emphasis", f"more than {MAX_EMPHASIS_RUN} '*' or '_' in a row: "
+                "Markdown cannot nest emphasis that deep; write fewer")
+        stripped = line.lstrip(" \t")
+        indent = len(line[:len(line) - len(stripped)].expandtabs(4))
+        quotes = len(stripped) - len(stripped.lstrip("> "))
+        if indent >= 4 * MAX_NESTING or stripped[:quotes].count(">") > MAX_NESTING:
+            add(where, "nesting", f"nested more than {MAX_NESTING} levels deep (lists or "
+                "quotes): flatten it")
+    return out
 
 
 _INTERNAL = re.compile(r"^\{(static|attach|filename|index|tag|category|author)\}(.*)$")

@@ -201,7 +201,9 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
                            f"'{slug}'", "warning")] if slug != base else []
         text = dump(draft.fields(), draft.body)
         try:
-            result = validate(parse(text, display), rel=rel)
+            # the rules `digest check` applies, today's date included: an import writes only
+            # what passes them
+            result = validate(parse(text, display), rel=rel, today=dt.date.today())
         except FrontMatterError as exc:
             item.problems = [Problem(export_name, draft.line, f"{exc.problem.message}")]
             continue

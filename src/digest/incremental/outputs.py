@@ -16,15 +16,29 @@ def write_outputs(folder: Path, files: dict[str, str], owners: dict[str, str]) -
     the count."""
     token = os.urandom(16).hex()
     get = owners.get
-    body = "\n".join([f"{name}\t{get(name, '')}\t{sig}" for name, sig in files.items()])
-    if body.count("\t") != 2 * len(files) or body.count("\n") != max(len(files) - 1, 0):
-        return ""  # (a tab or a line break in a name, an owner or a signature)
+    names = list(files)
     head = json.dumps({"token": token, "count": len(files)}) + "\n"
+
+    def chunks():  # (a chunk at a time: the list of a large digest is several MB)
+        yield head.encode("utf-8")
+        step = 4096
+        for at in range(0, len(names), step):
+            part = "\n".join([f"{name}\t{get(name, '')}\t{files[name]}"
+                              for name in names[at:at + step]])
+            if part.count("\t") != 2 * len(names[at:at + step]) or \
+                    part.count("\n") != len(names[at:at + step]) - 1:
+                raise _Unwritable  # (a tab or a line break in a name, owner or signature)
+            yield (part if at == 0 else "\n" + part).encode("utf-8")
+
     try:
-        replace_file(folder / "outputs", [head.encode("utf-8"), body.encode("utf-8")])
-    except OSError:
+        replace_file(folder / "outputs", chunks())
+    except (OSError, _Unwritable):
         return ""
     return token
+
+
+class _Unwritable(Exception):
+    pass
 
 
 def read_outputs(folder: Path, token: str | None
@@ -63,6 +77,6 @@ def replace_file(path: Path, chunks: Iterable[bytes]) -> None:
             for chunk in chunks:
                 fh.write(chunk)
         os.replace(temporary, path)
-    except OSError:
+    except BaseException:  # (whatever stopped it: no half-written file is left)
         temporary.unlink(missing_ok=True)
         raise

@@ -156,9 +156,19 @@ def open_data_rows(c: Clipping) -> tuple[str, str]:
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(
-        ["|".join(v) if isinstance(v, list) else ("" if v is None else v)
+        [csv_text("|".join(v) if isinstance(v, list) else ("" if v is None else v))
          for v in (record[k] for k in CSV_COLUMNS[:-1])])
     return text[:-1], buffer.getvalue()[:-1]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: a cell that begins as a formula would (`=`,
+    `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP's advice on CSV
+    injection has it (the JSON keeps the value exact)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 @dataclass

@@ -299,6 +299,10 @@ class Store:
         """Mark the output as being changed in place: an interruption makes the next build full."""
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'updating')")
 
+    def cancel_update(self) -> None:
+        """The output was changed back to the last build's: it can be followed again."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'clean')")
+
     def finish_build(self, site_key: str, output_id: str, built: dict[str, str],
                      outputs: dict[str, str], owners: dict[str, str], near: list[list[str]],
                      last: LastBuild | None = None, snapshot: str | None = None) -> None:
