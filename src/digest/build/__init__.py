@@ -183,7 +183,7 @@ class Build:
         python_peak = peak_mib()  # this process and its workers, before Pagefind runs
         files = finish_phase(stage, self.settings, self.production, result.files,
                              result.files.keys())
-        owners = dict(result.owners)
+        owners = result.owners
         self.mark("finish")
         plan = planned.plan
         foreign, search_seconds = self.search_and_publish(plan, stage, files, owners,
@@ -251,20 +251,25 @@ class Build:
             store.load_summaries(found.checked.values())
             return _Planned(full_plan("an earlier version of a changed clipping is not "
                                       "stored"), index, key)
-        plan = incremental_plan(last, changed, fresh, index, pair_min, project.output)
+        plan = incremental_plan(last, changed, fresh, index, pair_min, project.output,
+                                restored)
         return _Planned(plan, index, key, restored, unchanged)
 
     def render(self, found: CheckResult, planned: _Planned, stage: Path) -> RenderResult:
         """The render phase, with the build's snapshot written beside the pages."""
         from digest.build.pelican import render_phase
+        from digest.core.urls import addresses
         from digest.incremental.snapshot import Snapshot
         from digest.plugin.inputs import RenderInput
 
         self.snapshot_token = os.urandom(16).hex()
         folder, index, checked = self.store.snapshot_folder, planned.index, found.checked
 
+        page_of = addresses(self.settings["DIGEST_ARTICLE_SAVE_AS"],
+                            self.settings.get("DEFAULT_LANG", "en"))
+
         def write_snapshot() -> None:
-            Snapshot.write(folder, index, checked, self.snapshot_token,
+            Snapshot.write(folder, index, checked, self.snapshot_token, page_of,
                            planned.restored_from, planned.unchanged)
 
         inputs = RenderInput(MappingProxyType(checked), index, planned.plan, self.store,
@@ -289,8 +294,10 @@ class Build:
             if state is None:
                 state = compare_output(self.project.output, plan.last.files)
             # (a search file missing from output/: its bundle is made again)
+            output = self.project.output
             changed.update(f for f in plan.last.files if f.startswith(SEARCH_PREFIX)
-                           and state.missing and not (self.project.output / f).exists())
+                           and state.missing and not (output / f / "pagefind.js"
+                                                      if f.endswith("/") else output / f).exists())
             (search_files, search_owners), seconds = self.apply_incremental(
                 plan, stage, files, state.foreign, changed, pages)
             files.update(search_files)
@@ -321,7 +328,8 @@ class Build:
         moved = move_in(stage, output)
         try:
             search_files, search_owners, seconds = search_phase(
-                self.settings, stage, pages, output, changed, plan.files_of)
+                self.settings, stage, pages, output, changed,
+                lambda name: plan.signature(name) is not None)
         except BaseException:
             move_back(stage, output, moved)
             self.store.cancel_update()

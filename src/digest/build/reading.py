@@ -151,19 +151,25 @@ def foreign(output: Path, store_path: Path) -> OutputState | None:
 
 def compare_output(output: Path, recorded) -> OutputState:
     """The files in `output` the last build did not write (someone put them there by hand,
-    or an interrupted build left them), and whether any it recorded is missing."""
+    or an interrupted build left them), and whether any it recorded is missing. A search
+    bundle is listed by its folder (`pagefind/2021-q2/`): what is in it is the bundle's."""
     base = len(str(output)) + 1
     seen = 0
     found = []
+    folders = {rel for rel in recorded if rel.endswith("/")}
     for folder, _dirs, files in os.walk(output):
         prefix = folder[base:].replace(os.sep, "/")
         prefix = prefix + "/" if prefix else ""
+        bundle = "/".join(prefix.split("/")[:2]) + "/" if prefix.startswith(SEARCH_PREFIX) \
+            and prefix.count("/") >= 2 else None
         for name in files:
             if prefix + name in recorded:
                 seen += 1
-            else:
+            elif bundle is None or bundle not in folders:
                 found.append(prefix + name)
-    return OutputState(missing=seen != len(recorded), foreign=tuple(sorted(found)))
+    missing = seen != len(recorded) - len(folders) or not all(
+        os.path.exists(os.path.join(output, rel, "pagefind.js")) for rel in folders)
+    return OutputState(missing=missing, foreign=tuple(sorted(found)))
 
 
 def encode_intact(ok: bool | None) -> str:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from digest.build.output import remove_later, scan_output, walk
+from digest.build.output import remove_later, scan_output
 from digest.errors import BuildError
 
 SEARCH = "pagefind"  # the search index's folder in the output
@@ -19,14 +19,14 @@ _NEW = ".pagefind-new"  # where the stage holds the bundles this build made
 
 def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
                  live: Path | None = None, changed: set[str] | None = None,
-                 files_of: Callable[[str], tuple[str, ...]] | None = None
+                 recorded: Callable[[str], bool] | None = None
                  ) -> tuple[dict[str, str], dict[str, str], float]:
     """Index the clipping pages (`pages`) with Pagefind, one bundle per quarter
     (`search_bundles`), into the stage. A full build's pages are all in the stage. An
     incremental one (`live`: the output folder, which has its new pages by now; `changed`:
     the files it wrote or removed) keeps the bundles of quarters with no changed file as
-    they are, and indexes the others from `live`; the last build's files of a bundle are
-    `files_of(f"search:{bundle}")`. Returns
+    they are (`recorded(f"pagefind/{bundle}/")`: whether the last build listed it), and
+    indexes the others from `live`. Returns
     the search files (bundles made and kept: name → signature, name → owner) and the
     seconds it took; nothing when search is off."""
     if not settings.get("DIGEST_SEARCH", True):
@@ -47,7 +47,7 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
                      if name.startswith(SEARCH + "/") and name.count("/") >= 2)
         kept = {b for b in bundles if b in before and b not in dirty
                 and (live / SEARCH / b / "pagefind.js").is_file()
-                and files_of is not None and files_of(f"search:{b}")}
+                and recorded is not None and recorded(f"{SEARCH}/{b}/")}
     new = stage / _NEW
     new.mkdir()
     todo = {name: glob for name, glob in bundles.items() if name not in kept}
@@ -60,15 +60,12 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
     (new / "bundles.json").write_text(json.dumps(sorted(bundles, reverse=True)) + "\n",
                                       encoding="utf-8")
     scan_output(new, prefix=SEARCH + "/")  # what Pagefind wrote is published too
-    files, owners = {}, {}
-    for rel in walk(new):
-        name = f"{SEARCH}/{rel}"
-        files[name] = "search"
-        if "/" in rel:
-            owners[name] = f"search:{rel.split('/', 1)[0]}"
-    for b in kept:
-        for name in files_of(f"search:{b}"):  # type: ignore[misc]
-            files[name], owners[name] = "search", f"search:{b}"
+    # The list of outputs names each bundle by its folder (Pagefind writes thousands of
+    # files a bundle, replaced together), and the shared files one by one.
+    files = {f"{SEARCH}/{entry.name}" + ("/" if entry.is_dir() else ""): "search"
+             for entry in os.scandir(new)}
+    files.update({f"{SEARCH}/{b}/": "search" for b in kept})
+    owners: dict[str, str] = {}
     if live is None:  # a full build: the stage is the site
         os.replace(new, stage / SEARCH)
     return files, owners, time.perf_counter() - started

@@ -11,6 +11,16 @@ CACHE_FILE = ".digest-cache/build.sqlite"  # below the project's root
 ALWAYS = "*"  # the signature of a file rendered on every build (home, indexes, data files)
 
 
+def listing_owner(kind: str, slug: str) -> str:
+    """The owner of a listing's files (its pages, month and day pages, feed): `country/kyrgyzstan`."""
+    return f"{kind}/{slug}"
+
+
+def page_owner(rel: str) -> str:
+    """The owner of a clipping's page, by its file below the clippings folder: `=2021/04/a.md`."""
+    return f"={rel}"
+
+
 def hold_lock(root: Path, shown: str = ".digest-cache"):
     """Hold the project's build lock (in `.digest-cache/`): two builds at once would write
     over each other. Returns the open lock file, to close when the build ends."""

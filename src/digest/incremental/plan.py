@@ -6,24 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from digest.core import index as index_module
 from digest.core.gazetteer import load_gazetteer
 from digest.core.index import DigestIndex
 from digest.core.model import Clipping, Pair, slugify
 from digest.incremental.records import clipping_from_record
-from digest.incremental import ALWAYS  # noqa: F401 - the signatures' constant, here too
-
-
-def listing_owner(kind: str, slug: str) -> str:
-    """The owner of a listing's files (its pages, month and day pages, feed): `country/kyrgyzstan`."""
-    return f"{kind}/{slug}"
-
-
-def page_owner(rel: str) -> str:
-    """The owner of a clipping's page, by its file below the clippings folder: `=2021/04/a.md`."""
-    return f"={rel}"
+from digest.incremental import ALWAYS, listing_owner, page_owner  # noqa: F401 - (here too)
 
 
 @dataclass(frozen=True)
@@ -49,8 +39,8 @@ class BuildPlan:
     fresh: frozenset[int] = frozenset()  # ids of the new versions among them
     touched: Mapping[tuple[str | None, str], frozenset[str]] = field(default_factory=dict)
     candidates: frozenset[str] | None = None  # clipping paths whose page may differ
-    foreign: tuple[str, ...] = ()  # files in output/ that the last build did not write
     live: Path | None = None  # the output folder the kept files are in
+    snapshot: Any = None  # the last build's snapshot the index was restored from, if any
     _owned: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     # asked by the generator ---------------------------------------------------------
@@ -72,13 +62,16 @@ class BuildPlan:
             return None
         return self._owned.get(listing_owner(kind, slug))
 
-    def kept_page(self, rel: str, path: str) -> str | None:
-        """The last build's page of a clipping out of reach of every change (by its file
-        `rel`; `path` as displayed), if it wrote exactly one; else None."""
-        if self.full or self.candidates is None or path in self.candidates:
+    def kept_page(self, c: Clipping) -> str | None:
+        """The last build's page of a clipping out of reach of every change, which the last
+        build's snapshot names (the clipping need not be read for it); else None."""
+        if self.full or self.candidates is None or c.path in self.candidates:
             return None
-        files = self._owned.get(page_owner(rel))
-        return files[0] if files is not None and len(files) == 1 else None
+        source = c.deferred_from
+        if source is None or self.snapshot is None or source[0].snapshot is not self.snapshot:
+            return None
+        page = self.snapshot.page_of(source[1])
+        return page if page and page in self.last.files else None  # type: ignore[union-attr]
 
     def months_to_render(self, kind: str | None, slug: str, newest_first: list[str]
                          ) -> set[str] | None:
@@ -111,8 +104,7 @@ def full_plan(why: str) -> BuildPlan:
 
 
 def incremental_plan(last: LastBuild, changed: list[Clipping], fresh: set[int],
-                     index: DigestIndex, pair_min: int, live: Path,
-                     foreign: tuple[str, ...] = ()) -> BuildPlan:
+                     index: DigestIndex, pair_min: int, live: Path, snapshot=None) -> BuildPlan:
     """The plan of an incremental build from the last build and the changed clippings (old
     and new versions; `fresh` the ids of the new ones), given the index of this build."""
     touched: dict[tuple[str | None, str], set[str]] = {}
@@ -131,7 +123,7 @@ def incremental_plan(last: LastBuild, changed: list[Clipping], fresh: set[int],
         full=False, last=last, changed=tuple(changed), fresh=frozenset(fresh),
         touched=MappingProxyType({k: frozenset(v) for k, v in touched.items()}),
         candidates=frozenset(_candidates(changed, fresh, index, pair_min)),
-        foreign=foreign, live=live,
+        live=live, snapshot=snapshot,
         _owned=MappingProxyType({k: tuple(v) for k, v in owned.items()}))
 
 

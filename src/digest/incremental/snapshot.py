@@ -8,13 +8,13 @@ import os
 import sys
 from array import array
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from digest.core.model import Clipping
 from digest.incremental.outputs import replace_file
 from digest.incremental.records import Checked, _across_line, _date_of, _record_fields
 
-_LATE = ("across", "sorting")  # the blocks split into lines when first asked for
+_LATE = ("across", "sorting", "pages")  # the blocks split into lines when first asked for
 
 
 class Snapshot:
@@ -34,9 +34,11 @@ class Snapshot:
     redirects, `w`: warnings), each as lines; then, as arrays of 32-bit integers, the
     clippings' record numbers, the record numbers of each group's clippings group after
     group, and where each record starts in its file; last, as lines again, the fields the
-    checks across files compare (`_ACROSS`, a JSON array), read only by them, and each
-    clipping's date and slug (tab-separated), its sort key. A group no clipping joined or
-    left keeps the bytes it had.
+    checks across files compare (`_ACROSS`, a JSON array), read only by them, each
+    clipping's date and slug (tab-separated), its sort key, and each clipping's page (its
+    file in the output, so that a build keeps the pages of clippings out of reach of every
+    change without reading them). A group no clipping joined or left keeps the bytes it
+    had.
     """
 
     def __init__(self, head: dict[str, Any], blocks: list[bytes], records: bytes):
@@ -45,12 +47,12 @@ class Snapshot:
         def lines(block: bytes) -> list[str]:
             return block.decode("utf-8").split("\n") if n else []
 
-        if len(blocks) != 9 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
+        if len(blocks) != 10 or any(b.count(b"\n") != max(n - 1, 0) for b in blocks[7:]):
             raise ValueError("the snapshot does not have the blocks this code writes")
         self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
         self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
-        # The last two blocks, split into lines only when first asked for (`lines_of`):
-        # the fields of `_across_line`, and dates and slugs (`sort_key`).
+        # The last three blocks, split into lines only when first asked for (`lines_of`):
+        # the fields of `_across_line`, dates and slugs (`sort_key`), pages (`page_of`).
         self._late = dict(zip(_LATE, blocks[7:]))
         self._lines: dict[str, list[bytes]] = {}
         self.ids = _uints(blocks[4])
@@ -109,11 +111,15 @@ class Snapshot:
         return _date_of(text, "T" in text)[2], slug
 
     def lines_of(self, block: str) -> list[bytes]:
-        """The lines of the block "across" or "sorting", by position."""
+        """The lines of the block "across", "sorting" or "pages", by position."""
         found = self._lines.get(block)
         if found is None:
             found = self._lines[block] = self._late[block].split(b"\n") if self.rels else []
         return found
+
+    def page_of(self, i: int) -> str:
+        """Clipping `i`'s page, as the build that wrote the snapshot saved it ("" for none)."""
+        return self.lines_of("pages")[i].decode("utf-8")
 
     def across_fields(self) -> list[list[Any]]:
         """The fields the checks across files compare (`_ACROSS`) of every clipping, by
@@ -169,11 +175,13 @@ class Snapshot:
 
     @staticmethod
     def write(folder: Path, index, checked: dict[str, "Checked"], token: str,
-              last: "Snapshot | None" = None, unchanged: dict | None = None) -> bool:
+              page_of: Callable[[Clipping], str], last: "Snapshot | None" = None,
+              unchanged: dict | None = None) -> bool:
         """Write the snapshot of a build's index (`DigestIndex`, restored from the snapshot
-        `last` with its groups `unchanged`, or made afresh) and checks (by clipping path) with
+        `last` with its groups `unchanged`, or made afresh), checks (by clipping path) and
+        clipping pages (`page_of`, asked only for the clippings not kept from `last`) with
         this token; False where it could not be (the next build then reads the store)."""
-        writer = _Writer(index, checked, last)
+        writer = _Writer(index, checked, last, page_of)
         if not writer.rows():
             return False
         try:
@@ -187,8 +195,9 @@ class _Writer:
     """The blocks of a new snapshot. Records are added to the last build's file; a full
     build (or one that would leave more lines unused than used) writes the file afresh."""
 
-    def __init__(self, index, checked: dict[str, "Checked"], last: "Snapshot | None") -> None:
-        self.index, self.checked, self.last = index, checked, last
+    def __init__(self, index, checked: dict[str, "Checked"], last: "Snapshot | None",
+                 page_of: Callable[[Clipping], str]) -> None:
+        self.index, self.checked, self.last, self.page_of = index, checked, last, page_of
         self.fresh_file = last is None or len(last.starts) > 2 * len(index.clippings) + 1000
         self.base = 0 if self.fresh_file else len(last.starts)
         self.rels: list[str] = []
@@ -233,8 +242,10 @@ class _Writer:
                         ).encode("utf-8")
                 late["across"].append(_across_line(item.record))
                 late["sorting"].append(f"{item.record[1]}\t{item.record[6]}".encode("utf-8"))
+                late["pages"].append(self.page_of(c).encode("utf-8"))
             sorting = late["sorting"][-1]
-            if "\n" in item.rel or b"\n" in sorting or sorting.count(b"\t") != 1:
+            if "\n" in item.rel or b"\n" in sorting or sorting.count(b"\t") != 1 \
+                    or b"\n" in late["pages"][-1]:
                 return False
             self.record_of[id(c)] = self.base + len(self.added)
             self.ids.append(self.base + len(self.added))

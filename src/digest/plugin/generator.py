@@ -19,7 +19,7 @@ from digest.content.render import script_problems
 from digest.core.model import Clipping
 from digest.core.urls import DEFAULT_PATTERN, addresses
 from digest.errors import DigestError
-from digest.incremental.plan import ALWAYS, listing_owner, page_owner
+from digest.incremental.plan import ALWAYS, listing_owner
 from digest.plugin.data import DATA_FILES, write_data
 from digest.plugin.feeds import write_feed
 from digest.plugin.inputs import RenderResult, RenderSession
@@ -141,25 +141,25 @@ class DigestGenerator(Generator):
     # page kinds -----------------------------------------------------------------------
     def clipping_pages(self, out: Planner) -> None:
         """A page per clipping (and a redirect page per earlier address): kept from the last
-        build where the plan puts it out of reach of every change."""
+        build where the plan puts it out of reach of every change. (The build records each
+        page's owner, its clipping's file, from `article_pages`.)"""
         if not self.pattern_save:
             return
         template = self.get_template("article")
-        plan, checked, pages = self.plan, self.inputs.checked, self.result.article_pages
+        plan, pages = self.plan, self.result.article_pages
         incremental = plan.candidates is not None
         for c in self.index.clippings:
-            rel = checked[c.path].rel
             if incremental and c.path not in plan.candidates:
-                found = plan.kept_page(rel, c.path)
+                found = plan.kept_page(c)
                 if found is not None and not c.redirect_from and found not in out.files:
                     pages[c.path] = found
-                    out.keep(found, page_owner(rel))
+                    out.keep(found)
                     continue
             name = pages[c.path] = self.article_save_as(c)
             self._redirect_pages(out, c)
             if incremental and c.path not in plan.candidates and out.carry(name):
                 continue
-            out.write(name, template, sig=self._article_sig(c), owner=page_owner(rel),
+            out.write(name, template, sig=self._article_sig(c),
                       clipping=c, category=None, url=self.view.entry(c).url, blog=True,
                       template_name="article")
 

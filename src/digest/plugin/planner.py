@@ -52,11 +52,10 @@ class Planner:
         self.claim(name, sig, self.plan.owner(name))
         return True
 
-    def keep(self, name: str, owner: str) -> None:
+    def keep(self, name: str) -> None:
         """Keep a file the plan knows the last build wrote (no further checks: a clipping's
         page out of reach of every change, of which there are thousands)."""
         self.files[name] = self.plan.last.files[name]  # type: ignore[union-attr]
-        self.owners[name] = owner
 
     def job(self, *job: Any) -> None:
         self.jobs.append(job)
