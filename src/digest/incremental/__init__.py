@@ -16,11 +16,6 @@ def listing_owner(kind: str, slug: str) -> str:
     return f"{kind}/{slug}"
 
 
-def page_owner(rel: str) -> str:
-    """The owner of a clipping's page, by its file below the clippings folder: `=2021/04/a.md`."""
-    return f"={rel}"
-
-
 def hold_lock(root: Path, shown: str = ".digest-cache"):
     """Hold the project's build lock (in `.digest-cache/`): two builds at once would write
     over each other. Returns the open lock file, to close when the build ends."""

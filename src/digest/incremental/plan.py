@@ -13,7 +13,7 @@ from digest.core.gazetteer import load_gazetteer
 from digest.core.index import DigestIndex
 from digest.core.model import Clipping, Pair, slugify
 from digest.incremental.records import clipping_from_record
-from digest.incremental import ALWAYS, listing_owner, page_owner  # noqa: F401 - (here too)
+from digest.incremental import ALWAYS, listing_owner  # noqa: F401 - (here too)
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class LastBuild:
 
     built: Mapping[str, str]  # clipping file (below the clippings folder) → its SHA-256
     files: Mapping[str, str]  # output file → signature
-    owners: Mapping[str, str]  # output file → owner (`listing_owner`, `page_owner`, "")
+    owners: Mapping[str, str]  # output file → its listing's owner (`listing_owner`)
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,6 @@ class BuildPlan:
             if newer:
                 redo.add(newer[-1])
         return redo
-
-    def files_of(self, owner: str) -> tuple[str, ...]:
-        """The last build's files of an owner (a listing, a clipping's page, a search bundle)."""
-        return self._owned.get(owner, ())
 
     def day_pages(self, month_page: str) -> tuple[str, ...]:
         """The day pages (`…/days/DD/index.html`) the last build wrote beside a month page."""
