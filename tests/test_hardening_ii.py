@@ -293,3 +293,29 @@ def test_a_site_past_the_pages_limit_fails_naming_what_costs_most(site, monkeypa
     assert "more than GitHub Pages publishes" in str(caught.value)
     assert "/ " in str(caught.value) and "MB" in str(caught.value)  # the largest folders
     assert (site.root / "output/index.html").is_file()  # the last good site stays
+
+
+def test_an_import_on_a_full_disk_writes_nothing_and_says_so(site, monkeypatch):
+    from tests.conftest import SEED
+
+    real_open = builtins.open
+    calls = {"n": 0}
+
+    def full(file, mode="r", *args, **kwargs):
+        if "x" in str(mode) and "clippings" in str(file):
+            calls["n"] += 1
+            if calls["n"] == 3:  # two files written, then the disk is full
+                raise OSError(errno.ENOSPC, "No space left on device", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", full)
+    result = CliRunner().invoke(app, ["import", str(SEED), "--date", "2021-08-18"])
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "No space left on device" in result.output and "nothing was imported" in result.output
+    assert "wrote " not in result.output
+    assert not list((site.root / "content/clippings").rglob("*"))  # no file, no folder
+    again = CliRunner().invoke(app, ["import", str(SEED), "--date", "2021-08-18"])
+    assert again.exit_code == 0, again.output
+    names = sorted(p.name for p in (site.root / "content/clippings").rglob("*.md"))
+    assert not any(n.endswith("-2.md") for n in names) and len(names) == 8

@@ -160,22 +160,15 @@ def import_(
 
     try:
         proj = _project(project)
-        default_date = None
-        if date is not None:
-            from digest.core.schema import parse_date
-            default_date = parse_date(date)
-            if default_date is None or isinstance(default_date, dt.datetime):
-                raise UsageError(f"--date {date!r} is not an ISO date (YYYY-MM-DD)")
+        default_date = _import_date(date)
         with _progress("checking entries") as progress:
             plan = import_file(file, fmt, proj, default_date, encoding, progress)
     except DigestError as exc:
         raise _fail(exc) from None
     for item in plan.items:
-        if item.path is not None and not item.problems:
-            verb = "would write" if dry_run else "write"
-            typer.echo(f"{verb} {proj.display(item.path)}")
-            if dry_run:
-                typer.echo(item.text)
+        if item.path is not None and not item.problems and dry_run:
+            typer.echo(f"would write {proj.display(item.path)}")
+            typer.echo(item.text)
         for w in item.warnings:
             typer.echo(str(w), err=True)
     for item in plan.skipped:
@@ -188,10 +181,26 @@ def import_(
                    "export (or give --date) and import again, or use --skip-invalid.", err=True)
         raise typer.Exit(1)
     if not dry_run:
-        plan.write()
+        try:
+            for path in plan.write():
+                typer.echo(f"wrote {proj.display(path)}")
+        except DigestError as exc:
+            raise _fail(exc) from None
     _import_summary(plan, dry_run)
     if problems:
         raise typer.Exit(1)
+
+
+def _import_date(date: str | None) -> dt.date | None:
+    """The --date of `digest import`, an ISO date, or None."""
+    if date is None:
+        return None
+    from digest.core.schema import parse_date
+
+    found = parse_date(date)
+    if found is None or isinstance(found, dt.datetime):
+        raise UsageError(f"--date {date!r} is not an ISO date (YYYY-MM-DD)")
+    return found
 
 
 def _import_summary(plan, dry_run: bool) -> None:
@@ -211,7 +220,7 @@ def _import_summary(plan, dry_run: bool) -> None:
             typer.echo(str(note), err=True)
     rows.append(("not imported: problems above", sum(1 for i in plan.items if i.problems)))
     rows.append(("to review (warnings above)", sum(1 for i in plan.items if i.warnings)))
-    table = Table(title=f"{_plural(len(plan.items), 'entry')} imported", show_header=False)
+    table = Table(title=f"{_plural(len(plan.items), 'entry')} read", show_header=False)
     for label, n in rows:
         table.add_row(label, str(n))
     Console(stderr=True, width=80).print(table)

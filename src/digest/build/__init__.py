@@ -147,6 +147,9 @@ class Build:
             self.settings = pelican_settings(project, project.output, self.production)
             self.tables = refresh()
             self.store = Store(project.root / CACHE_FILE, code_fingerprint(self.tables))
+            # The render phase's modules (the plugin: Jinja, Markdown, feedgenerator) load
+            # now, while the reading process hashes the files this one will wait for.
+            import digest.build.pelican  # noqa: F401
             stage = new_stage(project)
             report = self._phases(stage)
         finally:

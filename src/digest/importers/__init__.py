@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -12,7 +13,7 @@ from digest.core.gazetteer import Gazetteer
 from digest.core.model import Clipping, Region, headline_slug, numbered_slug
 from digest.core.rules import validate
 from digest.core.schema import FIELD_NAMES, normalise_url
-from digest.errors import FrontMatterError, Problem
+from digest.errors import ContentError, FrontMatterError, Problem
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 _ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
@@ -127,15 +128,46 @@ class ImportPlan:
         return [p for i in self.items for p in i.problems]
 
     def write(self) -> list[Path]:
-        """Write every planned file; refuses to overwrite anything (exclusive creation)."""
-        written = []
-        for item in self.to_write:
-            assert item.path is not None
-            item.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(item.path, "x", encoding="utf-8", newline="\n") as fh:
-                fh.write(item.text)
-            written.append(item.path)
-        return written
+        """Write every planned file, all or none: each into a temporary file beside its
+        place, then each put in place without overwriting anything (a file that appeared
+        meanwhile stops it). On any failure (a full disk, a folder that cannot be written)
+        every file and folder made here is removed and ContentError says why."""
+        temps: list[tuple[Path, Path]] = []
+        placed: list[Path] = []
+        made: list[Path] = []
+        try:
+            for item in self.to_write:
+                assert item.path is not None
+                missing = [p for p in (item.path.parent, *item.path.parent.parents)
+                           if not p.exists()]
+                for folder in reversed(missing):
+                    folder.mkdir()
+                    made.append(folder)
+                tmp = item.path.with_name(f".{item.path.name}.import-{os.getpid()}")
+                temps.append((tmp, item.path))
+                with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
+                    fh.write(item.text)
+            for tmp, path in temps:
+                os.link(tmp, path)  # (fails where path exists: nothing is overwritten)
+                placed.append(path)
+        except OSError as exc:
+            for path in placed + [tmp for tmp, _ in temps]:
+                path.unlink(missing_ok=True)
+            for folder in reversed(made):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+            where = Path(exc.filename or (temps[-1][1] if temps else "."))
+            while not where.exists() and where != where.parent:  # (a folder that exists)
+                where = where.parent
+            raise ContentError(f"cannot write in {where}: {exc.strerror or exc}: nothing was "
+                               "imported; mend that (free space, make the folder writable) "
+                               "and import again") from None
+        finally:
+            for tmp, _ in temps:
+                tmp.unlink(missing_ok=True)
+        return placed
 
 
 def existing_keys(clippings: list[Clipping]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
