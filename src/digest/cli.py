@@ -12,6 +12,8 @@ import typer
 
 from digest import __version__
 from digest.errors import DigestError, Problem, UsageError
+from digest.cli_parts import (Progress, ask_missing, draft, import_date, import_summary,
+                              plural)
 from digest.project import Project
 
 # Each command imports what it runs when it runs: `digest check` never loads Pelican, and
@@ -66,12 +68,6 @@ def _print_problems(problems: list[Problem]) -> tuple[int, int]:
     return errors, len(problems) - errors
 
 
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"1 {word}"
-    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
-
-
 @app.command()
 def check(
     paths: Annotated[Optional[list[Path]], typer.Argument(
@@ -113,8 +109,8 @@ def check(
         raise _fail(exc) from None
     errors, warnings = _print_problems(problems)
     files = len(find_clippings(targets))
-    summary = f"{_plural(files, 'file')} checked: {_plural(errors, 'error')}, " \
-              f"{_plural(warnings, 'warning')}"
+    summary = f"{plural(files, 'file')} checked: {plural(errors, 'error')}, " \
+              f"{plural(warnings, 'warning')}"
     typer.echo(summary, err=True)
     if errors or (strict and warnings):
         raise typer.Exit(1)
@@ -160,8 +156,8 @@ def import_(
 
     try:
         proj = _project(project)
-        default_date = _import_date(date)
-        with _progress("checking entries") as progress:
+        default_date = import_date(date)
+        with Progress("checking entries") as progress:
             plan = import_file(file, fmt, proj, default_date, encoding, progress)
     except DigestError as exc:
         raise _fail(exc) from None
@@ -177,7 +173,7 @@ def import_(
     for p in problems:
         typer.echo(str(p), err=True)
     if problems and not skip_invalid:
-        typer.echo(f"{_plural(len(problems), 'problem')} in {file}: nothing written. Mend the "
+        typer.echo(f"{plural(len(problems), 'problem')} in {file}: nothing written. Mend the "
                    "export (or give --date) and import again, or use --skip-invalid.", err=True)
         raise typer.Exit(1)
     if not dry_run:
@@ -186,73 +182,9 @@ def import_(
                 typer.echo(f"wrote {proj.display(path)}")
         except DigestError as exc:
             raise _fail(exc) from None
-    _import_summary(plan, dry_run)
+    import_summary(plan, dry_run)
     if problems:
         raise typer.Exit(1)
-
-
-def _import_date(date: str | None) -> dt.date | None:
-    """The --date of `digest import`, an ISO date, or None."""
-    if date is None:
-        return None
-    from digest.core.schema import parse_date
-
-    found = parse_date(date)
-    if found is None or isinstance(found, dt.datetime):
-        raise UsageError(f"--date {date!r} is not an ISO date (YYYY-MM-DD)")
-    return found
-
-
-def _import_summary(plan, dry_run: bool) -> None:
-    """The summary table: written, skipped by reason, needing review."""
-    from rich.console import Console
-    from rich.table import Table
-
-    rows = [("would be written" if dry_run else "written", len(plan.to_write)),
-            ("skipped: already present", len(plan.skipped))]
-    report = plan.report
-    if report is not None:
-        for kind, n in sorted(report.skipped_types.items()):
-            rows.append((f"skipped: {kind} (not a post)", n))
-        for status, n in sorted(report.skipped_status.items()):
-            rows.append((f"skipped: {status} post", n))
-        for note in report.notes:
-            typer.echo(str(note), err=True)
-    rows.append(("not imported: problems above", sum(1 for i in plan.items if i.problems)))
-    rows.append(("to review (warnings above)", sum(1 for i in plan.items if i.warnings)))
-    table = Table(title=f"{_plural(len(plan.items), 'entry')} read", show_header=False)
-    for label, n in rows:
-        table.add_row(label, str(n))
-    Console(stderr=True, width=80).print(table)
-
-
-def _ask_names(label: str, default: list[str], kind: str, required: bool) -> list[str]:
-    """Prompt for a comma-separated list of countries or regions until every name is known."""
-    from digest.core.gazetteer import load_gazetteer
-    from digest.core.model import Country, Region
-
-    gz = load_gazetteer()
-    want = Country if kind == "country" else Region
-    while True:
-        answer = typer.prompt(label, default=", ".join(default) if default else "",
-                              show_default=bool(default))
-        names = [n.strip() for n in answer.split(",") if n.strip()]
-        if required and not names:
-            typer.echo("at least one is needed", err=True)
-            continue
-        out, bad = [], []
-        for name in names:
-            match = gz.resolve(name)
-            if match and isinstance(match.entity, want) and match.how != "code":
-                out.append(match.entity.name)
-            else:
-                close = [s for s in gz.suggest(name) if isinstance(gz.resolve(s).entity, want)]
-                bad.append(f"unknown {kind} '{name}'" + (f" (did you mean {' or '.join(close)}?)"
-                                                         if close else ""))
-        if not bad:
-            return out
-        for b in bad:
-            typer.echo(b, err=True)
 
 
 @app.command()
@@ -303,10 +235,10 @@ def new(
 
             data, base = read_page(from_html)
             facts = extract(data, base or (from_html if "://" in from_html else ""))
-        new_clip, date_text = _draft(facts, title, date, category, country, region, topic,
+        new_clip, date_text = draft(facts, title, date, category, country, region, topic,
                                      source, author, author_role, source_url, excerpt)
         if not no_input:
-            date_text = _ask_missing(new_clip, date_text, facts)
+            date_text = ask_missing(new_clip, date_text, facts)
         path, clipping, problems = write_new(new_clip, date_text, proj.clippings,
                                              proj.display(proj.clippings), dt.date.today())
     except DigestError as exc:
@@ -316,40 +248,6 @@ def new(
         typer.echo("nothing written: give the missing or corrected fields", err=True)
         raise typer.Exit(1)
     typer.echo(f"wrote {proj.display(path)}")
-
-
-def _draft(facts, title, date, category, country, region, topic, source, author, author_role,
-           source_url, excerpt):
-    """The new clipping's draft from the options, then what an article's page gave."""
-    from digest.importers import Draft
-
-    date_text = date or (facts.date if facts else "")
-    draft = Draft(
-        line=0, title=title or (facts.title if facts else ""),
-        category=category or "", countries=list(country or []), regions=list(region or []),
-        topics=list(topic or []), source=source or (facts.source if facts else ""),
-        author=author or (facts.author if facts else ""), author_role=author_role or "",
-        source_url=source_url or (facts.source_url if facts else ""),
-        body=excerpt or (facts.excerpt if facts else ""))
-    return draft, date_text
-
-
-def _ask_missing(draft, date_text: str, facts) -> str:
-    """Ask for the fields of `draft` (each pre-filled); returns the date as typed."""
-    def ask(label: str, value: str, required: bool = True) -> str:
-        return typer.prompt(label, default=value or ("" if not required else None),
-                            show_default=bool(value)).strip()
-
-    draft.title = ask("Title", draft.title)
-    date_text = ask("Date (YYYY-MM-DD)", date_text)
-    draft.category = ask("Category", draft.category or "News")
-    if not draft.countries:
-        draft.countries = _ask_names("Countries (comma-separated)",
-                                     facts.countries if facts else [], "country", True)
-    draft.source = ask("Source (outlet)", draft.source)
-    if not draft.body:
-        draft.body = ask("Excerpt", "")
-    return date_text
 
 
 @app.command()
@@ -372,7 +270,7 @@ def build(
 
     try:
         proj = _project(project)
-        with _progress("reading clippings") as progress:
+        with Progress("reading clippings") as progress:
             report = build_site(proj, production=production, today=dt.date.today(),
                                 progress=progress, full=full)
     except DigestError as exc:
@@ -448,33 +346,6 @@ def publish(
     else:
         where = f"{plan.remote}/{plan.branch}" if not no_push else f"branch {plan.branch}"
         typer.echo(f"published {plan.files} files to {where}{cname}")
-
-
-class _progress:
-    """A rich progress bar on a terminal for long runs (builds, imports); silent otherwise."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-
-    def __enter__(self):
-        self._bar = None
-        self._task = None
-        return self
-
-    def __call__(self, done: int, total: int) -> None:
-        if total < 500 or not sys.stderr.isatty():
-            return
-        if self._bar is None:
-            from rich.progress import Progress
-
-            self._bar = Progress(transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task(self.label, total=total)
-        self._bar.update(self._task, completed=done)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def main() -> None:  # pragma: no cover - the console script (tests call `app` in-process)

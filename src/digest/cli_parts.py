@@ -1,0 +1,142 @@
+"""Pieces of the command line: the new clipping's prompts, the import's date and summary,
+the progress bar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import typer
+
+from digest.errors import UsageError
+
+
+def import_date(date: str | None) -> dt.date | None:
+    """The --date of `digest import`, an ISO date, or None."""
+    if date is None:
+        return None
+    from digest.core.schema import parse_date
+
+    found = parse_date(date)
+    if found is None or isinstance(found, dt.datetime):
+        raise UsageError(f"--date {date!r} is not an ISO date (YYYY-MM-DD)")
+    return found
+
+
+def import_summary(plan, dry_run: bool) -> None:
+    """The summary table: written, skipped by reason, needing review."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = [("would be written" if dry_run else "written", len(plan.to_write)),
+            ("skipped: already present", len(plan.skipped))]
+    report = plan.report
+    if report is not None:
+        for kind, n in sorted(report.skipped_types.items()):
+            rows.append((f"skipped: {kind} (not a post)", n))
+        for status, n in sorted(report.skipped_status.items()):
+            rows.append((f"skipped: {status} post", n))
+        for note in report.notes:
+            typer.echo(str(note), err=True)
+    rows.append(("not imported: problems above", sum(1 for i in plan.items if i.problems)))
+    rows.append(("to review (warnings above)", sum(1 for i in plan.items if i.warnings)))
+    table = Table(title=f"{plural(len(plan.items), 'entry')} read", show_header=False)
+    for label, n in rows:
+        table.add_row(label, str(n))
+    Console(stderr=True, width=80).print(table)
+
+
+def ask_names(label: str, default: list[str], kind: str, required: bool) -> list[str]:
+    """Prompt for a comma-separated list of countries or regions until every name is known."""
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.model import Country, Region
+
+    gz = load_gazetteer()
+    want = Country if kind == "country" else Region
+    while True:
+        answer = typer.prompt(label, default=", ".join(default) if default else "",
+                              show_default=bool(default))
+        names = [n.strip() for n in answer.split(",") if n.strip()]
+        if required and not names:
+            typer.echo("at least one is needed", err=True)
+            continue
+        out, bad = [], []
+        for name in names:
+            match = gz.resolve(name)
+            if match and isinstance(match.entity, want) and match.how != "code":
+                out.append(match.entity.name)
+            else:
+                close = [s for s in gz.suggest(name) if isinstance(gz.resolve(s).entity, want)]
+                bad.append(f"unknown {kind} '{name}'" + (f" (did you mean {' or '.join(close)}?)"
+                                                         if close else ""))
+        if not bad:
+            return out
+        for b in bad:
+            typer.echo(b, err=True)
+
+
+def draft(facts, title, date, category, country, region, topic, source, author, author_role,
+           source_url, excerpt):
+    """The new clipping's draft from the options, then what an article's page gave."""
+    from digest.importers import Draft
+
+    date_text = date or (facts.date if facts else "")
+    draft = Draft(
+        line=0, title=title or (facts.title if facts else ""),
+        category=category or "", countries=list(country or []), regions=list(region or []),
+        topics=list(topic or []), source=source or (facts.source if facts else ""),
+        author=author or (facts.author if facts else ""), author_role=author_role or "",
+        source_url=source_url or (facts.source_url if facts else ""),
+        body=excerpt or (facts.excerpt if facts else ""))
+    return draft, date_text
+
+
+def ask_missing(draft, date_text: str, facts) -> str:
+    """Ask for the fields of `draft` (each pre-filled); returns the date as typed."""
+    def ask(label: str, value: str, required: bool = True) -> str:
+        return typer.prompt(label, default=value or ("" if not required else None),
+                            show_default=bool(value)).strip()
+
+    draft.title = ask("Title", draft.title)
+    date_text = ask("Date (YYYY-MM-DD)", date_text)
+    draft.category = ask("Category", draft.category or "News")
+    if not draft.countries:
+        draft.countries = ask_names("Countries (comma-separated)",
+                                     facts.countries if facts else [], "country", True)
+    draft.source = ask("Source (outlet)", draft.source)
+    if not draft.body:
+        draft.body = ask("Excerpt", "")
+    return date_text
+
+
+class Progress:
+    """A rich progress bar on a terminal for long runs (builds, imports); silent otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __enter__(self):
+        self._bar = None
+        self._task = None
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < 500 or not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=total)
+        self._bar.update(self._task, completed=done)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
