@@ -319,3 +319,49 @@ def test_an_import_on_a_full_disk_writes_nothing_and_says_so(site, monkeypatch):
     assert again.exit_code == 0, again.output
     names = sorted(p.name for p in (site.root / "content/clippings").rglob("*.md"))
     assert not any(n.endswith("-2.md") for n in names) and len(names) == 8
+
+
+SEARCH_PAYLOADS = [  # what the rules let through into names: entities, ampersands, quotes
+    "&lt;img src=x onerror=alert(1)&gt;", "R&D &amp; Co", "&#60;b&#62;bold&#60;/b&#62;",
+    "Tom's \"Review\"",
+]
+
+
+@pytest.mark.browser
+def test_search_filters_show_names_as_text_in_chromium(tmp_path, monkeypatch):
+    """Pagefind's interface inserts filter values as HTML: every value reaches it escaped,
+    so that what a reader sees is the name as written, and no element comes of it."""
+    from tests.browser import (CHROMIUM, CHROMIUM_ARGS, Server, free_port, guard_page,
+                               require_chromium)
+    from tests.conftest import Site, clipping_text
+    from tests.test_incremental import CONF
+
+    require_chromium()
+    site = Site(tmp_path, CONF.replace("DIGEST_SEARCH = False", "DIGEST_SEARCH = True"))
+    monkeypatch.chdir(tmp_path)
+    for i, name in enumerate(SEARCH_PAYLOADS):
+        quoted = name.replace('"', '\\"')
+        site.add(f"2021/04/p{i}.md", clipping_text(
+            title=f"Border talks resume {i}", category=f'"{quoted}"',
+            source=f'"Outlet {quoted}"', body=f"Border talks resume, part {i}."))
+    build(site.project)
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with Server(site.root / "output", free_port()) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        guard_page(page, server.base, errors)
+        page.goto(server.base + "search/")
+        page.get_by_placeholder("Search clippings").fill("border")
+        page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+        for details in page.locator(".pagefind-ui__filter-panel details").all():
+            details.locator("summary").click()
+        page.wait_for_timeout(500)
+        panel = page.locator(".pagefind-ui__filter-panel")
+        text = panel.inner_text()
+        for name in SEARCH_PAYLOADS:
+            assert name in text, (name, text)
+        assert panel.locator("img, b, a").count() == 0  # no element made of a name
+        browser.close()
+    assert errors == []

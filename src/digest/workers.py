@@ -67,7 +67,10 @@ class InChild:
                 if fd is not None:
                     os.close(fd)
             self.fds = [None] * len(self.fds)
-            os.waitpid(self.pid, 0)
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:  # (collected already)
+                pass
 
 
 def peak_mib() -> float:
@@ -96,19 +99,24 @@ def fork_jobs(jobs: list[tuple], run) -> tuple[int, int]:
     gc.freeze()
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        code = 0
-        records = _capture_warnings()
+    if pid == 0:  # the child: never returns into the parent's code, whatever happens
+        code = 1
         try:
-            for job in jobs:
-                run(job)
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            records.messages.append(f"error: {type(exc).__name__}: {exc}")
-            code = 1
-        with os.fdopen(write_end, "w", encoding="utf-8") as fh:
-            json.dump(records.messages, fh)
-        os._exit(code)
+            os.close(read_end)
+            code = 0
+            records = _capture_warnings()
+            try:
+                for job in jobs:
+                    run(job)
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                records.messages.append(f"error: {type(exc).__name__}: {exc}")
+                code = 1
+            with os.fdopen(write_end, "w", encoding="utf-8") as fh:
+                json.dump(records.messages, fh)
+        except BaseException:  # noqa: BLE001 - (a parent that stopped listening)
+            code = code or 1
+        finally:
+            os._exit(code)
     os.close(write_end)
     return pid, read_end
 

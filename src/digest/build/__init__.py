@@ -148,8 +148,12 @@ class Build:
             self.tables = refresh()
             self.store = Store(project.root / CACHE_FILE, code_fingerprint(self.tables))
             # The render phase's modules (the plugin: Jinja, Markdown, feedgenerator) load
-            # now, while the reading process hashes the files this one will wait for.
+            # and the theme's templates compile now, while the reading process hashes the
+            # files this one will wait for.
             import digest.build.pelican  # noqa: F401
+            from digest.plugin.templates import compile_theme
+
+            compile_theme(self.settings)
             stage = new_stage(project)
             report = self._phases(stage)
         finally:

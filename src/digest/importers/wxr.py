@@ -58,6 +58,10 @@ class WxrImporter:
             line = exc.position[0] if exc.position else None
             raise ContentError("", [Problem(name, line, f"not a well-formed WordPress export: "
                                             f"{exc}")]) from None
+        except LookupError as exc:  # an encoding the XML declaration names, unknown here
+            raise ContentError("", [Problem(name, 1, f"the export declares an encoding "
+                                            f"Python does not know ({exc}): export it again "
+                                            "as UTF-8")]) from None
         version = next((v for v in WP_VERSIONS
                         if f"http://wordpress.org/export/{v}/" in data.decode("utf-8", "replace")[:5000]),
                        None)

@@ -125,11 +125,15 @@ class DigestGenerator(Generator):
             self.fixed_pages(out)
             self.digest_feed(out)
             self._load_html(out.jobs)
-            run_jobs(out.jobs, self._run_job, self.inputs.jobs, started)
+            try:
+                run_jobs(out.jobs, self._run_job, self.inputs.jobs, started)
+            finally:
+                started.clear()  # (collected by run_jobs, whatever happened)
         except BaseException:
-            for pid, read_end in started:  # leave no child behind
+            for pid, read_end in started:  # leave no child behind: let it finish, collect it
                 try:
-                    os.close(read_end)
+                    with os.fdopen(read_end, "rb") as fh:
+                        fh.read()
                     os.waitpid(pid, 0)
                 except OSError:
                     pass
