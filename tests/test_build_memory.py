@@ -23,7 +23,7 @@ from digest.errors import BuildError
 from digest.incremental.fingerprint import code_files
 
 from conftest import Site, clipping_text
-from test_incremental import CONF, _assert_same, _random_clipping
+from test_incremental import CONF, _assert_same, _random_clipping, random_site
 
 PACKAGED = tables.data_folder()
 
@@ -249,13 +249,7 @@ def test_any_sequence_of_changes_gives_a_cold_builds_output(tmp_path, monkeypatc
     output equals a cold build of the same project."""
     monkeypatch.setattr("digest.core.index.RELATED_POOL", 2)
     rng = random.Random(seed)
-    work = Site(tmp_path / "work", CONF)
-    monkeypatch.chdir(work.root)
-    files: dict[str, str] = {}
-    for n in range(8):
-        rel, text = _random_clipping(rng, n)
-        files[rel] = text
-        work.add(rel, text)
+    work, files = random_site(tmp_path, monkeypatch, rng, 8)
     build(work.project)
     ops = list(OPERATIONS)
     rng.shuffle(ops)

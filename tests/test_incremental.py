@@ -121,13 +121,7 @@ def test_incremental_builds_equal_a_cold_build(tmp_path, monkeypatch, seed):
     monkeypatch.setattr("digest.core.index.RELATED_POOL", 2)
     restored = _spy_on_restore(monkeypatch)
     rng = random.Random(seed)
-    work = Site(tmp_path / "work", CONF)
-    monkeypatch.chdir(work.root)
-    files: dict[str, str] = {}
-    for n in range(12):
-        rel, text = _random_clipping(rng, n)
-        files[rel] = text
-        work.add(rel, text)
+    work, files = random_site(tmp_path, monkeypatch, rng, 12)
     report = build(work.project)
     assert not report.incremental
     counter = 100
@@ -534,7 +528,6 @@ def test_stored_clippings_are_read_when_asked_for(site):
     import dataclasses
 
     from digest.core.gazetteer import load_gazetteer
-    from digest.incremental.snapshot import Snapshot
     from digest.core.model import load_all
     from digest.incremental.records import clipping_from_record
     from digest.incremental.snapshot import SnapshotLoader
@@ -613,6 +606,20 @@ def test_checks_across_files_read_no_record_of_a_kept_clipping(site):
         assert read_across(read) == {"y/2021/04/a.md": stored["2021/04/a.md"][URL_KEY]}
     finally:
         store.close()
+
+
+def random_site(tmp_path: Path, monkeypatch, rng: random.Random, n: int
+                ) -> tuple[Site, dict[str, str]]:
+    """A digest of `n` random clippings in `tmp_path/work` (the current folder), not built;
+    and its files' texts by path below the clippings folder."""
+    work = Site(tmp_path / "work", CONF)
+    monkeypatch.chdir(work.root)
+    files: dict[str, str] = {}
+    for k in range(n):
+        rel, text = _random_clipping(rng, k)
+        files[rel] = text
+        work.add(rel, text)
+    return work, files
 
 
 def _built_random_site(tmp_path: Path, monkeypatch, seed: int) -> tuple[random.Random, Site]:

@@ -162,13 +162,7 @@ def move_back(stage: Path, output: Path, moved: list[tuple[str, bool]]) -> None:
         else:
             (output / rel).unlink(missing_ok=True)
             folders.add(os.path.dirname(rel))
-    for folder in sorted(folders, key=len, reverse=True):  # folders it made, if empty now
-        while folder:
-            try:
-                (output / folder).rmdir()
-            except OSError:
-                break
-            folder = os.path.dirname(folder)
+    _prune(output, folders)  # the folders it made
 
 
 def remove_gone(output: Path, files: Mapping[str, str], last_files: Mapping[str, str],
@@ -181,7 +175,12 @@ def remove_gone(output: Path, files: Mapping[str, str], last_files: Mapping[str,
     for rel in (*gone, *foreign):
         (output / rel).unlink(missing_ok=True)
         folders.add(os.path.dirname(rel))
-    for folder in sorted(folders, key=len, reverse=True):  # deepest first
+    _prune(output, folders)
+
+
+def _prune(output: Path, folders: set[str]) -> None:
+    """Remove these folders of `output/` and their parents, deepest first, where empty."""
+    for folder in sorted(folders, key=len, reverse=True):
         while folder:
             try:
                 (output / folder).rmdir()  # only if empty
