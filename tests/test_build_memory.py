@@ -96,6 +96,41 @@ def test_files_put_into_output_by_hand_are_removed(site):
     assert "Another" in site.read("2021/04/b/index.html")
 
 
+@pytest.mark.parametrize("times", ["kept", "garbled", "removed", "of another build"])
+def test_files_put_by_hand_into_folders_seen_before_are_found(site, monkeypatch, times):
+    """The output's folders are listed only where their change time moved since a build saw
+    them (`incremental.look`): a file put into a folder of a page no build touched since is
+    found all the same, and so it is when the record of those times is damaged."""
+    from digest.incremental import look
+
+    monkeypatch.setattr(look, "RECENT_NS", 0)  # (every change time trusted at once)
+    for k in range(3):
+        site.add(f"2021/04/c{k}.md", title=f"Clipping {k}", source_url=f"https://e.org/{k}")
+    build(site.project)
+    site.add("2021/05/d.md", title="Later", source_url="https://e.org/d", date="2021-05-02")
+    build(site.project)  # (the times of the folders it did not change are carried on)
+    out, record = site.root / "output", site.root / ".digest-cache/folders"
+    assert "2021/04/c0\t" in record.read_text()
+    (out / "2021/04/c0/evil.html").write_text("<script>alert(1)</script>")
+    (out / "2021/04/c1/deeper/x").mkdir(parents=True)
+    (out / "2021/04/c1/deeper/x/leak.txt").write_text("secret")
+    if times == "garbled":
+        record.write_bytes(b"\x00\xff garbage\nnot\ta number\n")
+    elif times == "removed":
+        record.unlink()
+    elif times == "of another build":
+        head, _, rest = record.read_text().partition("\n")
+        record.write_text('{"token": "0123"}\n' + rest)
+    site.add("2021/05/e.md", title="Latest", source_url="https://e.org/e", date="2021-05-03")
+    report = build(site.project)
+    assert report.incremental
+    for name in ("2021/04/c0/evil.html", "2021/04/c1/deeper/x/leak.txt"):
+        assert not (out / name).exists(), name
+        assert any(p.path.endswith(name) and "no build wrote it" in p.message
+                   for p in report.warnings)
+    assert not (out / "2021/04/c1/deeper").exists()
+
+
 def test_stages_of_killed_builds_are_removed(site):
     site.add("2021/04/a.md")
     build(site.project)

@@ -447,8 +447,7 @@ def test_output_is_checked_here_when_its_process_fails(site, monkeypatch, remove
     site.add("2021/04/a.md")
     site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
     build(site.project)
-    monkeypatch.setattr(reading, "intact", _failing_in_child(reading.intact))
-    monkeypatch.setattr(reading, "foreign", _failing_in_child(reading.foreign))
+    monkeypatch.setattr(reading, "look_at", _failing_in_child(reading.look_at))
     if removed:
         (site.root / "output/2021/04/a/index.html").unlink()
     site.add("2021/04/c.md", title="Third", source_url="https://example.org/c")

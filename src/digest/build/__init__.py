@@ -25,16 +25,7 @@ from digest.build.output import (
     size_problems,
     swap,
 )
-from digest.build.reading import (
-    FOREIGN,
-    INTACT,
-    SEARCH_PREFIX,
-    compare_output,
-    decode_foreign,
-    decode_intact,
-    pages_intact,
-    reader,
-)
+from digest.build.reading import OUTPUT, SEARCH_PREFIX, decode_state, reader
 from digest.build.report import BuildReport
 from digest.build.search import SEARCH, apply_search, search_phase
 from digest.build.settings import pelican_settings, release_settings
@@ -47,6 +38,7 @@ from digest.workers import can_fork, peak_mib
 if TYPE_CHECKING:
     from digest.build.check import CheckResult
     from digest.core.index import DigestIndex
+    from digest.incremental.look import OutputState
     from digest.incremental.plan import BuildPlan
     from digest.incremental.snapshot import Snapshot
     from digest.plugin.inputs import RenderResult
@@ -120,6 +112,7 @@ class Build:
         self.progress, self.full = progress, full
         self.phases: dict[str, float] = {}
         self._clock = time.perf_counter()
+        self.state: OutputState | None = None  # (`output_state`)
 
     def mark(self, name: str) -> None:
         now = time.perf_counter()
@@ -134,8 +127,9 @@ class Build:
         # The clipping files are read and hashed, then the last build's output looked at, in
         # a process of its own while this one reads the settings and the store: on two cores
         # the reading takes no time of this one's.
+        self.token = os.urandom(16).hex()  # the build's, under which its lists are written
         self.reader = reader(str(project.clippings), project.output,
-                             project.root / CACHE_FILE) if can_fork() else None
+                             project.root / CACHE_FILE, self.token) if can_fork() else None
         self.cross = self.store = stage = None
         # What is published is readable by all whatever the caller's umask: files 0644,
         # folders 0755 (Pages and every web server need them so).
@@ -188,15 +182,21 @@ class Build:
         if any(p.is_error for p in across):
             _content_errors(problems, None)
         python_peak = peak_mib()  # this process and its workers, before Pagefind runs
-        files = finish_phase(stage, self.settings, self.production, result.files,
-                             result.files.keys())
+        files, times = finish_phase(stage, self.settings, self.production, result.files,
+                                    result.files.keys())
         owners = result.owners
         self.mark("finish")
         plan = planned.plan
         foreign, search_seconds = self.search_and_publish(plan, stage, files, owners,
                                                           result.article_pages.values(),
                                                           problems)
-        self.record(found, planned, files, owners, near)
+        # (the change times of the folders of the output as the next build will find it:
+        # those of the stage that became it, or those seen before this build changed it)
+        if not planned.plan.full:
+            times = self.output_state(planned.plan.last).times
+        elif self.reader is not None:  # (its times, of the output replaced, written first)
+            self.reader.result(OUTPUT, decode_state)
+        self.record(found, planned, files, owners, near, times)
         self.mark("record")
         self.phases["rss_build_mib"] = python_peak
         self.phases["rss_all_mib"] = peak_mib()
@@ -230,19 +230,16 @@ class Build:
         pair_min = digest_settings(self.settings)["DIGEST_PAIR_MIN_CLIPPINGS"]
         last, why = (None, "a full build was asked for") if self.full else \
             store.last_build(key, output_id(project.output))
-        if last is not None:
-            ok = self.reader.result(INTACT, decode_intact) if self.reader is not None else None
-            if not (ok if ok is not None else pages_intact(project.output, last.files)):
-                last, why = None, "files of the last build are missing from output/"
+        if last is not None and self.output_state(last).pages_missing:
+            last, why = None, "files of the last build are missing from output/"
         if last is None:
             gc.enable()  # every page is rendered: Jinja makes garbage with cycles
             store.load_summaries(found.checked.values())  # every listing shows them
             return _Planned(full_plan(why), DigestIndex(found.clippings, pair_min), key)
         index, restored, unchanged = None, None, None
         if found.snapshot is not None:  # the last build's index, with the changes made
-            added = [c for c in found.clippings if c.deferred_from is None]
             try:
-                index, unchanged = restore_index(found.snapshot, found.kept, added,
+                index, unchanged = restore_index(found.snapshot, found.kept, found.read,
                                                  load_gazetteer(), pair_min)
                 restored = found.snapshot
             except (ValueError, KeyError, IndexError, TypeError):  # damaged: made afresh
@@ -252,7 +249,7 @@ class Build:
         built = {item.rel: item.sha256 for item in found.checked.values()}
         try:
             changed, fresh = changed_clippings(
-                last.built, built, found.clippings, found.checked, store.checked,
+                last.built, built, found.read, found.checked, store.checked,
                 lambda rel: project.display(project.clippings / rel))
         except NeedFull:
             store.load_summaries(found.checked.values())
@@ -261,6 +258,18 @@ class Build:
         plan = incremental_plan(last, changed, fresh, index, pair_min, project.output,
                                 restored)
         return _Planned(plan, index, key, restored, unchanged)
+
+    def output_state(self, last) -> OutputState:
+        """The output folder against the last build's list (`incremental.look`): what the
+        reading process found, or else looked at here."""
+        if self.state is None:
+            if self.reader is not None:
+                self.state = self.reader.result(OUTPUT, decode_state)
+            if self.state is None:
+                from digest.incremental.look import look
+
+                self.state = look(self.project.output, last.files, {})
+        return self.state
 
     def render(self, found: CheckResult, planned: _Planned, stage: Path) -> RenderResult:
         """The render phase, with the build's snapshot written beside the pages."""
@@ -296,10 +305,7 @@ class Build:
         output/ that no build wrote (removed) and the search step's seconds."""
         if not plan.full:
             changed = _changed_files(files, plan.last.files)
-            state = self.reader.result(FOREIGN, decode_foreign) if self.reader is not None \
-                else None
-            if state is None:
-                state = compare_output(self.project.output, plan.last.files)
+            state = self.output_state(plan.last)
             # (a search file missing from output/: its bundle is made again)
             output = self.project.output
             changed.update(f for f in plan.last.files if f.startswith(SEARCH_PREFIX)
@@ -348,8 +354,10 @@ class Build:
         return (search_files, search_owners), seconds
 
     def record(self, found: CheckResult, planned: _Planned, files: dict[str, str],
-               owners: dict[str, str], near: list[tuple[str, str]]) -> None:
-        """What the next build needs to follow this one."""
+               owners: dict[str, str], near: list[tuple[str, str]], times: str | None
+               ) -> None:
+        """What the next build needs to follow this one (`times`: the change times of the
+        output's folders, `incremental.look`; None: written already)."""
         from digest.incremental.fingerprint import output_id
         from digest.incremental.snapshot import Snapshot
 
@@ -359,8 +367,8 @@ class Build:
         written = Snapshot.token_of(self.store.snapshot_folder) == self.snapshot_token
         built = {item.rel: item.sha256 for item in checked.values()}
         self.store.finish_build(planned.site, output_id(self.project.output), built, files,
-                                owners, near_rows, planned.plan.last,
-                                self.snapshot_token if written else None)
+                                owners, near_rows, self.token, planned.plan.last,
+                                self.snapshot_token if written else None, times)
 
 
 def _changed_files(files: dict[str, str], last: Any) -> set[str]:

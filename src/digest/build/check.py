@@ -37,7 +37,8 @@ class CheckResult:
     """What the check phase found: the clippings, the problems of single files (and of the
     comparison with the last publish), the checks by clipping path, the checks across files
     (which may still be running), and, where the last build's snapshot was used, the
-    snapshot and its clippings still there by position (None for the others)."""
+    snapshot and its clippings still there by position (None for the others), and the
+    clippings read (from their files or the stored checks: all but those kept unread)."""
 
     clippings: list[Clipping]
     problems: list[Problem]
@@ -45,6 +46,7 @@ class CheckResult:
     cross: CrossCheck
     snapshot: Snapshot | None
     kept: list[Clipping | None]
+    read: list[Clipping]
 
 
 def problem_order(p: Problem) -> tuple[str, int]:
@@ -79,6 +81,7 @@ class _Checker:
         self.todo: list[tuple] = []
         self.reuse: list[tuple[str, str, str, str]] = []
         self.fresh: list[Checked] = []
+        self.read: list[Clipping] = []
         # The last build's snapshot, if there is one: its clippings unchanged since are taken
         # from it unread, instead of every stored check being read.
         self.snapshot = store.snapshot() if store is not None else None
@@ -106,10 +109,14 @@ class _Checker:
         loader = SnapshotLoader(snapshot, self.gazetteer) if snapshot is not None else None
         prefix = self.project.display(self.project.clippings) + os.sep
         slash = os.sep == "/"
+        flags = snapshot.flags if snapshot is not None else []
+        kept, checked, problems = self.kept, self.checked, self.problems
+        add_display, add_clipping, make = self.displays.append, self.clippings.append, \
+            snapshot.clipping if snapshot is not None else None
         for name, sha in listing:  # (the path below the clippings folder, as the system has it)
             rel = name if slash else name.replace(os.sep, "/")
             display = prefix + name
-            self.displays.append(display)
+            add_display(display)
             # A clipping that links to other files (no hash given) is checked again every
             # time: its links are only as good as the files they point at.
             if not sha:
@@ -117,11 +124,12 @@ class _Checker:
                 continue
             i = position.get(rel)
             if i is not None and shas[i] == sha:
-                c = self.kept[i] = snapshot.clipping(i, display, loader)
-                self.clippings.append(c)
-                warnings = snapshot.warnings(i)
-                self.checked[display] = Checked(sha, rel, None, warnings, None, None)
-                self.problems.extend(Problem(display, *row) for row in warnings)
+                c = kept[i] = make(i, display, loader)
+                add_clipping(c)
+                warnings = snapshot.warnings(i) if "w" in flags[i] else []
+                checked[display] = Checked(sha, rel, None, warnings, None, None)
+                if warnings:
+                    problems.extend(Problem(display, *row) for row in warnings)
             else:
                 self.reuse.append((sha, rel, display, root + os.sep + name))
         if self.stored is None:
@@ -153,6 +161,7 @@ class _Checker:
                 if progress:
                     progress(total - len(todo) + n, total)
         gazetteer = self.gazetteer
+        first = len(self.clippings)  # (those before were kept unread)
         for sha, rel, display, _f in self.reuse:
             item = self.stored.get((sha, rel))
             if item is not None:
@@ -165,6 +174,7 @@ class _Checker:
                 self.clippings.append(clipping_from_record(item.record, gazetteer, display))
                 self.checked[display] = item
                 self.fresh.append(item)
+        self.read = self.clippings[first:]
         if self.store is not None and self.fresh:
             self.store.save_checked(self.fresh)
 
@@ -175,8 +185,8 @@ class _Checker:
             store.know_built(dict(zip(self.snapshot.rels, self.snapshot.shas)))
         # (the duplicate check's keys, where the record is read: those of the clippings
         # kept unread come from the snapshot, in `across`)
-        url_keys = {c.path: key for c in clippings if c.deferred_from is None
-                    and (key := checked[c.path].record[URL_KEY]) is not None}
+        url_keys = {c.path: key for c in self.read
+                    if (key := checked[c.path].record[URL_KEY]) is not None}
         last = store.built() if store is not None else {}
         if release is not None:  # published pages must keep their addresses
             def unchanged(c: Clipping) -> bool:  # since the last finished build
@@ -202,4 +212,4 @@ class _Checker:
         # rendering: their errors still stop the build before anything is published.
         fork = can_fork() and len(clippings) >= _CROSS_FORK_MIN
         return CheckResult(clippings, self.problems, checked, CrossCheck(across, fork),
-                        self.snapshot, self.kept)
+                           self.snapshot, self.kept, self.read)

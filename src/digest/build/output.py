@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from digest.errors import BuildError, Problem
 from digest.incremental import ALWAYS, hold_lock
+from digest.incremental.look import listing
 from digest.project import Project
 
 # `digest build` imports this module before it forks its reading process: Markdown (for the
@@ -60,12 +61,14 @@ def drop_stage(project: Project, stage: Path) -> None:
 
 
 def finish_phase(stage: Path, settings: dict[str, Any], production: bool,
-                 files: dict[str, str], scanned: Iterable[str]) -> dict[str, str]:
+                 files: dict[str, str], scanned: Iterable[str]) -> tuple[dict[str, str], str]:
     """Add the sitemap, robots.txt, .nojekyll and CNAME to the staged files, and scan what
     the stage holds (`scanned`: pages checked as they were rendered); return every file of
-    the site (but the search index) with its signature."""
+    the site (but the search index) with its signature, and the change times of the stage's
+    folders (`look.listing`: those of a full build's output, which the stage becomes)."""
     outputs = dict(files)  # (pages kept from the last build included)
-    for rel in walk(stage):
+    staged, times = listing(stage)
+    for rel in staged:
         outputs.setdefault(rel, ALWAYS)  # (Pelican's pages, the theme's files)
     site_url = str(settings.get("SITEURL") or "")
     extra: dict[str, str] = {}
@@ -84,7 +87,7 @@ def finish_phase(stage: Path, settings: dict[str, Any], production: bool,
         (stage / name).write_text(text, encoding="utf-8")
         outputs[name] = ALWAYS
     scan_output(stage, frozenset(scanned))
-    return outputs
+    return outputs, times
 
 
 WARN_BYTES = 500 * 1000 ** 2  # a site this large is warned of
@@ -119,16 +122,6 @@ def size_problems(folder: Path, shown: str = "output/") -> list[Problem]:
                     f"GitHub Pages publishes (1 GB); most of it: {costs}", "warning")]
 
 
-def walk(folder: Path) -> list[str]:
-    """Every file below `folder`, as a relative POSIX path."""
-    out = []
-    base = len(str(folder)) + 1
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            out.append(os.path.join(root, name)[base:].replace(os.sep, "/"))
-    return out
-
-
 def move_in(stage: Path, output: Path) -> list[tuple[str, bool]]:
     """Move the staged files (but the stage's own work folders) into `output/`, each file
     they replace kept in the stage's `.replaced/` (`move_back` undoes it all); returns what
@@ -136,7 +129,7 @@ def move_in(stage: Path, output: Path) -> list[tuple[str, bool]]:
     made: set[str] = set()
     moved: list[tuple[str, bool]] = []
     kept = stage / ".replaced"
-    for rel in walk(stage):
+    for rel in listing(stage)[0]:
         if rel.startswith(WORK):
             continue
         parent = os.path.dirname(rel)

@@ -8,10 +8,11 @@ import datetime as dt
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from digest.errors import Problem
+from digest.incremental.look import SEARCH_PREFIX, OutputState, look  # noqa: F401
 from digest.workers import InChild
 
 # `digest build` imports this module before it forks the reading process: what checks and
@@ -19,14 +20,6 @@ from digest.workers import InChild
 # it is used, after the fork.
 
 _LINKS_OUT = re.compile(rb"\{(?:filename|static|attach)\}")
-
-
-@dataclass(frozen=True)
-class OutputState:
-    """The output folder against the last build's list of its files."""
-
-    missing: bool  # a file the last build wrote is not there (or there is no list)
-    foreign: tuple[str, ...] = ()  # files there that the last build did not write
 
 
 def check_one(job: tuple[str, str, str, str, dt.date | None]):
@@ -94,22 +87,21 @@ def hash_files(root: str, reusable: bool = True) -> list[tuple[str, str]]:
     return out
 
 
-HASHED, INTACT, FOREIGN = 0, 1, 2  # the answers of `reader`
-SEARCH_PREFIX = "pagefind/"  # the search index's files (the build re-indexes a damaged bundle)
+HASHED, OUTPUT = 0, 1  # the answers of `reader`
 
 
-def reader(root: str, output: Path, store_path: Path) -> InChild:
+def reader(root: str, output: Path, store_path: Path, token: str) -> InChild:
     """A forked process that hashes the clipping files (`hash_files`, sent as NUL-separated
-    text), while this one loads Pelican and the store; then says whether every page of the
-    last build is still in its output (`intact`: the plan needs it); then walks the output
-    for files no build wrote (`foreign`: needed only once the pages are rendered). It is
-    forked while this process is still small: a process forked later, from a large one,
-    makes that one copy each page of memory it then writes to."""
+    text), while this one loads Pelican and the store; then looks at the last build's output
+    (`look_at`: the plan needs to know whether its pages are all there, the step that changes
+    the output which files there no build wrote; the change times of its folders are written
+    beside the store under the build's `token`). It is forked while this process is still
+    small: a process forked later, from a large one, makes that one copy each page of memory
+    it then writes to."""
     cut = len(root) + 1
     return InChild((lambda: hash_files(root),
                     lambda got: "\0".join(x for f, sha in got for x in (f[cut:], sha))),
-                   (lambda: intact(output, store_path), encode_intact),
-                   (lambda: foreign(output, store_path), encode_foreign))
+                   (lambda: look_at(output, store_path, token), encode_state))
 
 
 def read_listing(text: str) -> list[tuple[str, str]]:
@@ -119,75 +111,36 @@ def read_listing(text: str) -> list[tuple[str, str]]:
     return list(zip(fields[0::2], fields[1::2]))
 
 
-def _recorded(store_path: Path) -> dict[str, str] | None | bool:
+def look_at(output: Path, store_path: Path, token: str) -> OutputState | None:
+    """The output folder against the last build's list (`incremental.look`), read from the
+    store at `store_path`; None when the list cannot be read now. The change times of the
+    folders seen as listed are written beside the store under `token` (the build's: its
+    list of files goes there under it too), not kept (`OutputState.times` None)."""
+    from digest.incremental.outputs import write_folder_times
     from digest.incremental.store import recorded_files
 
-    return recorded_files(store_path)
-
-
-def intact(output: Path, store_path: Path) -> bool | None:
-    """Whether every file but the search index's that the last build recorded (in the store at
-    `store_path`) is in `output`; None when its list cannot be read now."""
-    found = _recorded(store_path)
+    found = recorded_files(store_path)
     if found is False:
-        return False
-    return pages_intact(output, found) if found is not None else None
+        return OutputState(missing=True, pages_missing=True)
+    if found is None:
+        return None
+    state = look(output, *found)
+    if write_folder_times(store_path.parent, token, state.times or ""):
+        state = replace(state, times=None)
+    return state
 
 
-def pages_intact(output: Path, recorded) -> bool:
-    exists = os.path.exists
-    base = str(output) + os.sep
-    return all(exists(base + rel) for rel in recorded if not rel.startswith(SEARCH_PREFIX))
-
-
-def foreign(output: Path, store_path: Path) -> OutputState | None:
-    """The output folder against the last build's list (`compare_output`); None when the
-    list cannot be read now."""
-    found = _recorded(store_path)
-    if found is False:
-        return OutputState(missing=True)
-    return compare_output(output, found) if found is not None else None
-
-
-def compare_output(output: Path, recorded) -> OutputState:
-    """The files in `output` the last build did not write (someone put them there by hand,
-    or an interrupted build left them), and whether any it recorded is missing. A search
-    bundle is listed by its folder (`pagefind/2021-q2/`): what is in it is the bundle's."""
-    base = len(str(output)) + 1
-    seen = 0
-    found = []
-    folders = {rel for rel in recorded if rel.endswith("/")}
-    for folder, _dirs, files in os.walk(output):
-        prefix = folder[base:].replace(os.sep, "/")
-        prefix = prefix + "/" if prefix else ""
-        bundle = "/".join(prefix.split("/")[:2]) + "/" if prefix.startswith(SEARCH_PREFIX) \
-            and prefix.count("/") >= 2 else None
-        for name in files:
-            if prefix + name in recorded:
-                seen += 1
-            elif bundle is None or bundle not in folders:
-                found.append(prefix + name)
-    missing = seen != len(recorded) - len(folders) or not all(
-        os.path.exists(os.path.join(output, rel, "pagefind.js")) for rel in folders)
-    return OutputState(missing=missing, foreign=tuple(sorted(found)))
-
-
-def encode_intact(ok: bool | None) -> str:
-    return "" if ok is None else "1" if ok else "0"
-
-
-def decode_intact(text: str) -> bool | None:
-    return None if not text else text == "1"
-
-
-def encode_foreign(state: OutputState | None) -> str:
+def encode_state(state: OutputState | None) -> str:
     if state is None:
         return ""
-    return "\0".join(["M" if state.missing else "-", *state.foreign])
+    flags = ("M" if state.missing else "-") + ("P" if state.pages_missing else "-")
+    return "\0".join([flags, "" if state.times is None else "=" + state.times,
+                       *state.foreign])
 
 
-def decode_foreign(text: str) -> OutputState | None:
+def decode_state(text: str) -> OutputState | None:
     if not text:
         return None
-    flag, *found = text.split("\0")
-    return OutputState(missing=flag == "M", foreign=tuple(found))
+    flags, times, *found = text.split("\0")
+    return OutputState(missing=flags[0] == "M", pages_missing=flags[1] == "P",
+                       foreign=tuple(found), times=times[1:] if times else None)

@@ -7,14 +7,20 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from digest.incremental.look import read_times
 
-def write_outputs(folder: Path, files: dict[str, str], owners: dict[str, str]) -> str:
+
+def write_outputs(folder: Path, files: dict[str, str], owners: dict[str, str], token: str,
+                  times: str | None = None) -> bool:
     """Write the list of a build's files (output path → signature, and the owner of those
-    that have one) to the file `outputs` in `folder`, under a new token, and return the token
-    ("" where it could not be written: the next build is then a full one). A line per file,
-    path, owner and signature tab-separated, after a first line (JSON) with the token and
-    the count."""
-    token = os.urandom(16).hex()
+    that have one) to the file `outputs` in `folder`, under the build's token; False where
+    it could not be written (the next build is then a full one). A line per file, path,
+    owner and signature tab-separated, after a first line (JSON) with the token and the
+    count. The change times of the output's folders (`times`, `look.times_text`) go to the
+    file `folders` beside it, under the same token (None: the build's reading process wrote
+    them there already, `write_folder_times`)."""
+    if times is not None and not write_folder_times(folder, token, times):
+        return False
     get = owners.get
     names = list(files)
     head = json.dumps({"token": token, "count": len(files)}) + "\n"
@@ -33,8 +39,19 @@ def write_outputs(folder: Path, files: dict[str, str], owners: dict[str, str]) -
     try:
         replace_file(folder / "outputs", chunks())
     except (OSError, _Unwritable):
-        return ""
-    return token
+        return False
+    return True
+
+
+def write_folder_times(folder: Path, token: str, times: str) -> bool:
+    """Write the change times of the output's folders (`look.times_text`) to the file
+    `folders` in `folder` under this token; False where it could not be written."""
+    try:
+        replace_file(folder / "folders", [json.dumps({"token": token}).encode() + b"\n",
+                                          times.encode("utf-8", "surrogateescape")])
+    except OSError:
+        return False
+    return True
 
 
 class _Unwritable(Exception):
@@ -66,6 +83,19 @@ def read_outputs(folder: Path, token: str | None
         return files, owners
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def read_folder_times(folder: Path, token: str | None) -> dict[str, int]:
+    """The folder change times `write_outputs` wrote under this token ({} if none)."""
+    try:
+        with open(folder / "folders", "rb") as fh:
+            head = json.loads(fh.readline())
+            text = fh.read().decode("utf-8", "surrogateescape")
+        if not isinstance(head, dict) or not token or head.get("token") != token:
+            return {}
+        return read_times(text)
+    except (OSError, ValueError):
+        return {}
 
 
 def replace_file(path: Path, chunks: Iterable[bytes]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from digest.core import index as index_module
 from digest.core.gazetteer import load_gazetteer
@@ -62,16 +62,23 @@ class BuildPlan:
             return None
         return self._owned.get(listing_owner(kind, slug))
 
-    def kept_page(self, c: Clipping) -> str | None:
-        """The last build's page of a clipping out of reach of every change, which the last
-        build's snapshot names (the clipping need not be read for it); else None."""
-        if self.full or self.candidates is None or c.path in self.candidates:
-            return None
-        source = c.deferred_from
-        if source is None or self.snapshot is None or source[0].snapshot is not self.snapshot:
-            return None
-        page = self.snapshot.page_of(source[1])
-        return page if page and page in self.last.files else None  # type: ignore[union-attr]
+    def kept_pages(self, clippings: Iterable[Clipping]) -> dict[str, str]:
+        """The last build's page of each of these clippings that is out of reach of every
+        change and was kept unread from the last build's snapshot, which names the page
+        (clipping path → page; the clippings need not be read for it)."""
+        if self.full or self.candidates is None or self.snapshot is None:
+            return {}
+        snapshot, candidates, files = self.snapshot, self.candidates, self.last.files
+        pages = snapshot.pages()
+        out = {}
+        for c in clippings:
+            source = c.deferred_from
+            if source is None or source[0].snapshot is not snapshot or c.path in candidates:
+                continue
+            page = pages[source[1]]
+            if page and page in files:  # type: ignore[operator]
+                out[c.path] = page
+        return out
 
     def months_to_render(self, kind: str | None, slug: str, newest_first: list[str]
                          ) -> set[str] | None:
@@ -176,18 +183,18 @@ class NeedFull(Exception):
 
 
 def changed_clippings(last: Mapping[str, str], now: Mapping[str, str],
-                      clippings: list[Clipping], checked, old_versions, display
+                      read: list[Clipping], checked, old_versions, display
                       ) -> tuple[list[Clipping], set[int]]:
     """The old and new versions of every clipping added, edited or removed since `last`
-    (file → SHA-256, as `now`), and the ids of the new ones. `old_versions` gives the
-    stored checks of versions no longer there, by (sha256, rel); `display` a file's path as
-    shown. Raises NeedFull when an old version is not stored."""
-    # (a clipping kept from the last build's snapshot is unchanged since: no need to look)
-    current = {c.path: c for c in clippings if c.deferred_from is None}
-    by_rel = {checked[path].rel: path for path in current}
-    out = [current[by_rel[rel]] for rel, _sha in sorted(now.items() - last.items())]
+    (file → SHA-256, as `now`), and the ids of the new ones. `read`: the clippings not kept
+    unread from the last build's snapshot (those are unchanged since: no need to look);
+    `old_versions` gives the stored checks of versions no longer there, by (sha256, rel);
+    `display` a file's path as shown. Raises NeedFull when an old version is not stored."""
+    by_rel = {checked[c.path].rel: c for c in read}
+    before, after = last.get, now.get
+    out = [by_rel[rel] for rel in sorted(rel for rel, sha in now.items() if before(rel) != sha)]
     fresh = {id(c) for c in out}
-    gone = {(sha, rel) for rel, sha in last.items() - now.items()}
+    gone = {(sha, rel) for rel, sha in last.items() if after(rel) != sha}
     old = old_versions(gone)
     gazetteer = load_gazetteer()
     for (sha, rel) in sorted(gone):

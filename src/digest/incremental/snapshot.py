@@ -52,9 +52,10 @@ class Snapshot:
         self.rels, self.shas, self.days, self.flags = (lines(b) for b in blocks[:4])
         self._dates: dict[str, tuple[dt.date, str]] = {}  # day → (date, month), made once
         # The last three blocks, split into lines only when first asked for (`lines_of`):
-        # the fields of `_across_line`, dates and slugs (`sort_key`), pages (`page_of`).
+        # the fields of `_across_line`, dates and slugs (`sort_key`), pages (`pages`).
         self._late = dict(zip(_LATE, blocks[7:]))
         self._lines: dict[str, list[bytes]] = {}
+        self._pages: list[str] | None = None
         self.ids = _uints(blocks[4])
         self.members = _uints(blocks[5])
         self.starts = _uints(blocks[6])  # where each record starts in `records`
@@ -117,9 +118,12 @@ class Snapshot:
             found = self._lines[block] = self._late[block].split(b"\n") if self.rels else []
         return found
 
-    def page_of(self, i: int) -> str:
-        """Clipping `i`'s page, as the build that wrote the snapshot saved it ("" for none)."""
-        return self.lines_of("pages")[i].decode("utf-8")
+    def pages(self) -> list[str]:
+        """Each clipping's page, by position, as the build that wrote the snapshot saved it
+        ("" for none), decoded in one go."""
+        if self._pages is None:
+            self._pages = self._late["pages"].decode("utf-8").split("\n") if self.rels else []
+        return self._pages
 
     def across_fields(self) -> list[list[Any]]:
         """The fields the checks across files compare (`_ACROSS`) of every clipping, by

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from digest.incremental import CACHE_FILE  # noqa: F401 - where the store is
-from digest.incremental.outputs import read_outputs, replace_file, write_outputs
+from digest.incremental.outputs import (
+    read_folder_times,
+    read_outputs,
+    replace_file,
+    write_outputs,
+)
 from digest.incremental.plan import LastBuild
 from digest.incremental.records import Checked
 from digest.incremental.snapshot import Snapshot
@@ -36,10 +41,11 @@ _TABLES = {
 }
 
 
-def recorded_files(path: Path) -> dict[str, str] | None | bool:
-    """The last build's list of files (output path → signature), read from the store at
-    `path` on a connection of this process's own (a forked one must not use its parent's);
-    False where there is no store, None where it cannot be read now."""
+def recorded_files(path: Path) -> tuple[dict[str, str], dict[str, int]] | None | bool:
+    """The last build's list of files (output path → signature) and the change times of
+    its folders (`look`), read from the store at `path` on a connection of this process's
+    own (a forked one must not use its parent's); False where there is no store, None where
+    it cannot be read now."""
     if not path.exists():
         return False
     try:
@@ -50,8 +56,9 @@ def recorded_files(path: Path) -> dict[str, str] | None | bool:
             db.close()
     except sqlite3.DatabaseError:
         return None
-    found = read_outputs(path.parent, row[0] if row else None)
-    return found[0] if found is not None else None
+    token = row[0] if row else None
+    found = read_outputs(path.parent, token)
+    return (found[0], read_folder_times(path.parent, token)) if found is not None else None
 
 
 def remove_store(root: Path) -> None:
@@ -305,12 +312,16 @@ class Store:
 
     def finish_build(self, site_key: str, output_id: str, built: dict[str, str],
                      outputs: dict[str, str], owners: dict[str, str], near: list[list[str]],
-                     last: LastBuild | None = None, snapshot: str | None = None) -> None:
+                     token: str, last: LastBuild | None = None,
+                     snapshot: str | None = None, times: str | None = None) -> None:
         """Record a finished build and drop checks no longer in use; with `last` (what the
         store held), only the rows that changed are written. Its files (`outputs`) go to a
         file beside the store (`write_outputs`), whose token is recorded. `snapshot`: the
-        token of the snapshot it wrote (`Snapshot.write`), if any."""
-        outputs_token = write_outputs(self.path.parent, outputs, owners)
+        token of the snapshot it wrote (`Snapshot.write`), if any; `token`: the build's own,
+        under which its list of files is written (`write_outputs`, with `times`, the change
+        times of the output's folders, or None where the reading process wrote them)."""
+        outputs_token = token if write_outputs(self.path.parent, outputs, owners, token,
+                                               times) else ""
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('near', ?)",

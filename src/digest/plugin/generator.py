@@ -150,15 +150,15 @@ class DigestGenerator(Generator):
         if not self.pattern_save:
             return
         template = self.get_template("article")
-        plan, pages = self.plan, self.result.article_pages
+        plan, pages, files = self.plan, self.result.article_pages, out.files
         incremental = plan.candidates is not None
+        kept = plan.kept_pages(self.index.clippings)
         for c in self.index.clippings:
-            if incremental and c.path not in plan.candidates:
-                found = plan.kept_page(c)
-                if found is not None and not c.redirect_from and found not in out.files:
-                    pages[c.path] = found
-                    out.keep(found)
-                    continue
+            found = kept.get(c.path)
+            if found is not None and found not in files and not c.redirect_from:
+                pages[c.path] = found
+                out.keep(found)
+                continue
             name = pages[c.path] = self.article_save_as(c)
             self._redirect_pages(out, c)
             if incremental and c.path not in plan.candidates and out.carry(name):
