@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pelican import Pelican
+from pelican.generators import ArticlesGenerator
 
 from digest.errors import BuildError, Problem
 from digest.plugin import connected
@@ -29,6 +30,21 @@ class _Collector(logging.Handler):
         self.records.append(record)
 
 
+class _Articles(ArticlesGenerator):
+    """Pelican's article generator, writing nothing: the digest's generator writes every
+    clipping page, listing and feed, and `PELICAN_OFF` turns Pelican's own off (left to
+    run, it would still compile four templates of its default theme each build)."""
+
+    def generate_output(self, writer) -> None:
+        pass
+
+
+class _Pelican(Pelican):
+    def _get_generator_classes(self):
+        return [_Articles if cls is ArticlesGenerator else cls
+                for cls in super()._get_generator_classes()]
+
+
 def render_phase(project: Project, stage: Path, settings: dict[str, Any],
                  inputs: RenderInput) -> RenderResult:
     """Run Pelican (the site's pages, the theme's static files) with the digest's generator
@@ -43,7 +59,7 @@ def render_phase(project: Project, stage: Path, settings: dict[str, Any],
     try:
         os.chdir(project.root)
         with connected(session), contextlib.redirect_stdout(io.StringIO()):
-            Pelican(settings).run()  # (it prints its own summary)
+            _Pelican(settings).run()  # (it prints its own summary)
     except (BuildError, sqlite3.DatabaseError, OSError):  # (the build says what they mean)
         raise
     except Exception as exc:

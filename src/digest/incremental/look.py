@@ -37,14 +37,15 @@ def look(output: Path, recorded: Iterable[str], times: Mapping[str, int]) -> Out
     """Compare `output` with the last build's files (`recorded`: paths; a search bundle as
     its folder, `pagefind/2021-q2/`, whose files are its own) given the change times of its
     folders when a build last saw them as listed (`times`, folder → ns; "" is the top)."""
-    tree = _tree(recorded)
+    tree, bundles = _tree(recorded)
     base = str(output)
+    sep = os.sep
     since = time.time_ns() - RECENT_NS
     seen: dict[str, int] = {}
     found: list[str] = []
     missing: set[str] = set()  # listed files and folders that are not there
     for folder, names in tree.items():
-        path = os.path.join(base, folder) if folder else base
+        path = base + sep + folder if folder else base
         try:
             info = os.lstat(path)
         except OSError:
@@ -59,7 +60,6 @@ def look(output: Path, recorded: Iterable[str], times: Mapping[str, int]) -> Out
             continue
         if _listed(path, folder, names, found, missing) and 0 < changed < since:
             seen[folder] = changed
-    bundles = [rel for rel in recorded if rel.endswith("/")]
     gone_bundle = any(not os.path.exists(os.path.join(base, rel, "pagefind.js"))
                       for rel in bundles)
     pages_missing = any(not (rel + "/").startswith(SEARCH_PREFIX) for rel in missing)
@@ -67,21 +67,31 @@ def look(output: Path, recorded: Iterable[str], times: Mapping[str, int]) -> Out
                        foreign=tuple(sorted(set(found))), times=times_text(seen))
 
 
-def _tree(recorded: Iterable[str]) -> dict[str, dict[str, bool]]:
-    """Each folder of the listed files with its entries (name → whether a folder)."""
+def _tree(recorded: Iterable[str]) -> tuple[dict[str, dict[str, bool]], list[str]]:
+    """Each folder of the listed files with its entries (name → whether a folder), and the
+    search bundles (listed as folders)."""
     tree: dict[str, dict[str, bool]] = {"": {}}
+    bundles = []
+    get = tree.get
     for rel in recorded:
+        parent, _, name = rel.rpartition("/")
+        names = get(parent)
+        if names is not None and name:  # (the usual case: a file in a folder seen before)
+            names[name] = False
+            continue
         is_folder = rel.endswith("/")
+        if is_folder:
+            bundles.append(rel)
         path = rel[:-1] if is_folder else rel
         while True:
             parent, _, name = path.rpartition("/")
-            names = tree.get(parent)
+            names = get(parent)
             if names is not None:
                 names[name] = is_folder
                 break
             tree[parent] = {name: is_folder}
             path, is_folder = parent, True
-    return tree
+    return tree, bundles
 
 
 def _listed(path: str, folder: str, names: dict[str, bool], found: list[str],

@@ -71,14 +71,15 @@ def read_outputs(folder: Path, token: str | None
             text = fh.read().decode("utf-8")
         if not isinstance(head, dict) or head.get("token") != token:
             return None
-        lines = text.split("\n") if text else []
-        files, owners = {}, {}
-        for line in lines:
-            name, owner, sig = line.split("\t")
-            files[name] = sig
-            if owner:
-                owners[name] = owner
-        if len(files) != head["count"] or len(lines) != head["count"]:
+        count = head["count"]
+        # (split in one go: every line is name, owner, signature)
+        fields = text.replace("\n", "\t").split("\t") if text else []
+        if len(fields) != 3 * count or (count and text.count("\n") != count - 1):
+            return None
+        names = fields[0::3]
+        files = dict(zip(names, fields[2::3]))
+        owners = {name: owner for name, owner in zip(names, fields[1::3]) if owner}
+        if len(files) != count:
             return None
         return files, owners
     except (OSError, ValueError, KeyError, TypeError):
