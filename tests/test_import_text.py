@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.errors import ContentError
-from digest.importers.text import TextImporter, decode_export
+from digest.errors import ContentError, UsageError
+from digest.importers.encoding import decode_export
+from digest.importers.text import TextImporter
 
 imp = TextImporter()
 
@@ -164,8 +165,62 @@ def test_legacy_encodings():
     assert "--encoding" in str(info.value)
     with pytest.raises(ContentError):
         decode_export(text.encode("utf-8"), "x.txt", "cp1251")  # mojibake, not a guess
-    with pytest.raises(ContentError):
+    with pytest.raises(UsageError, match="--encoding no-such-codec: not an encoding"):
         decode_export(b"x", "x.txt", "no-such-codec")
+
+
+RUSSIAN = entry("Kyrgyzstan - Пограничный конфликт у села Кок-Таш (Азаттык)",
+                "Стороны обменялись обвинениями: по данным пограничной службы, погибли "
+                "военнослужащие, эвакуированы жители приграничных сёл.")
+FRENCH = entry("Kyrgyzstan - Négociations à Genève (AFP)",
+               "Les négociateurs kirghizes et tadjiks ont échoué à s'entendre sur le tracé "
+               "de la frontière ; « aucune percée », a déclaré un diplomate à l'AFP.")
+
+
+@pytest.mark.parametrize("text, written, given", [
+    (RUSSIAN, "cp866", "cp1251"), (RUSSIAN, "cp866", "koi8-r"), (RUSSIAN, "cp1251", "cp866"),
+    (RUSSIAN, "koi8-r", "cp1251"), (RUSSIAN, "cp1251", "cp1252"), (FRENCH, "cp1252", "cp1251"),
+    (FRENCH, "cp1252", "cp866"),
+])
+def test_a_code_page_that_gives_implausible_text_is_refused_with_the_likely_one(
+        text, written, given):
+    """Every byte decodes in a single-byte code page, so the wrong one gives nonsense without
+    an error: it is refused, and the code page the text reads well in is named."""
+    with pytest.raises(ContentError) as info:
+        decode_export(text.encode(written), "x.txt", given)
+    (problem,) = info.value.problems
+    assert problem.path == "x.txt" and f"decoding as {given} gives unreadable text" in \
+        problem.message
+    likely = problem.message.rsplit("--encoding ", 1)[1]
+    assert text.encode(written).decode(likely) == text  # (cp1125 for cp866 would do too)
+
+
+@pytest.mark.parametrize("text, written", [
+    (RUSSIAN, "cp1251"), (RUSSIAN, "cp866"), (RUSSIAN, "koi8-r"), (RUSSIAN, "iso8859-5"),
+    (FRENCH, "cp1252"), (FRENCH, "latin-1"),
+])
+def test_the_right_code_page_is_read(text, written):
+    assert decode_export(text.encode(written), "x.txt", written) == text
+
+
+def test_an_export_that_is_not_utf8_names_the_code_page_it_reads_in():
+    with pytest.raises(ContentError) as info:
+        decode_export(RUSSIAN.encode("cp866"), "x.txt", None)
+    assert info.value.problems[0].message.endswith("import it with --encoding cp866")
+    with pytest.raises(ContentError) as info:
+        decode_export(RUSSIAN.encode("utf-16"), "x.txt", None)
+    assert "it is UTF-16" in info.value.problems[0].message
+    assert decode_export(RUSSIAN.encode("utf-16"), "x.txt", "utf-16") == RUSSIAN
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(["cp1251", "cp866", "koi8-r", "cp1252",
+                                                  "latin-1", None]))
+def test_any_bytes_in_any_code_page_are_read_or_refused(data, encoding):
+    try:
+        assert isinstance(decode_export(data, "x.txt", encoding), str)
+    except ContentError as exc:
+        assert exc.problems and all(p.path == "x.txt" for p in exc.problems)
 
 
 @settings(max_examples=200, deadline=None)

@@ -8,7 +8,8 @@ from pathlib import Path
 from digest.content.check import check_paths
 from digest.errors import ContentError, Problem, UsageError
 from digest.importers import ImportPlan, plan_import
-from digest.importers.text import TextImporter, decode_export
+from digest.importers.encoding import decode_export
+from digest.importers.text import TextImporter
 from digest.importers.wxr import WxrImporter
 from digest.project import Project
 
@@ -32,7 +33,7 @@ def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | 
     try:
         text = decode_export(data, name, encoding)
     except ContentError as exc:
-        raise ContentError(f"{name} could not be read", exc.problems) from None
+        raise ContentError(f"{name} could not be read: nothing imported", exc.problems) from None
     drafts, stray = TextImporter().parse(text, default_date)
     if stray or not drafts:
         problems = [Problem(name, int(s.split(":", 1)[0]), s.split(": ", 1)[1]) for s in stray]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from digest.core.gazetteer import Gazetteer, load_gazetteer, normalise
 from digest.core.registry import Registry, domain_of, load_registry
-from digest.errors import ContentError, Problem
 from digest.importers import Draft, classify_labels, escape_markdown
+
 
 _ENTRY_START = re.compile(r"^\s*(?:categorie|category|catégorie|categoria|kategorie)\s*:?\s*$", re.I)
 _DASHES = (" \u2013 ", " \u2014 ", " - ", " \u2012 ", " \u2212 ")
@@ -33,51 +32,6 @@ class _Para:
     @property
     def single(self) -> bool:
         return len(self.lines) == 1
-
-
-def decode_export(data: bytes, name: str, encoding: str | None) -> str:
-    """The export's text: UTF-8 (BOM allowed) unless `encoding` names a legacy one."""
-    if encoding:
-        try:
-            text = data.decode(encoding)
-        except LookupError:
-            raise ContentError(f"unknown encoding '{encoding}': use a Python codec name such "
-                               "as cp1251, cp866 or latin-1") from None
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise ContentError("", [Problem(name, line, f"cannot be read as {encoding}: "
-                                            "check the --encoding")]) from None
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise ContentError("", [Problem(name, line, (
-                "not UTF-8: give the export's encoding with --encoding (cp1251 for Cyrillic "
-                "Windows exports, cp866 for DOS, latin-1 for Western European)"))]) from None
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if encoding and _is_utf8(data) and encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
-        raise ContentError("", [Problem(name, None, (
-            f"the export is UTF-8, not {encoding}: import it without --encoding"))])
-    if encoding and _looks_like_mojibake(text):
-        raise ContentError("", [Problem(name, None, (
-            f"decoding as {encoding} gives unreadable text: the export is in another encoding"))])
-    return unicodedata.normalize("NFC", text)
-
-
-def _is_utf8(data: bytes) -> bool:
-    # Legacy single-byte text with letters above 0x7F almost never forms valid UTF-8.
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return any(b >= 0x80 for b in data)
-
-
-def _looks_like_mojibake(text: str) -> bool:
-    # UTF-8 read as a single-byte code page shows as pairs such as 'Ð°' or 'Ã©'.
-    pairs = len(re.findall(r"[ÐÑÃÂ][\x80-\xbf\u0400-\u04ff\u00a0-\u00bf]", text))
-    return pairs > 3 and pairs > len(text) / 200
 
 
 def _paragraphs(lines: list[str], first_line: int) -> list[_Para]:
