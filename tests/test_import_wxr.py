@@ -64,6 +64,19 @@ EXPORT = wxr(
 )
 
 
+@pytest.mark.parametrize("encode", [
+    lambda data: data.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+    lambda data: data.replace(b"http://wordpress.org/export/", b"https://wordpress.org/export/"),
+], ids=["utf-16", "https namespace"])
+def test_an_export_in_utf16_or_with_an_https_namespace_is_read(encode):
+    """The WXR namespace is found in the parsed tree, not in the file's bytes: an export
+    saved as UTF-16, or declaring the namespace with https:// (as WordPress's own theme unit
+    test data does), is a WordPress export."""
+    drafts, report = WxrImporter().parse(encode(EXPORT), "wp.xml")
+    expected, _ = WxrImporter().parse(EXPORT, "wp.xml")
+    assert [d.title for d in drafts] == [d.title for d in expected] and len(drafts) == 5
+
+
 def test_posts_only_and_every_skip_counted():
     drafts, report = WxrImporter().parse(EXPORT, "wp.xml")
     assert len(drafts) == 5

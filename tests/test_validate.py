@@ -13,6 +13,7 @@ from digest.core.frontmatter import decode, parse
 from digest.core.gazetteer import load_gazetteer
 from digest.core.model import Clipping
 from digest.core.schema import normalise_url, parse_date, to_text
+from digest.errors import FrontMatterError
 from digest.core.rules import validate
 from digest.core.schema import FIELDS
 from digest.core.across import corpus_problems
@@ -178,6 +179,38 @@ def test_topic_spellings_that_share_a_page():
                 if "would share the page" in p.message]
     assert [p.path for p in problems] == ["c/2021/04/b.md"]
     assert "'water' and 'Water'" in problems[0].message
+
+
+def test_a_spelling_clash_is_told_at_the_field_of_the_rarer_spelling(site):
+    """`check` and `build` put the clash on the file with the less common spelling, at the
+    line of its field, and name the file with the other."""
+    from digest.build import build
+    from digest.content.check import check_paths
+    from digest.errors import BuildError
+
+    site.add("2021/04/a.md", title="One", source_url="https://e.org/1")
+    site.add("2021/04/b.md", title="Two", source_url="https://e.org/2")
+    site.add("2021/04/c.md", title="Three", source_url="https://e.org/3", category="news")
+    shown = "content/clippings/2021/04/c.md"
+    _, problems = check_paths([site.root / "content/clippings"], site.root / "content/clippings",
+                              lambda p: str(p.relative_to(site.root)))
+    (clash,) = [p for p in problems if "would share the page" in p.message]
+    assert (clash.path, clash.line) == (shown, 4)
+    assert "'news' and 'News' (in content/clippings/2021/04/a.md)" in clash.message
+    with pytest.raises(BuildError) as info:
+        build(site.project)
+    (clash,) = [p for p in info.value.problems if "would share the page" in p.message]
+    assert (clash.path, clash.line) == (shown, 4)
+
+
+def test_an_unclosed_list_is_told_where_it_opens():
+    with pytest.raises(FrontMatterError) as info:
+        parse("---\ntitle: T\ncountries: [Kyrgyzstan, Tajikistan\nsource: RFE/RL\n---\n\nText.\n",
+              "x.md")
+    assert info.value.problem.line == 3 and "the list opened here is not closed" in str(info.value)
+    with pytest.raises(FrontMatterError) as info:
+        parse("---\ntitle: T\nsource: {a: b\ndate: 2021-04-30\n---\n\nText.\n", "x.md")
+    assert info.value.problem.line == 3 and "end it with '}'" in str(info.value)
 
 
 # -- the round trip ---------------------------------------------------------------------------

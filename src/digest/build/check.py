@@ -11,6 +11,7 @@ from typing import Callable
 
 from digest.build.across import CrossCheck, near_pairs
 from digest.build.reading import HASHED, check_one, hash_files, read_listing
+from digest.content.check import field_line
 from digest.content.pages import check_pages
 from digest.content.release import release_problems
 from digest.core import across as across_rules
@@ -139,6 +140,13 @@ class _Checker:
             if (sha, rel) not in self.stored:
                 self.todo.append((f, display, rel, root, today))
 
+    def line_of(self, path: str, key: str) -> int | None:
+        """The line of a front-matter field in the clipping file shown as `path`."""
+        prefix = self.project.display(self.project.clippings) + os.sep
+        if not path.startswith(prefix):
+            return None
+        return field_line(self.root + os.sep + path[len(prefix):], key)
+
     def check_new(self, jobs: int) -> None:
         """Check the files no build checked before, on every core when there are many."""
         todo, progress = self.todo, self.progress
@@ -206,7 +214,8 @@ class _Checker:
             # (of the clippings kept unread, only the fields these checks compare are read)
             keys.update(read_across(clippings))
             near = near_pairs(clippings, checked, last, stored_near)
-            return near, across_rules.corpus_problems(clippings, displays, near, keys)
+            return near, across_rules.corpus_problems(clippings, displays, near, keys,
+                                                      self.line_of)
 
         # A large digest's checks across files run in a process of their own, beside the
         # rendering: their errors still stop the build before anything is published.

@@ -91,5 +91,22 @@ def check_paths(paths: list[Path], clippings_root: Path, display=str,
         problems.extend(result.problems)
         if result.clipping is not None:
             clippings.append(result.clipping)
-    problems.extend(corpus_problems(clippings, [display(p) for p in files]))
+    shown = {display(p): p for p in files}
+    problems.extend(corpus_problems(clippings, list(shown),
+                                    line_of=lambda path, key: field_line(shown[path], key)))
     return clippings, sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def field_line(path: Path | str, key: str) -> int | None:
+    """The line of the front-matter field `key` in the clipping file at `path` (None when
+    it is not there, or the file cannot be read)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if number > 1 and line.rstrip() == "---":
+                    return None
+                if line.startswith(key + ":"):
+                    return number
+    except OSError:
+        pass
+    return None

@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter, defaultdict
+from typing import Callable
 
 from digest.core.model import Clipping, date_key, slugify
 from digest.core.schema import normalise_url
@@ -14,11 +15,13 @@ from digest.errors import Problem
 
 def corpus_problems(clippings: list[Clipping], paths: list[str],
                     near_pairs: list[tuple[Clipping, Clipping]] | None = None,
-                    url_keys: dict[str, str] | None = None) -> list[Problem]:
+                    url_keys: dict[str, str] | None = None,
+                    line_of: Callable[[str, str], int | None] | None = None) -> list[Problem]:
     """Problems between files: shared slugs or originals, case-only names, colliding labels,
     near-identical headlines (`near_pairs`, when already found, else searched for here).
     `url_keys`, when given, holds the duplicate check's key (`normalise_url`) of every
-    clipping that has a source_url, by path.
+    clipping that has a source_url, by path. `line_of(path, field)`, when given, finds the
+    line of a front-matter field in a file (for the problems that name one).
 
     Every build runs this over the whole digest, so values are counted first (in C) and the
     files are gathered only for the few values that collide."""
@@ -59,13 +62,15 @@ def corpus_problems(clippings: list[Clipping], paths: list[str],
         near_pairs = near_duplicate_pairs(clippings)
     problems.extend(near_duplicate_problems(near_pairs))
 
-    problems.extend(spelling_clashes(clippings))
+    problems.extend(spelling_clashes(clippings, line_of))
     return sorted(problems)
 
 
-def spelling_clashes(clippings: list[Clipping]) -> list[Problem]:
+def spelling_clashes(clippings: list[Clipping],
+                     line_of: Callable[[str, str], int | None] | None = None) -> list[Problem]:
     """Spellings that differ but would share one page (Türkiye/Turkiye, C++/C#): the files
-    using the less common spelling are told which spelling the others use."""
+    using the less common spelling are told which spelling the others use (at the line of
+    the field, where `line_of` finds it)."""
     problems: list[Problem] = []
     for kind, get in (("topic", lambda c: c.topics), ("category", lambda c: (c.category,)),
                       ("source", lambda c: (c.source,))):
@@ -89,7 +94,9 @@ def spelling_clashes(clippings: list[Clipping]) -> list[Problem]:
             main, main_files = ranked[0]
             for label, files in ranked[1:]:
                 for path in sorted(set(files)):
-                    problems.append(Problem(path, None, (
+                    field = "topics" if kind == "topic" else kind
+                    line = line_of(path, field) if line_of is not None else None
+                    problems.append(Problem(path, line, (
                         f"{kind} '{label}' and '{main}' (in {main_files[0]}) would share the "
                         f"page '{slug}': use one spelling")))
     return problems

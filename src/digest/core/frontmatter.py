@@ -131,6 +131,15 @@ def _parse_yaml(text: str, path: str, first_line: int):
             hint = ': a value with ": " in it must be quoted, as in title: "Border: talks"'
         elif "found character '\\t'" in problem:
             hint = ": indent with spaces, not tabs"
+        opened = exc.context_mark
+        if opened is not None and (exc.context or "").startswith("while parsing a flow"):
+            # (YAML notices an unclosed [ or { where the next line starts: the fault is
+            # where the list began)
+            kind = "list" if "sequence" in exc.context else "mapping"
+            close = "]" if kind == "list" else "}"
+            raise FrontMatterError(path, first_line + opened.line, (
+                f"invalid YAML, column {opened.column + 1}: the {kind} opened here is not "
+                f"closed: end it with '{close}' on this line")) from None
         raise FrontMatterError(path, line, f"invalid YAML{column}: {problem}{hint}") from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(path, first_line, f"invalid YAML: {exc}") from None

@@ -62,14 +62,11 @@ class WxrImporter:
             raise ContentError("", [Problem(name, 1, f"the export declares an encoding "
                                             f"Python does not know ({exc}): export it again "
                                             "as UTF-8")]) from None
-        version = next((v for v in WP_VERSIONS
-                        if f"http://wordpress.org/export/{v}/" in data.decode("utf-8", "replace")[:5000]),
-                       None)
-        if root.tag != "rss" or version is None:
+        found = _wxr_namespace(root) if root.tag == "rss" else None
+        if found is None:
             raise ContentError("", [Problem(name, 1, "not a WordPress export (WXR 1.1 or 1.2): "
                                             "export it from Tools → Export in WordPress")])
-        ns = {**NS, "wp": f"http://wordpress.org/export/{version}/",
-              "excerpt": f"http://wordpress.org/export/{version}/excerpt/"}
+        ns = {**NS, "wp": found, "excerpt": f"{found}excerpt/"}
         report = WxrReport()
         drafts: list[Draft] = []
         slugs: dict[str, int] = {}
@@ -165,6 +162,22 @@ class WxrImporter:
                 draft.topics.append(label)
         if not draft.category:
             draft.category = "Uncategorized"
+
+
+_WXR = re.compile(r"https?://wordpress\.org/export/(?:%s)/" % "|".join(
+    re.escape(v) for v in WP_VERSIONS))
+
+
+def _wxr_namespace(root) -> str | None:
+    """The WXR namespace the export's elements use (http:// or https://, version 1.0-1.2),
+    found in the parsed tree: whatever the file's encoding (UTF-16 too)."""
+    for element in root.iter():
+        tag = element.tag
+        if isinstance(tag, str) and tag.startswith("{"):
+            uri = tag[1:].partition("}")[0]
+            if _WXR.fullmatch(uri):
+                return uri
+    return None
 
 
 def _item_lines(data: bytes) -> list[int]:
