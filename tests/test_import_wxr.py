@@ -178,3 +178,28 @@ def test_mutated_export_raises_only_our_error(data):
         WxrImporter().parse(mutated, "x.xml")
     except ContentError:
         pass
+
+
+@pytest.mark.parametrize("depth", [61, 400, 100_000])
+def test_a_post_nested_too_deeply_is_refused_by_name_and_the_others_imported(depth):
+    """HTML nested past what the converter can take (it recurses per element) refuses that
+    post with the depth and what to do, quickly even 100,000 deep (the sanitizer's cost grows
+    with the square of the depth, so raw HTML past 1,000 is refused before it)."""
+    deep = "<p>a</p>" + "<div>" * depth + "deep" + "</div>" * depth
+    fine = "<p>One<p>Two<p>Three" * 300  # (paragraphs left open, as classic posts have them)
+    drafts, _ = WxrImporter().parse(wxr(
+        item("Kyrgyzstan – Deep (TASS)", name="deep", content=deep),
+        item("Kyrgyzstan – Fine (TASS)", name="fine", content=fine)), "wp.xml")
+    deep_draft, fine_draft = drafts
+    (problem,) = deep_draft.problems
+    assert "nests" in problem and "elements deep" in problem and "flatten it" in problem
+    assert fine_draft.problems == [] and "Three" in fine_draft.body
+
+
+def test_a_post_nested_just_within_the_limit_converts():
+    from digest.importers.wxr import MAX_DEPTH
+
+    content = "<div>" * MAX_DEPTH + "kept" + "</div>" * MAX_DEPTH
+    (draft,), _ = WxrImporter().parse(wxr(item("Kyrgyzstan – Deep (TASS)", name="d",
+                                               content=content)), "wp.xml")
+    assert "kept" in draft.body and not any("nests" in p for p in draft.problems)

@@ -7,6 +7,7 @@ import functools
 import threading
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from digest.cli import app
@@ -27,6 +28,22 @@ def test_extract_json_ld_graph():
     assert facts.source_url == "https://www.rferl.org/a/kyrgyz-tajik-border-talks/31250000.html"
     assert facts.excerpt.startswith("Delegations from Bishkek")
     assert facts.countries == ["Kyrgyzstan", "Tajikistan"]
+
+
+@pytest.mark.parametrize("ld", [
+    '{"@type": "NewsArticle", "author": ' + '{"name": ' * 100_000 + '"a"' + '}' * 100_001,
+    "[" * 100_000 + "]" * 100_000,
+    '{"@type": "NewsArticle", "headline": "Deep", "author": ' + "[" * 900 + '"a"' + "]" * 900
+    + "}",
+], ids=["objects", "lists", "author lists"])
+def test_json_ld_nested_past_any_use_is_passed_over(ld):
+    """Metadata nested 100,000 deep (past what the JSON decoder can take), or a list of names
+    nested 900 deep, is passed over: the page's other facts are read."""
+    page = (PAGES / "rferl-graph.html").read_text(encoding="utf-8")
+    page = page.replace("<head>", f'<head><script type="application/ld+json">{ld}</script>', 1)
+    facts = extract(page)
+    assert facts.title in ("Kyrgyz-Tajik Border Talks Stall Again", "Deep")
+    assert facts.excerpt.startswith("Delegations from Bishkek")
 
 
 def test_extract_plain_meta_and_time():

@@ -80,7 +80,7 @@ def _json_ld_article(soup: BeautifulSoup) -> dict:
     for script in soup.find_all("script", type="application/ld+json"):
         try:
             data = json.loads(script.string or "")
-        except (json.JSONDecodeError, TypeError):
+        except (json.JSONDecodeError, TypeError, RecursionError):  # (nested past any use)
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:
@@ -100,8 +100,8 @@ def _name(value) -> str:
         return value.strip()
     if isinstance(value, dict):
         return str(value.get("name", "")).strip()
-    if isinstance(value, list):
-        return ", ".join(n for n in (_name(v) for v in value) if n)
+    if isinstance(value, list):  # (a list of names: one level, never a list of lists)
+        return ", ".join(n for n in (_name(v) for v in value if not isinstance(v, list)) if n)
     return ""
 
 

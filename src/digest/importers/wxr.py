@@ -114,7 +114,11 @@ class WxrImporter:
             except ValueError:
                 draft.problems.append(f"post_date_gmt {gmt!r} is not a date")
         self.terms(item, draft)
-        body, url, link_text, notes = convert_content(_text(item, "content:encoded", ns))
+        try:
+            body, url, link_text, notes = convert_content(_text(item, "content:encoded", ns))
+        except TooDeep as exc:
+            draft.problems.append(str(exc))
+            body, url, link_text, notes = "", "", "", []
         for note in notes:
             report.notes.append(Problem(name, line, f"'{title[:40]}': {note}", "warning"))
         draft.body = body
@@ -131,7 +135,7 @@ class WxrImporter:
         if not draft.source:
             draft.problems.append("no outlet: the title does not end with '(Outlet)' and the "
                                   "original's address is not a known outlet's")
-        if not draft.body.strip():
+        if not draft.body.strip() and not draft.problems:
             draft.problems.append("the post has no content to use as the excerpt")
         raw = unquote(_text(item, "wp:post_name", ns))
         slug = slugify(raw) if raw and "/" not in raw and ".." not in raw else ""
@@ -198,18 +202,62 @@ def _shortcodes(html: str, notes: list[str]) -> str:
     return _SHORTCODE.sub(replace, html)
 
 
+MAX_DEPTH = 60  # elements nested in a post's HTML; deeper, the converter would recurse too far
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+
+
+class TooDeep(ValueError):
+    """A post's HTML nests too deeply to convert."""
+
+
+# Elements a browser closes by itself (<p>a<p>b is two paragraphs): not counted as nesting
+# in raw HTML, where their end tags are often left out.
+_SELF_ENDING = frozenset("p li dt dd tr td th option thead tbody tfoot colgroup".split())
+RAW_DEPTH = 1000  # raw HTML past this is refused before the sanitizer (its cost grows with depth²)
+
+
+def html_depth(html: str, raw: bool = False) -> int:
+    """How deeply the elements of well-formed HTML (as the sanitizer gives it) nest; with
+    `raw`, an estimate for HTML as written (elements that end by themselves not counted)."""
+    depth = deepest = 0
+    skip = _VOID | _SELF_ENDING if raw else _VOID
+    for closing, name, self_closing in _TAG.findall(html):
+        if name.lower() in skip or self_closing:
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def convert_content(html: str) -> tuple[str, str, str, list[str]]:
     """Post HTML to sanitized Markdown; also the original's address when the post ends with a
-    paragraph that is only a link. Returns (markdown, url, link text, notes)."""
+    paragraph that is only a link. Returns (markdown, url, link text, notes); raises TooDeep
+    for HTML nested more than MAX_DEPTH elements deep."""
     notes: list[str] = []
     html = _BLOCK_COMMENT.sub("", html)
     html = _shortcodes(html, notes)
     if "\n\n" in html and "<p" not in html:  # WordPress stores paragraphs as blank lines
         html = "".join(f"<p>{p.strip()}</p>" for p in html.split("\n\n") if p.strip())
+    if html_depth(html, raw=True) > RAW_DEPTH:
+        raise TooDeep(f"the post's HTML nests more than {RAW_DEPTH} elements deep (at most "
+                      f"{MAX_DEPTH}): flatten it in WordPress (or add the clipping by hand)")
     clean = sanitize(html)
     if "<script" in html.lower() or "<iframe" in html.lower():
         notes.append("scripts or embedded frames removed")
-    markdown = markdownify(clean, heading_style="ATX", bullets="-", strip=["span", "div"]).strip()
+    depth = html_depth(clean)
+    if depth > MAX_DEPTH:
+        raise TooDeep(f"the post's HTML nests {depth} elements deep (at most {MAX_DEPTH}): "
+                      "flatten it in WordPress (or add the clipping by hand)")
+    try:
+        markdown = markdownify(clean, heading_style="ATX", bullets="-",
+                               strip=["span", "div"]).strip()
+    except RecursionError:  # (the depth above keeps well below it)
+        raise TooDeep("the post's HTML nests too deeply to convert: flatten it in "
+                      "WordPress (or add the clipping by hand)") from None
     markdown = re.sub(r"\n{3,}", "\n\n", markdown)
     paras = markdown.split("\n\n")
     url = text = ""
