@@ -295,6 +295,58 @@ def test_a_site_past_the_pages_limit_fails_naming_what_costs_most(site, monkeypa
     assert (site.root / "output/index.html").is_file()  # the last good site stays
 
 
+@pytest.mark.parametrize("search", [False, True])
+def test_incremental_builds_count_the_sites_size_as_they_change_it(tmp_path, monkeypatch,
+                                                                   search):
+    """An incremental build knows the site's size from the last build's and the bytes of the
+    files it writes and removes (search bundles included): the count stays the real one over
+    adds, edits and removals, warns past 500 MB and refuses past 1 GB before output/ changes."""
+    import json
+
+    import digest.build.output as output
+    from digest.build.output import folder_sizes
+    from digest.incremental.store import read_only
+    from tests.conftest import PELICANCONF, Site
+
+    site = Site(tmp_path / "s", PELICANCONF + f"\nDIGEST_SEARCH = {search}\n")
+    monkeypatch.chdir(site.root)
+
+    def recorded() -> dict:
+        db = read_only(site.root / ".digest-cache/build.sqlite")
+        try:
+            return json.loads(db.execute("SELECT value FROM meta WHERE key = 'sizes'")
+                              .fetchone()[0])
+        finally:
+            db.close()
+
+    for k in range(3):
+        site.add(f"2021/04/c{k}.md", title=f"Clipping {k}", source_url=f"https://e.org/{k}")
+    build(site.project)
+    steps = [lambda: site.add("2021/05/d.md", title="Later", date="2021-05-02",
+                              source_url="https://e.org/d", body="A much longer excerpt. " * 40),
+             lambda: (site.root / "content/clippings/2021/04/c1.md").unlink(),
+             lambda: site.add("2021/04/c0.md", title="Clipping 0, edited",
+                              source_url="https://e.org/0")]
+    for step in steps:
+        step()
+        assert build(site.project).incremental
+        real = {top: n for top, n in folder_sizes(site.root / "output").items() if n}
+        assert {top: n for top, n in recorded().items() if n} == real
+    total = sum(recorded().values())
+    monkeypatch.setattr(output, "WARN_BYTES", total // 2)
+    site.add("2021/05/e.md", title="Warned", date="2021-05-03", source_url="https://e.org/e")
+    report = build(site.project)
+    assert report.incremental and any("half of what GitHub Pages publishes" in p.message
+                                      for p in report.warnings)
+    monkeypatch.setattr(output, "MAX_BYTES", total + 10)
+    site.add("2021/05/f.md", title="Too much", date="2021-05-04",
+             source_url="https://e.org/f", body="A very long excerpt indeed. " * 400)
+    with pytest.raises(BuildError, match="too large to publish"):
+        build(site.project)
+    assert not (site.root / "output/2021/05/f").exists()  # output/ as it was
+    assert (site.root / "output/2021/05/e/index.html").is_file()
+
+
 def test_an_import_on_a_full_disk_writes_nothing_and_says_so(site, monkeypatch):
     from tests.conftest import SEED
 

@@ -17,21 +17,25 @@ from typing import TYPE_CHECKING, Any, Callable
 from digest.build.output import (
     drop_stage,
     finish_phase,
+    WORK,
+    folder_sizes,
     lock,
     move_back,
     move_in,
     new_stage,
     remove_gone,
-    size_problems,
+    size_change,
+    size_verdict,
     swap,
 )
 from digest.build.reading import OUTPUT, SEARCH_PREFIX, decode_state, reader
 from digest.build.report import BuildReport
-from digest.build.search import SEARCH, apply_search, search_phase
+from digest.build.search import SEARCH, apply_search, search_phase, search_size_change
 from digest.build.settings import pelican_settings, release_settings
 from digest.core.tables import refresh
 from digest.errors import BuildError, Problem
 from digest.incremental import CACHE_FILE
+from digest.incremental.look import listing
 from digest.project import Project
 from digest.workers import can_fork, peak_mib
 
@@ -113,6 +117,7 @@ class Build:
         self.phases: dict[str, float] = {}
         self._clock = time.perf_counter()
         self.state: OutputState | None = None  # (`output_state`)
+        self.sizes: dict[str, int] | None = None  # the site's bytes by top-level entry
 
     def mark(self, name: str) -> None:
         now = time.perf_counter()
@@ -315,13 +320,12 @@ class Build:
                 plan, stage, files, state.foreign, changed, pages)
             files.update(search_files)
             owners.update(search_owners)
+            problems += self.size_warnings()
             return state.foreign, seconds
         search_files, search_owners, seconds = search_phase(self.settings, stage, pages)
         self.mark("search")
-        size = size_problems(stage, f"{self.project.display(self.project.output)}/")
-        if any(p.is_error for p in size):
-            raise BuildError("the site is too large to publish: nothing was published", size)
-        problems += size  # (an incremental build changes few files: `publish` counts all)
+        self.sizes = folder_sizes(stage)
+        problems += self.size_warnings()
         files.update(search_files)
         owners.update(search_owners)
         self.store.forget_build()
@@ -337,12 +341,26 @@ class Build:
         wrote removed. If the search step fails, the files are moved back: output/ is as it
         was. (An interruption marks the store: the next build is a full one.)"""
         output = self.project.output
+        # The site's size after the change, from the last build's and the bytes each file
+        # written or removed adds or takes (it is refused past 1 GB before output/ changes).
+        gone = [rel for rel in plan.last.files.keys() - files.keys()
+                if not rel.startswith(SEARCH_PREFIX)]
+        written = [rel for rel in listing(stage)[0] if not rel.startswith(WORK)]
+        sizes = dict(plan.last.sizes) if plan.last.sizes is not None else folder_sizes(output)
+        for top, change in size_change(stage, output, written, gone).items():
+            sizes[top] = sizes.get(top, 0) + change
+        self.sizes = sizes
+        self.size_warnings()
         self.store.begin_update()
         moved = move_in(stage, output)
         try:
             search_files, search_owners, seconds = search_phase(
                 self.settings, stage, pages, output, changed,
                 lambda name: plan.signature(name) is not None)
+            change = search_size_change(stage, output, {**files, **search_files})
+            if change:
+                sizes[SEARCH] = sizes.get(SEARCH, 0) + change
+                self.size_warnings()
         except BaseException:
             move_back(stage, output, moved)
             self.store.cancel_update()
@@ -352,6 +370,14 @@ class Build:
         apply_search(stage, output, files)
         remove_gone(output, files, plan.last.files, foreign, keep_prefix=SEARCH + "/")
         return (search_files, search_owners), seconds
+
+    def size_warnings(self) -> list[Problem]:
+        """The warning for a site past 500 MB (`output.size_verdict` of `self.sizes`);
+        raises BuildError past GitHub Pages' 1 GB."""
+        found = size_verdict(self.sizes, f"{self.project.display(self.project.output)}/")
+        if any(p.is_error for p in found):
+            raise BuildError("the site is too large to publish: nothing was published", found)
+        return found
 
     def record(self, found: CheckResult, planned: _Planned, files: dict[str, str],
                owners: dict[str, str], near: list[tuple[str, str]], times: str | None
@@ -368,7 +394,7 @@ class Build:
         built = {item.rel: item.sha256 for item in checked.values()}
         self.store.finish_build(planned.site, output_id(self.project.output), built, files,
                                 owners, near_rows, self.token, planned.plan.last,
-                                self.snapshot_token if written else None, times)
+                                self.snapshot_token if written else None, times, self.sizes)
 
 
 def _changed_files(files: dict[str, str], last: Any) -> set[str]:

@@ -96,7 +96,13 @@ MAX_BYTES = 1000 ** 3  # GitHub Pages publishes sites of at most 1 GB
 
 def size_problems(folder: Path, shown: str = "output/") -> list[Problem]:
     """A warning for a site past 500 MB, an error past GitHub Pages' 1 GB, each naming the
-    folders that cost most."""
+    folders that cost most (`size_verdict` of `folder_sizes`)."""
+    return size_verdict(folder_sizes(folder), shown)
+
+
+def folder_sizes(folder: Path) -> dict[str, int]:
+    """The bytes of the files below `folder` by its top-level entry ("(top level)" for
+    its own files)."""
     sizes: dict[str, int] = {}
     base = len(str(folder)) + 1
     for root, _dirs, files in os.walk(folder):
@@ -104,10 +110,21 @@ def size_problems(folder: Path, shown: str = "output/") -> list[Problem]:
         total = 0
         for name in files:
             try:
-                total += os.stat(os.path.join(root, name)).st_size
+                total += os.lstat(os.path.join(root, name)).st_size
             except OSError:
                 pass
         sizes[top] = sizes.get(top, 0) + total
+    return sizes
+
+
+def top_of(rel: str) -> str:
+    """The top-level entry a file of the site is counted under (`folder_sizes`)."""
+    head, slash, _ = rel.partition("/")
+    return head if slash else "(top level)"
+
+
+def size_verdict(sizes: Mapping[str, int], shown: str = "output/") -> list[Problem]:
+    """The warning past 500 MB or the error past 1 GB for a site of these sizes."""
     total = sum(sizes.values())
     if total <= WARN_BYTES:
         return []
@@ -120,6 +137,31 @@ def size_problems(folder: Path, shown: str = "output/") -> list[Problem]:
                         "DIGEST_PAIR_MIN_CLIPPINGS, or split the digest")]
     return [Problem(shown, None, f"the site is {total / 1000 ** 2:,.0f} MB, half of what "
                     f"GitHub Pages publishes (1 GB); most of it: {costs}", "warning")]
+
+
+def size_change(stage: Path, output: Path, written: Iterable[str],
+                removed: Iterable[str]) -> dict[str, int]:
+    """How many bytes, by top-level entry, putting the files `written` in the stage into
+    `output/` in place of those there, and removing those `removed`, adds (or takes)."""
+    change: dict[str, int] = {}
+    for rel in written:
+        top = top_of(rel)
+        change[top] = change.get(top, 0) + path_size(stage / rel) - path_size(output / rel)
+    for rel in removed:
+        top = top_of(rel)
+        change[top] = change.get(top, 0) - path_size(output / rel)
+    return change
+
+
+def path_size(path: Path) -> int:
+    """The bytes of a file, or of every file below a folder; 0 if there is none."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return 0
+    if not os.path.isdir(path) or os.path.islink(path):
+        return info.st_size
+    return sum(folder_sizes(path).values())
 
 
 def move_in(stage: Path, output: Path) -> list[tuple[str, bool]]:

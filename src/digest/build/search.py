@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from digest.build.output import remove_later, scan_output
+from digest.build.output import path_size, remove_later, scan_output
 from digest.errors import BuildError
 
 SEARCH = "pagefind"  # the search index's folder in the output
@@ -92,6 +92,23 @@ def apply_search(stage: Path, output: Path, files: Mapping[str, str]) -> None:
         else:
             os.replace(entry.path, target / entry.name)
     remove_later(trash)
+
+
+def search_size_change(stage: Path, output: Path, files: Mapping[str, str]) -> int:
+    """How many bytes putting the stage's bundles in place (`apply_search`) adds to the
+    output's pagefind/ (or takes from it)."""
+    new, target = stage / _NEW, output / SEARCH
+    if not new.exists():
+        return 0
+    listed = {name.split("/")[1] for name in files if name.count("/") >= 2}
+    change = 0
+    if target.exists():
+        for entry in os.scandir(target):
+            if entry.is_dir() and entry.name not in listed:
+                change -= path_size(Path(entry.path))
+    for entry in os.scandir(new):
+        change += path_size(Path(entry.path)) - path_size(target / entry.name)
+    return change
 
 
 _DATED = re.compile(r"(\d{4})/(\d{2})/")

@@ -23,6 +23,7 @@ class LastBuild:
     built: Mapping[str, str]  # clipping file (below the clippings folder) → its SHA-256
     files: Mapping[str, str]  # output file → signature
     owners: Mapping[str, str]  # output file → its listing's owner (`listing_owner`)
+    sizes: Mapping[str, int] | None = None  # the site's bytes by top-level entry
 
 
 @dataclass(frozen=True)

@@ -285,7 +285,13 @@ class Store:
         if outputs is None:
             return None, "the list of the last build's files is missing or damaged"
         files, owners = outputs
-        return LastBuild(self.built(), files, owners), ""
+        try:
+            sizes = json.loads(self.meta("sizes") or "null")
+        except ValueError:
+            sizes = None
+        if not (isinstance(sizes, dict) and all(isinstance(v, int) for v in sizes.values())):
+            sizes = None  # (counted again from output/)
+        return LastBuild(self.built(), files, owners, sizes), ""
 
     def built(self) -> dict[str, str]:
         """Clipping rel → sha256 of the last finished build (whatever its settings), read once
@@ -313,7 +319,8 @@ class Store:
     def finish_build(self, site_key: str, output_id: str, built: dict[str, str],
                      outputs: dict[str, str], owners: dict[str, str], near: list[list[str]],
                      token: str, last: LastBuild | None = None,
-                     snapshot: str | None = None, times: str | None = None) -> None:
+                     snapshot: str | None = None, times: str | None = None,
+                     sizes: dict[str, int] | None = None) -> None:
         """Record a finished build and drop checks no longer in use; with `last` (what the
         store held), only the rows that changed are written. Its files (`outputs`) go to a
         file beside the store (`write_outputs`), whose token is recorded. `snapshot`: the
@@ -349,7 +356,8 @@ class Store:
                                         replaced)
             for key, value in (("site", site_key), ("output", output_id), ("state", "clean"),
                                ("release_passed", self.release_key or ""),
-                               ("snapshot", snapshot or ""), ("outputs", outputs_token)):
+                               ("snapshot", snapshot or ""), ("outputs", outputs_token),
+                               ("sizes", json.dumps(sizes))):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         self._built = dict(built)
 
