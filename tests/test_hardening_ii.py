@@ -169,6 +169,97 @@ def test_a_full_disk_is_one_line_naming_a_folder_and_the_output_is_kept(site, mo
     assert not list(site.root.glob(".digest-build/output-*"))
 
 
+NOBODY = 65534
+
+
+def _unprivileged(fn) -> str:
+    """What `fn()` returns (or its error) in a process that cannot write what it does not
+    own: as root (CI runs the tests so, and no permission stops root), a forked process that
+    gives up root for the user nobody, every module the build uses imported before (the
+    interpreter's own files may be out of nobody's reach)."""
+    if os.geteuid() != 0:
+        return fn()
+    import ctypes  # noqa: F401 - (imported here, for the forked process)
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        out = "the process failed"
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            out = fn()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            out = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.write(write_end, out.encode())
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as fh:
+        text = fh.read().decode()
+    os.waitpid(pid, 0)
+    return text
+
+
+@pytest.mark.parametrize("locked", [".digest-cache", "output", "output/2021/04", "output/sources"])
+def test_a_folder_that_cannot_be_written_is_one_line_naming_it_and_the_output_is_kept(
+        monkeypatch, locked):
+    import shutil
+    import tempfile
+
+    from digest.errors import DigestError
+    from tests.conftest import Site
+
+    base = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        site = Site(base / "site")
+        monkeypatch.chdir(site.root)
+        site.add("2021/04/a.md")
+        build(site.project)  # (as the test's user: every module the build needs is loaded)
+        before = sorted(p.relative_to(site.root).as_posix()
+                        for p in (site.root / "output").rglob("*"))
+        index = site.read("index.html")
+        site.add("2021/04/b.md", title="Another", source_url="https://example.org/b")
+        (site.root / ".digest-build").mkdir(exist_ok=True)
+        folder = site.root / locked
+        for path in [base, *base.rglob("*")]:
+            inside = path == folder or folder in path.parents
+            if os.geteuid() == 0:
+                if not inside:
+                    os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+            elif inside and path.is_dir():
+                path.chmod(0o555)
+
+        def attempt() -> str:
+            try:
+                build(site.project)
+            except DigestError as exc:
+                return f"error: {exc}"
+            return "built"
+
+        result = _unprivileged(attempt)
+        if os.geteuid() != 0:
+            for path in [folder, *folder.rglob("*")]:
+                if path.is_dir():
+                    path.chmod(0o755)
+        assert result.startswith("error: ") and "\n" not in result, result
+        assert "Traceback" not in result and "writable" in result, result
+        shown = result[len("error: "):].split(":")[0]
+        assert (site.root / shown).exists(), shown
+        assert (site.root / shown).resolve() == folder.resolve() or \
+            folder.resolve() in (site.root / shown).resolve().parents, shown
+        after = sorted(p.relative_to(site.root).as_posix()
+                       for p in (site.root / "output").rglob("*"))
+        assert after == before and site.read("index.html") == index
+        if locked != ".digest-cache":  # (the files moved in before the failure moved back)
+            assert build(site.project).incremental
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_a_full_swap_leaves_no_moment_without_output(tmp_path):
     new, out = tmp_path / "new", tmp_path / "output"
     new.mkdir()

@@ -338,8 +338,9 @@ class Build:
         """An incremental build's change of output/: its files moved in (those they replace
         kept aside), the search bundles of the quarters it touched indexed from the output
         so made, then put in place, and the files the site no longer has and those no build
-        wrote removed. If the search step fails, the files are moved back: output/ is as it
-        was. (An interruption marks the store: the next build is a full one.)"""
+        wrote removed. If moving them in or the search step fails (or is stopped), the files
+        moved are moved back: output/ is as it was. (A power cut on the way leaves the store
+        marked: the next build is a full one.)"""
         output = self.project.output
         # The site's size after the change, from the last build's and the bytes each file
         # written or removed adds or takes (it is refused past 1 GB before output/ changes).
@@ -352,8 +353,9 @@ class Build:
         self.sizes = sizes
         self.size_warnings()
         self.store.begin_update()
-        moved = move_in(stage, output)
+        moved: list[tuple[str, bool]] = []
         try:
+            move_in(stage, output, moved)
             search_files, search_owners, seconds = search_phase(
                 self.settings, stage, pages, output, changed,
                 lambda name: plan.signature(name) is not None)

@@ -164,12 +164,12 @@ def path_size(path: Path) -> int:
     return sum(folder_sizes(path).values())
 
 
-def move_in(stage: Path, output: Path) -> list[tuple[str, bool]]:
+def move_in(stage: Path, output: Path, moved: list[tuple[str, bool]]) -> None:
     """Move the staged files (but the stage's own work folders) into `output/`, each file
-    they replace kept in the stage's `.replaced/` (`move_back` undoes it all); returns what
-    was moved, with whether it replaced a file."""
+    they replace kept in the stage's `.replaced/` (`move_back` undoes it all); `moved` gets
+    each file as it is moved, with whether it replaced one (so that a failure part of the
+    way can be undone too)."""
     made: set[str] = set()
-    moved: list[tuple[str, bool]] = []
     kept = stage / ".replaced"
     for rel in listing(stage)[0]:
         if rel.startswith(WORK):
@@ -182,9 +182,13 @@ def move_in(stage: Path, output: Path) -> list[tuple[str, bool]]:
         replaced = os.path.lexists(output / rel)
         if replaced:
             os.replace(output / rel, kept / rel)
+        try:
+            os.replace(stage / rel, output / rel)
+        except OSError:
+            if replaced:  # (the file it was to replace goes back at once)
+                os.replace(kept / rel, output / rel)
+            raise
         moved.append((rel, replaced))
-        os.replace(stage / rel, output / rel)
-    return moved
 
 
 def move_back(stage: Path, output: Path, moved: list[tuple[str, bool]]) -> None:

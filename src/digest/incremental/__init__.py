@@ -24,8 +24,9 @@ def hold_lock(root: Path, shown: str = ".digest-cache"):
         path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(path.with_name("build.lock"), "a+")
     except OSError as exc:
-        raise BuildError(f"cannot write {shown}: {exc.strerror}: make it writable (or "
-                         "remove it) and build again") from None
+        raise BuildError(f"{shown}: it cannot be written ({exc.strerror}): make {shown} "
+                         "writable (or remove it) and build again (nothing was built: "
+                         "output/ is as it was)") from None
     try:
         import fcntl  # (not on every system)
 
