@@ -140,13 +140,6 @@ class _Checker:
             if (sha, rel) not in self.stored:
                 self.todo.append((f, display, rel, root, today))
 
-    def line_of(self, path: str, key: str) -> int | None:
-        """The line of a front-matter field in the clipping file shown as `path`."""
-        prefix = self.project.display(self.project.clippings) + os.sep
-        if not path.startswith(prefix):
-            return None
-        return field_line(self.root + os.sep + path[len(prefix):], key)
-
     def check_new(self, jobs: int) -> None:
         """Check the files no build checked before, on every core when there are many."""
         todo, progress = self.todo, self.progress
@@ -209,13 +202,19 @@ class _Checker:
         stored_near = store.near_pairs() if store is not None and last else []
         displays = self.displays
 
+        prefix, root = self.project.display(self.project.clippings) + os.sep, self.root
+
+        def line_of(path: str, key: str) -> int | None:  # (of the file shown as `path`)
+            if not path.startswith(prefix):
+                return None
+            return field_line(root + os.sep + path[len(prefix):], key)
+
         def across():
             keys = dict(url_keys)
             # (of the clippings kept unread, only the fields these checks compare are read)
             keys.update(read_across(clippings))
             near = near_pairs(clippings, checked, last, stored_near)
-            return near, across_rules.corpus_problems(clippings, displays, near, keys,
-                                                      self.line_of)
+            return near, across_rules.corpus_problems(clippings, displays, near, keys, line_of)
 
         # A large digest's checks across files run in a process of their own, beside the
         # rendering: their errors still stop the build before anything is published.
