@@ -120,3 +120,34 @@ def test_a_full_builds_listing_gives_its_files_and_folder_times(site):
     assert times[""] == os.lstat(site).st_ctime_ns
     assert times["2021/05/a"] == os.lstat(site / "2021/05/a").st_ctime_ns
     assert read_times(times_text(times)) == times
+
+
+def test_a_clipping_file_is_read_again_whenever_its_change_time_moved(tmp_path, monkeypatch):
+    """The hashing of the clipping files takes an unchanged file's hash from the record of
+    the last one (incremental/outputs.py `hashes`): an edit that keeps the size and sets the
+    modification time back is still seen (the change time moves), and a file changed in the
+    last seconds before a hashing is read again by the next."""
+    from digest.build import reading
+    from digest.incremental.outputs import read_file_hashes
+
+    root, cache = tmp_path / "clippings", tmp_path / "cache"
+    (root / "2021/04").mkdir(parents=True)
+    cache.mkdir()
+    a, b = root / "2021/04/a.md", root / "2021/04/b.md"
+    a.write_text("one")
+    b.write_text("two")
+    monkeypatch.setattr(reading, "RECENT_NS", 0)
+    first = dict(reading.hash_with_record(str(root), cache))
+    assert set(read_file_hashes(cache)) == {"2021/04/a.md", "2021/04/b.md"}
+    reads = []
+    real = reading._read
+    monkeypatch.setattr(reading, "_read", lambda f: reads.append(f) or real(f))
+    assert dict(reading.hash_with_record(str(root), cache)) == first and reads == []
+    stamp = os.stat(a)
+    a.write_text("uno")  # the same size, the modification time set back
+    os.utime(a, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    again = dict(reading.hash_with_record(str(root), cache))
+    assert reads == [str(a)] and again[str(a)] != first[str(a)]
+    monkeypatch.setattr(reading, "RECENT_NS", 3600 * 10 ** 9)  # every file changed "just now"
+    reading.hash_with_record(str(root), cache)
+    assert read_file_hashes(cache) == {}  # (so every file is read next time)

@@ -235,8 +235,6 @@ class Build:
         pair_min = digest_settings(self.settings)["DIGEST_PAIR_MIN_CLIPPINGS"]
         last, why = (None, "a full build was asked for") if self.full else \
             store.last_build(key, output_id(project.output))
-        if last is not None and self.output_state(last).pages_missing:
-            last, why = None, "files of the last build are missing from output/"
         if last is None:
             gc.enable()  # every page is rendered: Jinja makes garbage with cycles
             store.load_summaries(found.checked.values())  # every listing shows them
@@ -256,10 +254,15 @@ class Build:
             changed, fresh = changed_clippings(
                 last.built, built, found.read, found.checked, store.checked,
                 lambda rel: project.display(project.clippings / rel))
+            # (asked only now: the reading process looks at output/ while this one works)
+            if self.output_state(last).pages_missing:
+                why = "files of the last build are missing from output/"
+                raise NeedFull()
         except NeedFull:
+            gc.enable()  # every page is rendered: Jinja makes garbage with cycles
             store.load_summaries(found.checked.values())
-            return _Planned(full_plan("an earlier version of a changed clipping is not "
-                                      "stored"), index, key)
+            return _Planned(full_plan(why or "an earlier version of a changed clipping is "
+                                      "not stored"), index, key)
         plan = incremental_plan(last, changed, fresh, index, pair_min, project.output,
                                 restored)
         return _Planned(plan, index, key, restored, unchanged)

@@ -8,11 +8,12 @@ import datetime as dt
 import hashlib
 import os
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
 from digest.errors import Problem
-from digest.incremental.look import SEARCH_PREFIX, OutputState, look  # noqa: F401
+from digest.incremental.look import RECENT_NS, SEARCH_PREFIX, OutputState, look  # noqa: F401
 from digest.workers import InChild
 
 # `digest build` imports this module before it forks the reading process: what checks and
@@ -67,23 +68,61 @@ def _read(path: str) -> bytes:
     return b"".join(chunks)
 
 
-def hash_files(root: str, reusable: bool = True) -> list[tuple[str, str]]:
+def hash_files(root: str, reusable: bool = True, known: dict[str, tuple[str, str]] | None = None,
+                seen: dict[str, tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """Every clipping file under `root` (sorted) with the SHA-256 of its bytes; the hash is ""
     for a file that cannot be reused (`reusable` false, a file that links to other files,
-    or one that cannot be read: its check reports why)."""
+    or one that cannot be read: its check reports why).
+
+    `known` holds what an earlier hashing found (path below `root` → its `stat_key`, its
+    hash): a file whose key is still that one has the same bytes (the system changes the
+    change time with every write, and no program can set it back), so it is not read again.
+    `seen` gets the same of this hashing, but for files changed in the last few seconds."""
     from digest.content.check import markdown_files
 
     out = []
+    known = known or {}
+    cut = len(root) + 1
+    since = time.time_ns() - RECENT_NS
     for f in markdown_files(root):
         sha = ""
         if reusable:
+            rel = f[cut:]
             try:
-                data = _read(f)
+                info = os.stat(f)  # (of the file a link points to, which is read)
+                key = stat_key(info)
             except OSError:
-                data = b"{filename}"  # not reusable: checked, and its error reported
-            if b"{" not in data or not _LINKS_OUT.search(data):
-                sha = hashlib.sha256(data).hexdigest()
+                info = key = None
+            found = known.get(rel)
+            if found is not None and found[0] == key:
+                sha = found[1]
+            else:
+                try:
+                    data = _read(f)
+                except OSError:
+                    data = b"{filename}"  # not reusable: checked, and its error reported
+                if b"{" not in data or not _LINKS_OUT.search(data):
+                    sha = hashlib.sha256(data).hexdigest()
+            if seen is not None and info is not None and info.st_ctime_ns < since and \
+                    info.st_mtime_ns < since:
+                seen[rel] = (key, sha)
         out.append((f, sha))
+    return out
+
+
+def stat_key(info: os.stat_result) -> str:
+    """What says a file is unchanged: its inode, size, modification and change times."""
+    return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
+def hash_with_record(root: str, folder: Path) -> list[tuple[str, str]]:
+    """`hash_files`, taking the hashes of unchanged files from the record of the last
+    hashing in `folder` (`.digest-cache/`), then recording this one's there."""
+    from digest.incremental.outputs import read_file_hashes, write_file_hashes
+
+    seen: dict[str, tuple[str, str]] = {}
+    out = hash_files(root, True, read_file_hashes(folder), seen)
+    write_file_hashes(folder, seen)
     return out
 
 
@@ -99,7 +138,7 @@ def reader(root: str, output: Path, store_path: Path, token: str) -> InChild:
     small: a process forked later, from a large one, makes that one copy each page of memory
     it then writes to."""
     cut = len(root) + 1
-    return InChild((lambda: hash_files(root),
+    return InChild((lambda: hash_with_record(root, store_path.parent),
                     lambda got: "\0".join(x for f, sha in got for x in (f[cut:], sha))),
                    (lambda: look_at(output, store_path, token), encode_state))
 

@@ -99,6 +99,32 @@ def read_folder_times(folder: Path, token: str | None) -> dict[str, int]:
         return {}
 
 
+def read_file_hashes(folder: Path) -> dict[str, tuple[str, str]]:
+    """What the last hashing of the clipping files found (`build.reading.hash_files`): path
+    below the clippings folder → (stat key, SHA-256), from the file `hashes` in `folder`;
+    {} when there is none or it is damaged."""
+    try:
+        with open(folder / "hashes", "rb") as fh:
+            text = fh.read().decode("utf-8", "surrogateescape")
+        fields = text.replace("\n", "\t").split("\t") if text else []
+        if len(fields) % 3 or (fields and text.count("\n") != len(fields) // 3 - 1):
+            return {}
+        return dict(zip(fields[0::3], zip(fields[1::3], fields[2::3])))
+    except OSError:
+        return {}
+
+
+def write_file_hashes(folder: Path, hashes: dict[str, tuple[str, str]]) -> None:
+    """Record what a hashing of the clipping files found (`read_file_hashes`); a file whose
+    name holds a tab or a line break is left out (it is read again next time)."""
+    lines = [f"{rel}\t{key}\t{sha}" for rel, (key, sha) in hashes.items()
+             if "\t" not in rel and "\n" not in rel]
+    try:
+        replace_file(folder / "hashes", ["\n".join(lines).encode("utf-8", "surrogateescape")])
+    except OSError:
+        pass  # (the next build reads every file)
+
+
 def replace_file(path: Path, chunks: Iterable[bytes]) -> None:
     """Write a file whole or not at all: into a file of this process's beside it, then
     renamed over it (a reader holding the old file keeps reading the old one)."""
