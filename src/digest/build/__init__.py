@@ -15,9 +15,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable
 
 from digest.build.output import (
+    WORK,
     drop_stage,
     finish_phase,
-    WORK,
     folder_sizes,
     lock,
     move_back,

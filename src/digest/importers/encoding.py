@@ -62,7 +62,9 @@ def _codec(encoding: str) -> str:
 
 def _chaos(data: bytes, codec: str) -> float | None:
     """How implausible `data` decoded as `codec` reads (percent; None: not decodable)."""
-    from charset_normalizer import from_bytes  # (deferred: only an import of a legacy export)
+    from charset_normalizer import (
+        from_bytes,  # (deferred: only an import of a legacy export)
+    )
 
     found = from_bytes(data, cp_isolation=[codec], threshold=0.9).best()
     return found.percent_chaos if found is not None else None

@@ -10,7 +10,6 @@ from digest.core.gazetteer import Gazetteer, load_gazetteer, normalise
 from digest.core.registry import Registry, domain_of, load_registry
 from digest.importers import Draft, classify_labels, escape_markdown
 
-
 _ENTRY_START = re.compile(r"^\s*(?:categorie|category|catégorie|categoria|kategorie)\s*:?\s*$", re.I)
 _DASHES = (" \u2013 ", " \u2014 ", " - ", " \u2012 ", " \u2212 ")
 _TRAILING_PAREN = re.compile(r"^(?P<head>.*\S)\s*\((?P<paren>[^()]*)\)\s*$")
