@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from digest.content.files import markdown_files
 from digest.errors import Problem
 from digest.incremental.look import RECENT_NS, SEARCH_PREFIX, OutputState, look  # noqa: F401
 from digest.workers import InChild
@@ -78,8 +79,6 @@ def hash_files(root: str, reusable: bool = True, known: dict[str, tuple[str, str
     hash): a file whose key is still that one has the same bytes (the system changes the
     change time with every write, and no program can set it back), so it is not read again.
     `seen` gets the same of this hashing, but for files changed in the last few seconds."""
-    from digest.content.check import markdown_files
-
     out = []
     known = known or {}
     cut = len(root) + 1
@@ -155,8 +154,7 @@ def look_at(output: Path, store_path: Path, token: str) -> OutputState | None:
     store at `store_path`; None when the list cannot be read now. The change times of the
     folders seen as listed are written beside the store under `token` (the build's: its
     list of files goes there under it too), not kept (`OutputState.times` None)."""
-    from digest.incremental.outputs import write_folder_times
-    from digest.incremental.store import recorded_files
+    from digest.incremental.outputs import recorded_files, write_folder_times
 
     found = recorded_files(store_path)
     if found is False:

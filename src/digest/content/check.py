@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path, PurePosixPath
 
+from digest.content.files import markdown_files
 from digest.core.across import corpus_problems
 from digest.core.frontmatter import FrontMatter, decode, parse, read_file
 from digest.core.model import Clipping
@@ -57,16 +57,6 @@ def _missing_targets(fm: FrontMatter, path: Path, content: Path) -> list[Problem
             problems.append(Problem(fm.path, line, f"link '{match.group(1)}' points to a file "
                                     f"that does not exist under content/"))
     return problems
-
-
-def markdown_files(folder: Path) -> list[str]:
-    """Every `.md` file below `folder`, sorted, as paths joined to `folder` (strings: a build
-    lists tens of thousands)."""
-    found = []
-    for root, _dirs, files in os.walk(folder):
-        base = os.path.join(root, "")
-        found.extend([base + f for f in files if f[-3:].lower() == ".md"])
-    return sorted(found)
 
 
 def find_clippings(paths: list[Path]) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from digest.content.check import markdown_files
+from digest.content.files import markdown_files
 from digest.core.frontmatter import FrontMatter, read_file
 from digest.core.model import SLUG_RE
 from digest.core.schema import MAX_TITLE, RESERVED_SLUGS, link_problem

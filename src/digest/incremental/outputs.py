@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Iterable
 
@@ -137,3 +138,29 @@ def replace_file(path: Path, chunks: Iterable[bytes]) -> None:
     except BaseException:  # (whatever stopped it: no half-written file is left)
         temporary.unlink(missing_ok=True)
         raise
+
+
+def recorded_files(path: Path) -> tuple[dict[str, str], dict[str, int]] | None | bool:
+    """The last build's list of files (output path → signature) and the change times of
+    its folders (`look`), read from the store at `path` on a connection of this process's
+    own (a forked one must not use its parent's); False where there is no store, None where
+    it cannot be read now."""
+    if not path.exists():
+        return False
+    try:
+        db = read_only(path)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'outputs'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return None
+    token = row[0] if row else None
+    found = read_outputs(path.parent, token)
+    return (found[0], read_folder_times(path.parent, token)) if found is not None else None
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the store at `path`, for a process of its own (a forked
+    process must not use its parent's connection)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from digest.incremental import CACHE_FILE  # noqa: F401 - where the store is
 from digest.incremental.outputs import (
-    read_folder_times,
+    read_only,
     read_outputs,
     replace_file,
     write_outputs,
@@ -41,36 +41,10 @@ _TABLES = {
 }
 
 
-def recorded_files(path: Path) -> tuple[dict[str, str], dict[str, int]] | None | bool:
-    """The last build's list of files (output path → signature) and the change times of
-    its folders (`look`), read from the store at `path` on a connection of this process's
-    own (a forked one must not use its parent's); False where there is no store, None where
-    it cannot be read now."""
-    if not path.exists():
-        return False
-    try:
-        db = read_only(path)
-        try:
-            row = db.execute("SELECT value FROM meta WHERE key = 'outputs'").fetchone()
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return None
-    token = row[0] if row else None
-    found = read_outputs(path.parent, token)
-    return (found[0], read_folder_times(path.parent, token)) if found is not None else None
-
-
 def remove_store(root: Path) -> None:
     """Remove the store (found damaged: the next build starts afresh)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{root / CACHE_FILE}{suffix}").unlink(missing_ok=True)
-
-
-def read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection to the store at `path`, for a process of its own (a forked
-    process must not use its parent's connection)."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
 class Store:
