@@ -159,6 +159,29 @@ def test_import_legacy_encoding(site):
     assert "title: Граница" in written and "Текст." in written
 
 
+def test_import_an_entry_without_its_category_block(site):
+    """The middle entry lacks its category block: it is refused on its headline's line, the
+    two others are neither merged nor lost, and the summary says so, written or not."""
+    export = site.root / "x.txt"
+    export.write_text("Categorie\nNews\n\nKyrgyzstan – Talks (TASS)\n\nExcerpt one.\n\n"
+                      "Tajikistan – Floods (TASS)\n\nExcerpt two.\n\n"
+                      "Categorie\nNews\n\nKazakhstan – Visit (TASS)\n\nExcerpt three.\n"
+                      "https://tass.com/politics/1.\n")
+    result = run("import", str(export), "--date", "2021-04-30")
+    assert result.exit_code == 1
+    assert "x.txt:8: no category block above this headline" in result.output
+    assert re.search(r"written\s*│\s*0\b", result.output)
+    assert re.search(r"ready, not written: others were refused\s*│\s*2\b", result.output)
+    assert re.search(r"refused: problems above\s*│\s*1\b", result.output)
+    assert not any(site.project.clippings.rglob("*.md"))
+    result = run("import", str(export), "--date", "2021-04-30", "--skip-invalid")
+    assert result.exit_code == 1
+    assert re.search(r"written\s*│\s*2\b", result.output)
+    texts = sorted(p.read_text() for p in site.project.clippings.rglob("*.md"))
+    assert len(texts) == 2 and "Excerpt two" not in "".join(texts)
+    assert any("source_url: https://tass.com/politics/1\n" in t for t in texts)
+
+
 def test_the_console_script_exits_with_the_commands_status(site):
     """`digest` (digest.cli:main) leaves without interpreter teardown: its output must still
     arrive whole, through a pipe, with the command's exit status."""

@@ -238,3 +238,207 @@ def test_mutated_seed_never_crashes(seed_text, data):
     i = data.draw(st.integers(0, len(lines) - 1))
     lines[i] = data.draw(st.text(max_size=60))
     imp.parse("\n".join(lines))
+
+
+# -- the export as editors really write it ------------------------------------------------
+
+TWO = entry("Kyrgyzstan/Tajikistan – Work On Water Facility Stops (RFE RL)",
+            "Border officials for Kyrgyzstan and Tajikistan have discussed the latest "
+            "developments.", "https://www.rferl.org/a/2021/08/02/water.html")
+THREE = entry("China/Tajikistan – China, Tajikistan conduct joint drill (Global Times)",
+              "China and Tajikistan started a two-day joint anti-terrorism drill.",
+              "https://www.globaltimes.cn/page/202108/1230561.shtml", category="Analysis")
+
+
+def titles(drafts):
+    return [d.title for d in drafts]
+
+
+def lines_of(text: str, needle: str) -> int:
+    return text.split("\n").index(needle) + 1
+
+
+def test_an_entry_without_its_category_block_is_an_entry_and_an_error_on_its_line():
+    middle = THREE.split("\n\n", 1)[1]  # (its headline onwards)
+    text = TWO + "\n" + middle + "\n" + TWO.replace("Work On Water", "Second")
+    drafts, stray = imp.parse(text)
+    assert stray == []
+    assert titles(drafts) == ["Work On Water Facility Stops",
+                              "China, Tajikistan conduct joint drill", "Second Facility Stops"]
+    first, second, third = drafts
+    assert first.problems == [] and first.source_url.endswith("water.html")
+    assert "China and Tajikistan" not in first.body
+    line = lines_of(text, "China/Tajikistan – China, Tajikistan conduct joint drill (Global Times)")
+    assert second.line == line
+    assert second.problems == [("no category block above this headline: add 'Categorie' and "
+                                "the category on the lines above it")]
+    assert third.problems == []
+
+
+@pytest.mark.parametrize("block, category", [
+    ("Категория\nАнализ", "Анализ"), ("Category\nAnalysis", "Analysis"),
+    ("Catégorie\nAnalyse", "Analyse"), ("Kategorie\nAnalyse", "Analyse"),
+    ("Categorie: Analysis", "Analysis"), ("Category: News", "News"),
+    ("CATEGORIE\n\nAnalysis", "Analysis"), ("Категория:\nНовости", "Новости"),
+])
+def test_category_blocks_in_every_language_and_on_one_line(block, category):
+    text = TWO + "\n" + THREE.replace("Categorie\nAnalysis", block)
+    drafts, stray = imp.parse(text)
+    assert stray == [] and len(drafts) == 2
+    assert drafts[1].category == category and drafts[1].problems == []
+    assert drafts[1].title == "China, Tajikistan conduct joint drill"
+    assert drafts[0].body == "Border officials for Kyrgyzstan and Tajikistan have discussed " \
+                             "the latest developments."
+
+
+def test_a_category_block_in_unknown_words_is_reported_not_merged():
+    text = TWO + "\n" + THREE.replace("Categorie\nAnalysis", "Kategória\nElemzés")
+    drafts, _ = imp.parse(text)
+    assert len(drafts) == 2 and drafts[0].problems == []
+    assert "Kategória" not in drafts[0].body
+    line = lines_of(text, "Kategória")
+    assert drafts[1].line == line + 3  # (its headline's)
+    assert drafts[1].problems[0].startswith(f"'Kategória' (line {line}) is not a category "
+                                            "block this import knows")
+
+
+def test_the_category_and_headline_in_one_paragraph():
+    text = "Categorie\nAnalysis\nKyrgyzstan – Talks (TASS)\n\nExcerpt.\n"
+    (d,), _ = imp.parse(text)
+    assert (d.category, d.title, d.body, d.problems) == ("Analysis", "Talks", "Excerpt.", [])
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u202f", "\u2009", "  ", "\t"])
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014", "-", "\u2212"])
+def test_every_dash_and_space_around_the_separator(space, dash):
+    d = imp.parse(entry(f"Kyrgyzstan/Tajikistan{space}{dash}{space}Talks (TASS)", "Text."))[0][0]
+    assert (d.problems, d.countries, d.title) == ([], ["Kyrgyzstan", "Tajikistan"], "Talks")
+
+
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014"])
+def test_a_dash_without_spaces(dash):
+    d = imp.parse(entry(f"Kyrgyzstan/Tajikistan{dash}Talks (TASS)", "Text."))[0][0]
+    assert (d.problems, d.title) == ([], "Talks")
+
+
+@pytest.mark.parametrize("block, url, warned", [
+    ("https://rferl.org/a/2021/05/03/x.html.", "https://rferl.org/a/2021/05/03/x.html", 0),
+    ("<https://rferl.org/a/x.html>;", "https://rferl.org/a/x.html", 0),
+    ("(https://rferl.org/a/x.html)", "https://rferl.org/a/x.html", 0),
+    ("https://en.wikipedia.org/wiki/Batken_(region).", "https://en.wikipedia.org/wiki/Batken_(region)", 0),
+    ("Source: https://rferl.org/a/x.html", "https://rferl.org/a/x.html", 0),
+    ("Источник: https://rferl.org/a/x.html", "https://rferl.org/a/x.html", 0),
+    ("Read more at https://rferl.org/a/x.html", "https://rferl.org/a/x.html", 0),
+    ("https://rferl.org/a/x.html\nhttps://rferl.org/a/y.html", "https://rferl.org/a/x.html", 1),
+    ("https://rferl.org/a/x.html https://rferl.org/a/y.html", "https://rferl.org/a/x.html", 1),
+    ("https://rferl.org/a/x.html\n\nhttps://rferl.org/a/y.html", "https://rferl.org/a/x.html", 1),
+    ("Talks (rferl.org)\n\nhttps://rferl.org/a/x.html", "https://rferl.org/a/x.html", 0),
+    ("\b\nhttps://rferl.org/a/x.html", "https://rferl.org/a/x.html", 0),  # (no blank line)
+    ("https://rferl.org/a/x.html\n\nTalks (rferl.org)\n\nOther talks | RFE/RL", "https://rferl.org/a/x.html", 1),
+])
+def test_the_link_block_gives_the_first_address_and_reports_the_rest(block, url, warned):
+    text = entry("Kyrgyzstan/Tajikistan – Talks (RFE/RL)", "Excerpt.", block)
+    d = imp.parse(text.replace("\n\n\b", ""))[0][0]
+    assert d.problems == [] and d.body == "Excerpt."
+    assert d.source_url == url
+    assert len(d.warnings) == warned, d.warnings
+    if warned:
+        assert "was left out" in d.warnings[0] and "line " in d.warnings[0]
+
+
+def test_an_address_inside_the_excerpt_stays_there():
+    d = imp.parse(entry("Kyrgyzstan – Talks (TASS)", "See https://tass.com/x for more.",
+                        "Second."))[0][0]
+    assert d.source_url == "" and "https://tass.com/x" in d.body
+
+
+@pytest.mark.parametrize("byline, author, role", [
+    ("By Ivan Petrov", "Ivan Petrov", ""),
+    ("By Ivan Petrov, TASS", "Ivan Petrov", ""),
+    ("By Ivan Petrov, Moscow correspondent", "Ivan Petrov", "Moscow correspondent"),
+    ("BY IVAN PETROV | TASS", "IVAN PETROV", ""),
+    ("Автор: Иван Петров", "Иван Петров", ""),
+    ("Ivan Petrov | TASS", "Ivan Petrov", ""),
+    ("Ivan Petrov, Correspondent, TASS", "Ivan Petrov", "Correspondent"),
+])
+def test_bylines_become_author_and_role(byline, author, role):
+    d = imp.parse(entry("Kyrgyzstan – Talks (TASS)", byline, "Excerpt."))[0][0]
+    assert (d.author, d.author_role, d.body) == (author, role, "Excerpt.")
+
+
+@pytest.mark.parametrize("first", ["By the end of the week, talks had failed.",
+                                   "by then it was over", "By 2021 the border was closed"])
+def test_a_sentence_that_starts_with_by_is_excerpt(first):
+    d = imp.parse(entry("Kyrgyzstan – Talks (TASS)", first, "Excerpt."))[0][0]
+    assert d.author == "" and d.body.startswith(first[:10])
+
+
+def test_an_entry_cut_short_at_the_end_of_the_file_is_flagged():
+    text = entry("Kyrgyzstan – Talks (TASS)", "The talks began on Monday and the two sides")
+    (d,), _ = imp.parse(text.rstrip("\n"))
+    assert d.problems == [] and d.warnings and "cut short" in d.warnings[0]
+    (d,), _ = imp.parse(text)  # (a file that ends with its line break ended where it meant to)
+    assert d.warnings == []
+    (d,), _ = imp.parse(text.rstrip("\n") + ".")
+    assert d.warnings == []
+    drafts, _ = imp.parse(TWO + "\nCategorie\nNews\n")
+    assert drafts[-1].problems == ["the category block is not followed by a headline"]
+    drafts, _ = imp.parse(TWO + "\nCategorie\nNews\n\nKyrgyzstan – Talks (TASS)\n")
+    assert drafts[-1].problems == ["the entry has no excerpt"]
+
+
+def test_russian_names_of_countries_and_outlets():
+    d = imp.parse(entry("Кыргызстан/Таджикистан/ОДКБ – Пограничный конфликт (Азаттык)",
+                        "Стороны обменялись обвинениями."))[0][0]
+    assert d.problems == []
+    assert (d.countries, d.regions, d.source) == (["Kyrgyzstan", "Tajikistan"], ["CSTO"],
+                                                 "RFE/RL")
+    d = imp.parse(entry("Россия/Китай – Учения (ТАСС)", "Текст."))[0][0]
+    assert (d.countries, d.source) == (["Russia", "China"], "TASS")
+
+
+def test_windows_line_ends_and_a_byte_order_mark():
+    text = "\ufeff" + (TWO + "\n" + THREE).replace("\n", "\r\n")
+    drafts, stray = imp.parse(text)
+    assert stray == [] and titles(drafts) == ["Work On Water Facility Stops",
+                                              "China, Tajikistan conduct joint drill"]
+    assert all(d.problems == [] and "\r" not in d.body for d in drafts)
+
+
+def test_the_seed_in_pieces_never_merges_entries(seed_text):
+    """Each entry of the seed without its category block: still eight entries, each
+    headline its own, the one without its block an error on its headline's line."""
+    blocks = seed_text.split("Categorie\n")
+    for n in range(2, len(blocks)):
+        cut = "Categorie\n".join(blocks[:n]) + "\n".join(blocks[n].split("\n")[1:]) + \
+            "".join("Categorie\n" + b for b in blocks[n + 1:])
+        drafts, _ = imp.parse(cut)
+        assert len(drafts) == 8, n
+        assert [d.title for d in drafts] == [e["title"] for e in SEED_EXPECTED]
+        assert [bool(d.problems) for d in drafts] == [i == n - 1 for i in range(8)]
+
+
+@pytest.mark.parametrize("line, day", [
+    ("2021-04-30", dt.date(2021, 4, 30)), ("30 April 2021", dt.date(2021, 4, 30)),
+    ("April 30, 2021", dt.date(2021, 4, 30)), ("Published: 30.04.2021", dt.date(2021, 4, 30)),
+    ("30 апреля 2021 г.", dt.date(2021, 4, 30)), ("Date: Apr. 30, 2021", dt.date(2021, 4, 30)),
+])
+def test_a_date_line_after_the_headline_or_byline(line, day):
+    d = imp.parse(entry("Kyrgyzstan – Talks (TASS)", line, "Excerpt."))[0][0]
+    assert (d.date, d.body) == (day, "Excerpt.")
+    d = imp.parse(entry("Kyrgyzstan – Talks (TASS)", "By Ivan Petrov", line, "Excerpt.",
+                        "https://tass.com/2020/01/02/x"))[0][0]
+    assert (d.date, d.author, d.body) == (day, "Ivan Petrov", "Excerpt.")
+
+
+@pytest.mark.parametrize("line", ["31 April 2021", "04/30/2021", "Spring 2021", "2021"])
+def test_what_is_not_a_date_line_stays_in_the_excerpt(line):
+    d = imp.parse(entry("Kyrgyzstan – Talks (TASS)", line, "Excerpt."))[0][0]
+    assert d.date is None and d.body.startswith(line[:4])
+
+
+def test_labels_separated_by_commas():
+    d = imp.parse(entry("Kyrgyzstan, Tajikistan – Talks (TASS)", "Excerpt."))[0][0]
+    assert (d.problems, d.countries) == ([], ["Kyrgyzstan", "Tajikistan"])
+    d = imp.parse(entry("Iran, Islamic Republic of – Talks (TASS)", "Excerpt."))[0][0]
+    assert (d.problems, d.countries) == ([], ["Iran"])

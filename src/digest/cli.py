@@ -173,6 +173,7 @@ def import_(
     for p in problems:
         typer.echo(str(p), err=True)
     if problems and not skip_invalid:
+        import_summary(plan, dry_run, blocked=True)
         typer.echo(f"{plural(len(problems), 'problem')} in {file}: nothing written. Mend the "
                    "export (or give --date) and import again, or use --skip-invalid.", err=True)
         raise typer.Exit(1)

@@ -23,13 +23,20 @@ def import_date(date: str | None) -> dt.date | None:
     return found
 
 
-def import_summary(plan, dry_run: bool) -> None:
-    """The summary table: written, skipped by reason, needing review."""
+def import_summary(plan, dry_run: bool, blocked: bool = False) -> None:
+    """The summary table, whatever happened: written (or ready), skipped by reason,
+    refused, to review. `blocked`: nothing was written because some entry was refused."""
     from rich.console import Console
     from rich.table import Table
 
-    rows = [("would be written" if dry_run else "written", len(plan.to_write)),
-            ("skipped: already present", len(plan.skipped))]
+    ready = len(plan.to_write)
+    if blocked:
+        rows = [("written", 0), ("ready, not written: others were refused", ready)]
+    else:
+        rows = [("would be written" if dry_run else "written", ready)]
+    rows.append(("  of them with warnings to review", sum(1 for i in plan.to_write
+                                                          if i.warnings)))
+    rows.append(("skipped: already present", len(plan.skipped)))
     report = plan.report
     if report is not None:
         for kind, n in sorted(report.skipped_types.items()):
@@ -38,8 +45,7 @@ def import_summary(plan, dry_run: bool) -> None:
             rows.append((f"skipped: {status} post", n))
         for note in report.notes:
             typer.echo(str(note), err=True)
-    rows.append(("not imported: problems above", sum(1 for i in plan.items if i.problems)))
-    rows.append(("to review (warnings above)", sum(1 for i in plan.items if i.warnings)))
+    rows.append(("refused: problems above", sum(1 for i in plan.items if i.problems)))
     table = Table(title=f"{plural(len(plan.items), 'entry')} read", show_header=False)
     for label, n in rows:
         table.add_row(label, str(n))

@@ -51,6 +51,7 @@ class Draft:
     slug: str = ""
     body: str = ""
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # (written, but to be looked at)
 
     def fields(self) -> dict:
         values = {
@@ -243,8 +244,9 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
         if errors:
             item.problems = [Problem(export_name, draft.line, p.message) for p in errors]
             continue
-        item.warnings = renamed + [Problem(export_name, draft.line, p.message, "warning")
-                                   for p in result.problems]
+        item.warnings = renamed + [Problem(export_name, draft.line, m, "warning")
+                                   for m in draft.warnings] + [
+            Problem(export_name, draft.line, p.message, "warning") for p in result.problems]
         taken_slugs.add(slug)
         if url_key:
             by_url[url_key] = display
