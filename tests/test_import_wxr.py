@@ -1,4 +1,4 @@
-"""Importing a WordPress export (WXR 1.1 and 1.2)."""
+"""Importing a WordPress export (WXR 1.0 to 1.2)."""
 
 from __future__ import annotations
 
@@ -95,8 +95,8 @@ def test_post_fields_html_and_shortcodes():
     assert d.source_url == "https://www.rferl.org/a/2021/talks.html" and d.source_title == "Talks stall"
     assert "**stalled**" in d.body and "alert" not in d.body and "wp:paragraph" not in d.body
     assert "![map](https://x.org/a.jpg)" in d.body and "A map" in d.body
-    assert any("[gallery] removed" in n.message for n in report.notes)
-    assert any("scripts" in n.message for n in report.notes)
+    assert any("[gallery] removed" in n for n in d.warnings)
+    assert any("scripts" in n for n in d.warnings)
 
 
 def test_terms_titles_and_slugs():
@@ -108,7 +108,7 @@ def test_terms_titles_and_slugs():
     assert plain.slug == "granitsa"  # percent-encoded Cyrillic, transliterated
     assert drafts[2].slug == "same-name"  # '../' in post_name: from the title instead
     assert [d.slug for d in drafts[3:]] == ["same", "same-2"]
-    assert any("slug 'same' is used by an earlier post" in n.message for n in report.notes)
+    assert any("slug 'same' is used by an earlier post" in n for n in drafts[4].warnings)
 
 
 def test_zero_date_and_near_miss_terms_are_reported():
@@ -203,3 +203,163 @@ def test_a_post_nested_just_within_the_limit_converts():
     (draft,), _ = WxrImporter().parse(wxr(item("Kyrgyzstan – Deep (TASS)", name="d",
                                                content=content)), "wp.xml")
     assert "kept" in draft.body and not any("nests" in p for p in draft.problems)
+
+
+# -- posts as WordPress really stores them (the structures of its theme unit test data) ----
+
+def one(content="<p>Excerpt.</p>", title="Kyrgyzstan – Talks (TASS)", **kw):
+    (draft,), report = WxrImporter().parse(wxr(item(title, content=content, **kw)), "wp.xml")
+    return draft, report
+
+
+def rendered(markdown: str) -> str:
+    from digest.content.render import Renderer
+    return Renderer().html(markdown)
+
+
+def test_a_classic_post_gets_wordpress_paragraphs():
+    """Classic posts mix blank-line paragraphs with markup: WordPress's own rules apply."""
+    d, _ = one("First line\nsecond line\n\n<h1>Heading</h1>\nAfter the heading.\n\n"
+               "<p>A paragraph in markup.</p>\nThird <b>bold</b>.\n<!--more-->\nLast.")
+    html = rendered(d.body)
+    assert "<p>First line<br>\nsecond line</p>" in html
+    assert '<h2 id="heading">Heading</h2>' in html  # (h1 moves down: the title is the h1)
+    assert "<p>After the heading.</p>" in html and "<p>A paragraph in markup.</p>" in html
+    assert "<strong>bold</strong>" in html and "<p>Last.</p>" in html.replace("<br>\n", "")
+
+
+def test_nested_lists_render_as_lists():
+    d, _ = one("<ol><li>one<ul><li>two<ol><li>three</li></ol></li></ul></li><li>four</li></ol>"
+               "<ul><li>a<ul><li>b</li></ul></li></ul>")
+    html = rendered(d.body)
+    assert html.count("<ol>") == 2 and html.count("<ul>") == 3
+    assert "- " not in html and "three" in html
+
+
+def test_a_table_footer_is_its_last_rows_and_a_caption_its_own_line():
+    d, _ = one('<!-- wp:table --><figure class="wp-block-table"><table><thead><tr><th>Side</th>'
+               '<th>Killed</th></tr></thead><tbody><tr><td>Kyrgyz</td><td>36</td></tr></tbody>'
+               '<tfoot><tr><td>Total</td><td>55</td></tr></tfoot></table><figcaption>Toll'
+               '</figcaption></figure><!-- /wp:table -->')
+    html = rendered(d.body)
+    assert "<th>Side</th>" in html and "<td>Total</td>" in html and "---" not in html
+    assert "<p>Toll</p>" in html
+
+
+def test_embeds_become_a_link_on_their_own_line():
+    d, _ = one('<!-- wp:paragraph --><p>Before.</p><!-- /wp:paragraph --><!-- wp:embed -->'
+               '<figure class="wp-block-embed is-type-video"><div class="wp-block-embed__wrapper">'
+               '\nhttps://www.youtube.com/watch?v=SQEQr7c0-dw\n</div><figcaption>Talks on video'
+               '</figcaption></figure><!-- /wp:embed --><p>After.</p>')
+    assert d.body == ("Before.\n\n<https://www.youtube.com/watch?v=SQEQr7c0-dw>\n\n"
+                      "Talks on video\n\nAfter.")
+    d, _ = one("Classic text.\n\nhttps://twitter.com/nacin/status/319508408669708289\n\n"
+               "More text.")
+    assert "\n\n<https://twitter.com/nacin/status/319508408669708289>\n\n" in d.body
+    d, _ = one('<p>Text.</p><iframe src="https://player.vimeo.com/video/1"></iframe><p>End.</p>')
+    assert "<https://player.vimeo.com/video/1>" in d.body
+    assert any("became a link" in w for w in d.warnings)
+
+
+def test_footnotes_of_the_footnotes_block():
+    export = wxr(item("Kyrgyzstan – Talks (TASS)", content=(
+        '<!-- wp:paragraph --><p>Claim<sup data-fn="a1" class="fn"><a href="#a1" id="a1-link">'
+        '1</a></sup> and another<sup data-fn="b2" class="fn"><a href="#b2" id="b2-link">2</a>'
+        '</sup>.</p><!-- /wp:paragraph --><!-- wp:footnotes /-->')).replace(
+        "</item>", '<wp:postmeta><wp:meta_key>footnotes</wp:meta_key><wp:meta_value><![CDATA['
+        '[{"content":"Source <em>one</em>.","id":"a1"},{"content":"Source two.","id":"b2"}]'
+        ']]></wp:meta_value></wp:postmeta></item>'))
+    (d,), _ = WxrImporter().parse(export, "wp.xml")
+    assert d.body == "Claim[^1] and another[^2].\n\n[^1]: Source *one*.\n[^2]: Source two."
+    html = rendered(d.body)
+    assert 'href="#fn:1"' in html and "Source <em>one</em>." in html
+
+
+@pytest.mark.parametrize("raw, title", [
+    ("Media &amp; Text", "Media & Text"), ("Media &amp;amp; Text", "Media &amp; Text"),
+    ("Markup: Title <em>With</em> <b>Markup</b>", "Markup: Title With Markup"),
+    ("Quotes &#8220;curly&#8221;", "Quotes \u201ccurly\u201d"),
+])
+def test_titles_are_decoded_once_and_lose_their_markup(raw, title):
+    """A title in WXR is HTML (WordPress escapes it): decoded once, its tags removed."""
+    d, _ = one(title=f"<![CDATA[{raw}]]>", terms=[("post_tag", "Kyrgyzstan")],
+               content='<p>Text.</p><p><a href="https://tass.com/x">x</a></p>')
+    assert d.title == title
+
+
+def test_ordinary_tags_are_topics_never_mistyped_countries():
+    d, _ = one(title="Post Format: Chat", terms=[("post_format", "Chat"), ("post_tag", "chat"),
+                                                 ("post_tag", "standard"), ("post_tag", "Fun"),
+                                                 ("post_tag", "Kyrgyzstan"),
+                                                 ("category", "Post Formats")],
+               content='<p>Text.</p><p><a href="https://tass.com/x">x</a></p>')
+    assert d.problems == []
+    assert (d.countries, d.category, d.topics) == (["Kyrgyzstan"], "Post Formats",
+                                                   ["chat", "standard", "Fun"])
+
+
+def test_a_post_without_a_country_names_its_terms_and_a_close_misspelling():
+    d, _ = one(title="Plain title", terms=[("post_tag", "standard"), ("post_tag", "Kyrgystan")],
+               content='<p>Text.</p><p><a href="https://tass.com/x">x</a></p>')
+    (problem,) = d.problems
+    assert problem.startswith("no country: none of its terms (standard, Kyrgystan) is a "
+                              "country's name (did you mean Kyrgyzstan for 'Kyrgystan'?)")
+    assert "Spain" not in problem
+
+
+def test_a_country_taxonomy_gives_the_countries_and_its_unknown_terms_are_errors():
+    d, _ = one(title="Plain title", terms=[("country", "Kyrgyzstan"), ("country", "Narnia"),
+                                           ("post_tag", "Russia")],
+               content='<p>Text.</p><p><a href="https://tass.com/x">x</a></p>')
+    assert d.countries == ["Kyrgyzstan", "Russia"]
+    assert d.problems == ["'Narnia' in the country taxonomy is not a country or region the "
+                          "gazetteer knows"]
+
+
+def test_reserved_slugs_are_renamed_and_password_posts_skipped():
+    export = wxr(item("Kyrgyzstan – Archives (TASS)", name="archives"),
+                 item("Kyrgyzstan – Search (TASS)", name="search"),
+                 item("Kyrgyzstan – Secret (TASS)").replace(
+                     "</item>", "<wp:post_password>enter</wp:post_password></item>"))
+    drafts, report = WxrImporter().parse(export, "wp.xml")
+    assert [d.slug for d in drafts] == ["archives-post", "search-post"]
+    assert "written as 'archives-post'" in drafts[0].warnings[0]
+    assert report.skipped_status == {"password-protected": 1}
+    assert "protected by a password" in report.notes[0].message
+
+
+def test_every_problem_names_the_post_and_every_failing_check_is_shown(site):
+    export = site.root / "wp.xml"
+    export.write_bytes(wxr(item("Untitled", terms=[("post_tag", "standard")]).replace(
+        "<title>", "<wp:post_id>42</wp:post_id><title>"),
+        item("Kyrgyzstan – Fine (TASS)", name="fine")))
+    result = runner.invoke(app, ["import", "--format", "wxr", str(export)])
+    assert result.exit_code == 1
+    lines = [x for x in result.output.splitlines() if "post 42 'Untitled'" in x]
+    assert any("no outlet" in x for x in lines) and any("no country" in x for x in lines)
+    assert re.search(r"refused: problems above\s*│\s*1\b", result.output)
+    assert re.search(r"ready, not written: others were refused\s*│\s*1\b", result.output)
+
+
+def test_spellings_of_one_topic_become_one(site):
+    export = site.root / "wp.xml"
+    export.write_bytes(wxr(item("Kyrgyzstan – One (TASS)", name="one",
+                                terms=[("post_tag", "Water Security")]),
+                           item("Kyrgyzstan – Two (TASS)", name="two",
+                                terms=[("post_tag", "water security")])))
+    result = runner.invoke(app, ["import", "--format", "wxr", str(export)])
+    assert result.exit_code == 0, result.output
+    assert "topic 'water security' written as 'Water Security'" in result.output
+    assert runner.invoke(app, ["check"]).exit_code == 0
+
+
+def test_the_country_taxonomy_can_be_named(site):
+    export = site.root / "wp.xml"
+    export.write_bytes(wxr(item("Plain title", name="plain", terms=[
+        ("where", "Kyrgyzstan"), ("where", "Kyrgystan")],
+        content='<p>Text.</p><p><a href="https://tass.com/x">x</a></p>')))
+    result = runner.invoke(app, ["import", "--format", "wxr", str(export),
+                                 "--country-taxonomy", "where"])
+    assert result.exit_code == 1
+    assert "'Kyrgystan' in the where taxonomy is not a country or region the gazetteer " \
+           "knows (did you mean Kyrgyzstan?)" in result.output

@@ -12,8 +12,8 @@ import typer
 
 from digest import __version__
 from digest.errors import DigestError, Problem, UsageError
-from digest.cli_parts import (Progress, ask_missing, draft, import_date, import_summary,
-                              plural)
+from digest.cli_parts import (Progress, ask_missing, draft, import_date, import_details,
+                              import_summary, plural)
 from digest.project import Project
 
 # Each command imports what it runs when it runs: `digest check` never loads Pelican, and
@@ -134,13 +134,18 @@ def import_(
                                          dir_okay=False, show_default=False)],
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="The export's format: 'text' (the "
                                      "digest's plain-text export) or 'wxr' (a WordPress "
-                                     "export, WXR 1.1 or 1.2).")] = "text",
+                                     "export, WXR 1.0 to 1.2).")] = "text",
     date: Annotated[Optional[str], typer.Option(
         "--date", metavar="YYYY-MM-DD", help="Date for entries whose original's address carries none.",
         show_default=False)] = None,
     encoding: Annotated[Optional[str], typer.Option(
         "--encoding", metavar="CODEC", help="The export's encoding when it is not UTF-8 (cp1251, cp866, latin-1).",
         show_default=False)] = None,
+    country_taxonomy: Annotated[Optional[str], typer.Option(
+        "--country-taxonomy", metavar="TAXONOMY", help="WordPress exports: the taxonomy whose "
+        "terms are the posts' countries (default: one named country, countries, location or "
+        "place, if the export has it); other terms are countries only where they are a "
+        "country's name exactly.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be written; "
                                           "write nothing.")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write the entries that "
@@ -158,20 +163,12 @@ def import_(
         proj = _project(project)
         default_date = import_date(date)
         with Progress("checking entries") as progress:
-            plan = import_file(file, fmt, proj, default_date, encoding, progress)
+            plan = import_file(file, fmt, proj, default_date, encoding, progress,
+                               country_taxonomy)
     except DigestError as exc:
         raise _fail(exc) from None
-    for item in plan.items:
-        if item.path is not None and not item.problems and dry_run:
-            typer.echo(f"would write {proj.display(item.path)}")
-            typer.echo(item.text)
-        for w in item.warnings:
-            typer.echo(str(w), err=True)
-    for item in plan.skipped:
-        typer.echo(f"skip '{item.draft.title}': {item.skipped}")
+    import_details(plan, proj, dry_run)
     problems = plan.problems
-    for p in problems:
-        typer.echo(str(p), err=True)
     if problems and not skip_invalid:
         import_summary(plan, dry_run, blocked=True)
         typer.echo(f"{plural(len(problems), 'problem')} in {file}: nothing written. Mend the "

@@ -23,6 +23,20 @@ def import_date(date: str | None) -> dt.date | None:
     return found
 
 
+def import_details(plan, project, dry_run: bool) -> None:
+    """What an import would write (with --dry-run), its warnings, skips and problems."""
+    for item in plan.items:
+        if item.path is not None and not item.problems and dry_run:
+            typer.echo(f"would write {project.display(item.path)}")
+            typer.echo(item.text)
+        for w in item.warnings:
+            typer.echo(str(w), err=True)
+    for item in plan.skipped:
+        typer.echo(f"skip '{item.draft.title}': {item.skipped}")
+    for p in plan.problems:
+        typer.echo(str(p), err=True)
+
+
 def import_summary(plan, dry_run: bool, blocked: bool = False) -> None:
     """The summary table, whatever happened: written (or ready), skipped by reason,
     refused, to review. `blocked`: nothing was written because some entry was refused."""

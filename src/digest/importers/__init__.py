@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from digest.core.frontmatter import dump, parse
 from digest.core.gazetteer import Gazetteer
-from digest.core.model import Clipping, Region, headline_slug, numbered_slug
+from digest.core.model import Clipping, Region, headline_slug, numbered_slug, slugify
 from digest.core.rules import validate
 from digest.core.schema import FIELD_NAMES, normalise_url
 from digest.errors import ContentError, FrontMatterError, Problem
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 _ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
+_MISSING = re.compile(r"^'\w+' is missing")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+\.)(\s)", re.MULTILINE)
 
 
@@ -52,6 +54,7 @@ class Draft:
     body: str = ""
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # (written, but to be looked at)
+    label: str = ""  # how messages name it besides its line ("post 12 'Title'")
 
     def fields(self) -> dict:
         values = {
@@ -197,6 +200,35 @@ def _free_path(draft: Draft, base: str, taken_slugs: set[str], clippings_root: P
     return slug, rel, path, f"{display_root}/{rel}"
 
 
+def one_spelling(drafts: list[Draft], existing: list[Clipping]) -> None:
+    """Each topic and category written as the digest already spells it (the commonest
+    spelling among its clippings, else the first draft's): 'markup' and 'Markup' would
+    share one page, and `digest check` refuses two spellings of it."""
+    for kind in ("topics", "category"):
+        counts = Counter(label for c in existing
+                         for label in (c.topics if kind == "topics" else (c.category,)))
+        spelled: dict[str, str] = {}
+        for label, _n in counts.most_common():
+            spelled.setdefault(slugify(label), label)
+        for draft in drafts:
+            labels = draft.topics if kind == "topics" else [draft.category]
+            out: list[str] = []
+            for label in labels:
+                if not label:
+                    out.append(label)
+                    continue
+                main = spelled.setdefault(slugify(label) or label, label)
+                if main != label:
+                    draft.warnings.append(f"{kind.rstrip('s')} '{label}' written as '{main}', "
+                                          "as the digest spells it")
+                if main not in out:
+                    out.append(main)
+            if kind == "topics":
+                draft.topics = out
+            else:
+                draft.category = out[0]
+
+
 def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clipping],
                 display_root: str, export_name: str, progress=None) -> ImportPlan:
     """Validate drafts with the checker's rules and choose unique, never-overwriting paths.
@@ -204,6 +236,7 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
     `progress(done, total)` is called after each draft (for a progress bar).
     """
     by_url, by_title = existing_keys(existing)
+    one_spelling(drafts, existing)
     taken_slugs = {c.slug for c in existing}
     items: list[Planned] = []
     for number, draft in enumerate(drafts, 1):
@@ -211,42 +244,45 @@ def plan_import(drafts: list[Draft], clippings_root: Path, existing: list[Clippi
             progress(number, len(drafts))
         item = Planned(draft)
         items.append(item)
-        if draft.problems:
-            item.problems = [Problem(export_name, draft.line, m) for m in draft.problems]
-            continue
-        if draft.date is None:
-            item.problems = [Problem(export_name, draft.line, (
-                f"'{draft.title[:60]}' has no date: its address carries none; give one with "
-                "--date YYYY-MM-DD"))]
-            continue
+        named = (lambda m, d=draft: f"{d.label}: {m}") if draft.label else (lambda m: m)
         url_key = normalise_url(draft.source_url) if draft.source_url else None
         title_key = (draft.title.casefold(), draft.source.casefold())
-        if url_key and url_key in by_url:
+        if not draft.problems and url_key and url_key in by_url:
             item.skipped = f"already present as {by_url[url_key]}"
             continue
-        if title_key in by_title:
+        if not draft.problems and title_key in by_title:
             item.skipped = f"already present as {by_title[title_key]}"
             continue
+        problems = list(draft.problems)
+        if draft.date is None and not draft.problems:
+            problems.append(f"'{draft.title[:60]}' has no date: its address carries none; give "
+                            "one with --date YYYY-MM-DD")
         base = draft.slug or headline_slug(draft.title) or "clipping"
         slug, rel, path, display = _free_path(draft, base, taken_slugs, clippings_root,
-                                              display_root)
-        renamed = [Problem(export_name, draft.line, f"slug '{base}' is taken: written as "
-                           f"'{slug}'", "warning")] if slug != base else []
+                                              display_root) if draft.date else \
+            (base, PurePosixPath("0000", "00", f"{base}.md"), None, "")
         text = dump(draft.fields(), draft.body)
+        result = None
         try:
             # the rules `digest check` applies, today's date included: an import writes only
             # what passes them
-            result = validate(parse(text, display), rel=rel, today=dt.date.today())
+            result = validate(parse(text, display or export_name), rel=rel,
+                              today=dt.date.today())
         except FrontMatterError as exc:
-            item.problems = [Problem(export_name, draft.line, f"{exc.problem.message}")]
+            problems.append(exc.problem.message)
+        if result is not None:
+            # every failing check, but a field the importer already said is missing
+            problems += [p.message for p in result.problems if p.is_error and not (
+                draft.problems and _MISSING.match(p.message)) and (
+                draft.date is not None or not p.message.startswith("'date'"))]
+        if problems:
+            item.problems = [Problem(export_name, draft.line, named(m)) for m in problems]
             continue
-        errors = [p for p in result.problems if p.is_error]
-        if errors:
-            item.problems = [Problem(export_name, draft.line, p.message) for p in errors]
-            continue
-        item.warnings = renamed + [Problem(export_name, draft.line, m, "warning")
-                                   for m in draft.warnings] + [
-            Problem(export_name, draft.line, p.message, "warning") for p in result.problems]
+        renamed = [f"slug '{base}' is taken: written as '{slug}'"] if slug != base else []
+        item.warnings = [Problem(export_name, draft.line, named(m), "warning")
+                         for m in renamed + draft.warnings] + [
+            Problem(export_name, draft.line, named(p.message), "warning")
+            for p in result.problems]
         taken_slugs.add(slug)
         if url_key:
             by_url[url_key] = display

@@ -17,14 +17,15 @@ FORMATS = ("text", "wxr")
 
 
 def import_file(path: Path, fmt: str, project: Project, default_date: dt.date | None,
-                encoding: str | None, progress=None) -> ImportPlan:
+                encoding: str | None, progress=None,
+                country_taxonomy: str | None = None) -> ImportPlan:
     """Plan importing `path`; raises `ContentError` for an unreadable export."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
     name = project.display(path)
     data = path.read_bytes()
     if fmt == "wxr":
-        drafts, report = WxrImporter().parse(data, name)
+        drafts, report = WxrImporter(countries_from=country_taxonomy).parse(data, name)
         existing = _existing(project)
         plan = plan_import(drafts, project.clippings, existing,
                            project.display(project.clippings), name, progress)

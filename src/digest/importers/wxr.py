@@ -1,8 +1,10 @@
-"""Import a WordPress export (WXR 1.1 and 1.2): published posts become clipping drafts."""
+"""Import a WordPress export (WXR 1.0 to 1.2): published posts become clipping drafts."""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import html as html_entities
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,9 +17,11 @@ from digest.content.render import sanitize
 from digest.core.gazetteer import Gazetteer, load_gazetteer
 from digest.core.model import Region, headline_slug, slugify
 from digest.core.registry import Registry, domain_of, load_registry
+from digest.core.schema import RESERVED_SLUGS
 from digest.errors import ContentError, Problem
 from digest.importers import Draft
 from digest.importers.text import TextImporter
+from digest.importers.wphtml import arrange, footnotes_from_meta, to_markdown, wpautop
 
 NS = {
     "content": "http://purl.org/rss/1.0/modules/content/",
@@ -26,6 +30,8 @@ NS = {
 WP_VERSIONS = ("1.2", "1.1", "1.0")
 _SHORTCODE = re.compile(r"\[(\w+)([^\]]*)\](?:(.*?)\[/\1\])?", re.DOTALL)
 _BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->", re.DOTALL)
+# Taxonomies whose terms are countries (a digest's WordPress may have one of its own).
+COUNTRY_TAXONOMIES = ("country", "countries", "location", "locations", "place", "places")
 _HEADLINE = re.compile(r"^(?:\([^()]+\)\s*\S|[^()]*?\S\s+[\u2013\u2014-]\s+\S).*\([^()]+\)\s*$")
 
 
@@ -43,13 +49,24 @@ def _text(item, path: str, ns: dict[str, str]) -> str:
     return (node.text or "").strip() if node is not None and node.text else ""
 
 
-class WxrImporter:
-    """Parses a WXR file into drafts, mapping categories and tags through the gazetteer."""
+def plain_title(raw: str) -> str:
+    """A post's title as WordPress shows it: its entities decoded once, markup removed."""
+    text = re.sub(r"<[^>]*>", "", raw)
+    return " ".join(html_entities.unescape(text).split())
 
-    def __init__(self, gazetteer: Gazetteer | None = None, registry: Registry | None = None):
+
+class WxrImporter:
+    """Parses a WXR file into drafts. A post's countries are the terms of its country
+    taxonomy (`countries_from`, or one the export has: COUNTRY_TAXONOMIES), the labels of a
+    house-style title, and terms that are a country's name exactly; any other term is the
+    category (the first category) or a topic, never a guess at a country."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None, registry: Registry | None = None,
+                 countries_from: str | None = None):
         self.gz = gazetteer or load_gazetteer()
         self.reg = registry or load_registry()
         self.text = TextImporter(self.gz, self.reg)
+        self.countries_from = countries_from
 
     def parse(self, data: bytes, name: str) -> tuple[list[Draft], WxrReport]:
         try:
@@ -64,63 +81,74 @@ class WxrImporter:
                                             "as UTF-8")]) from None
         found = _wxr_namespace(root) if root.tag == "rss" else None
         if found is None:
-            raise ContentError("", [Problem(name, 1, "not a WordPress export (WXR 1.1 or 1.2): "
+            raise ContentError("", [Problem(name, 1, "not a WordPress export (WXR 1.0-1.2): "
                                             "export it from Tools → Export in WordPress")])
         ns = {**NS, "wp": found, "excerpt": f"{found}excerpt/"}
         report = WxrReport()
         drafts: list[Draft] = []
         slugs: dict[str, int] = {}
         lines = _item_lines(data)
-        for index, item in enumerate(root.iter("item")):
+        items = list(root.iter("item"))
+        taxonomy = self.countries_from or next(
+            (d for d in COUNTRY_TAXONOMIES for item in items for node in item.findall("category")
+             if node.get("domain", "").casefold() == d), None)
+        for index, item in enumerate(items):
             line = lines[index] if index < len(lines) else None
             kind = _text(item, "wp:post_type", ns) or "post"
             status = _text(item, "wp:status", ns) or "publish"
-            title = _text(item, "title", ns)
+            label = f"post {_text(item, 'wp:post_id', ns) or '?'} " \
+                    f"'{plain_title(_text(item, 'title', ns))[:60]}'"
             if kind != "post":
                 report.skipped_types[kind] += 1
                 continue
             if status != "publish":
                 report.skipped_status[status] += 1
-                report.notes.append(Problem(name, line, f"skipped {status} post '{title[:60]}'",
-                                            "warning"))
+                report.notes.append(Problem(name, line, f"{label}: skipped: it is {status}, "
+                                            "not published", "warning"))
                 continue
-            draft = self.post(item, ns, name, line, report)
+            if _text(item, "wp:post_password", ns):
+                report.skipped_status["password-protected"] += 1
+                report.notes.append(Problem(name, line, f"{label}: skipped: it is protected "
+                                            "by a password (a clipping is public)", "warning"))
+                continue
+            draft = self.post(item, ns, name, line, report, label, taxonomy)
             base = draft.slug
             n = slugs.get(base, 0) + 1
             slugs[base] = n
             if n > 1:
                 draft.slug = f"{base[:76]}-{n}"
-                report.notes.append(Problem(name, line, f"slug '{base}' is used by an earlier "
-                                            f"post: this one becomes '{draft.slug}'", "warning"))
+                draft.warnings.append(f"slug '{base}' is used by an earlier post: this one "
+                                      f"becomes '{draft.slug}'")
             drafts.append(draft)
         return drafts, report
 
-    def post(self, item, ns, name: str, line: int | None, report: WxrReport) -> Draft:
-        draft = Draft(line=line or 0)
-        title = " ".join(_text(item, "title", ns).split())
+    def post(self, item, ns, name: str, line: int | None, report: WxrReport, label: str,
+             taxonomy: str | None) -> Draft:
+        draft = Draft(line=line or 0, label=label)
+        title = plain_title(_text(item, "title", ns))
         if _HEADLINE.match(title):
             self.text.headline(title, draft)
         else:
             draft.title = title
         gmt = _text(item, "wp:post_date_gmt", ns)
         if not gmt or gmt.startswith("0000-00-00"):
-            draft.problems.append(f"'{title[:60]}' has no publication date (post_date_gmt is "
-                                  f"{gmt or 'empty'}): it is never guessed; date it in WordPress "
-                                  "or add it by hand")
+            draft.problems.append(f"no publication date (post_date_gmt is {gmt or 'empty'}): it "
+                                  "is never guessed; date it in WordPress or add it by hand")
         else:
             try:
                 draft.date = dt.datetime.strptime(gmt, "%Y-%m-%d %H:%M:%S").replace(
                     tzinfo=dt.timezone.utc)
             except ValueError:
                 draft.problems.append(f"post_date_gmt {gmt!r} is not a date")
-        self.terms(item, draft)
+        self.terms(item, draft, taxonomy)
+        notes = footnotes_from_meta(_meta(item, ns, "footnotes"))
         try:
-            body, url, link_text, notes = convert_content(_text(item, "content:encoded", ns))
+            body, url, link_text, found = convert_content(_text(item, "content:encoded", ns),
+                                                          notes)
         except TooDeep as exc:
             draft.problems.append(str(exc))
-            body, url, link_text, notes = "", "", "", []
-        for note in notes:
-            report.notes.append(Problem(name, line, f"'{title[:40]}': {note}", "warning"))
+            body, url, link_text, found = "", "", "", []
+        draft.warnings.extend(dict.fromkeys(found))  # (each once)
         draft.body = body
         if url and not draft.source_url:
             draft.source_url = url
@@ -132,40 +160,77 @@ class WxrImporter:
             draft.source = owner.name if owner else ""
             if not owner:
                 draft.source_site = domain_of(draft.source_url)
+        if not draft.title:
+            draft.problems.append("it has no title: give it one in WordPress (or add the "
+                                  "clipping by hand)")
         if not draft.source:
             draft.problems.append("no outlet: the title does not end with '(Outlet)' and the "
-                                  "original's address is not a known outlet's")
-        if not draft.body.strip() and not draft.problems:
+                                  "post links to no known outlet's page")
+        if not draft.countries:
+            draft.problems.append(self.no_country(item))
+        if not draft.body.strip() and not any("nests" in p for p in draft.problems):
             draft.problems.append("the post has no content to use as the excerpt")
         raw = unquote(_text(item, "wp:post_name", ns))
         slug = slugify(raw) if raw and "/" not in raw and ".." not in raw else ""
-        draft.slug = slug or headline_slug(draft.title) or "clipping"
+        slug = slug or headline_slug(draft.title) or "clipping"
+        if slug in RESERVED_SLUGS:
+            draft.warnings.append(f"its slug '{slug}' is the address of one of the site's own "
+                                  f"pages: written as '{slug}-post'")
+            slug = f"{slug}-post"
+        draft.slug = slug
         return draft
 
-    def terms(self, item, draft: Draft) -> None:
+    def no_country(self, item) -> str:
+        """Why a post has no country: its terms, and the country a term is very close to."""
+        terms = [t for n in item.findall("category") if (t := plain_title(n.text or ""))]
+        close = [f"{' or '.join(found)} for '{t}'" for t in terms
+                 if (found := difflib_close(t, self.gz))]
+        hint = f" (did you mean {'; '.join(close)}?)" if close else ""
+        said = (f"none of its terms ({', '.join(terms)}) is a country's name{hint}" if terms
+                else "it has no categories or tags")
+        return (f"no country: {said}; tag it with its countries in WordPress (or in a "
+                "'country' taxonomy) or add them by hand")
+
+    def terms(self, item, draft: Draft, taxonomy: str | None) -> None:
         for node in item.findall("category"):
-            domain = node.get("domain", "")
-            label = " ".join((node.text or "").split())
+            domain = node.get("domain", "").casefold()
+            label = plain_title(node.text or "")
             if not label:
                 continue
             match = self.gz.resolve(label)
-            if match and match.how in ("canonical", "alias"):
+            exact = match is not None and match.how in ("canonical", "alias")
+            if exact:
                 target = draft.regions if isinstance(match.entity, Region) else draft.countries
                 if match.entity.name not in target:
                     target.append(match.entity.name)
                 continue
-            close = [s for s in self.gz.suggest(label)]
-            if close and match is None:
-                draft.problems.append(f"{'tag' if domain == 'post_tag' else 'category'} "
-                                      f"'{label}' is not a known name (did you mean "
-                                      f"{' or '.join(close)}?)")
+            if taxonomy is not None and domain == taxonomy.casefold():
+                close = difflib_close(label, self.gz)
+                hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+                draft.problems.append(f"'{label}' in the {domain} taxonomy is not a country or "
+                                      f"region the gazetteer knows{hint}")
                 continue
             if domain == "category" and not draft.category and label.casefold() != "uncategorized":
                 draft.category = label
-            elif domain == "post_tag" and label not in draft.topics:
+            elif domain in ("post_tag", "category") and label.casefold() not in {
+                    t.casefold() for t in (*draft.topics, draft.category, "uncategorized")}:
                 draft.topics.append(label)
         if not draft.category:
             draft.category = "Uncategorized"
+
+
+def difflib_close(term: str, gazetteer: Gazetteer) -> list[str]:
+    """Countries whose name a term misspells by a letter or two (never an ordinary word that
+    merely resembles one: 'standard' is not Spain)."""
+    return [name for name in gazetteer.suggest(term)
+            if difflib.SequenceMatcher(None, term.casefold(), name.casefold()).ratio() >= 0.88]
+
+
+def _meta(item, ns, key: str) -> str:
+    for node in item.findall("wp:postmeta", ns):
+        if _text(node, "wp:meta_key", ns) == key:
+            return _text(node, "wp:meta_value", ns)
+    return ""
 
 
 _WXR = re.compile(r"https?://wordpress\.org/export/(?:%s)/" % "|".join(
@@ -233,32 +298,35 @@ def html_depth(html: str, raw: bool = False) -> int:
     return deepest
 
 
-def convert_content(html: str) -> tuple[str, str, str, list[str]]:
-    """Post HTML to sanitized Markdown; also the original's address when the post ends with a
-    paragraph that is only a link. Returns (markdown, url, link text, notes); raises TooDeep
-    for HTML nested more than MAX_DEPTH elements deep."""
+def convert_content(html: str, footnotes: dict[str, str] | None = None
+                    ) -> tuple[str, str, str, list[str]]:
+    """Post HTML to sanitized Markdown (`wphtml`); also the original's address when the
+    post ends with a paragraph that is only a link. Returns (markdown, url, link text,
+    notes); raises TooDeep for HTML nested more than MAX_DEPTH elements deep."""
     notes: list[str] = []
+    blocks = "<!-- wp:" in html
     html = _BLOCK_COMMENT.sub("", html)
     html = _shortcodes(html, notes)
-    if "\n\n" in html and "<p" not in html:  # WordPress stores paragraphs as blank lines
-        html = "".join(f"<p>{p.strip()}</p>" for p in html.split("\n\n") if p.strip())
     if html_depth(html, raw=True) > RAW_DEPTH:
         raise TooDeep(f"the post's HTML nests more than {RAW_DEPTH} elements deep (at most "
                       f"{MAX_DEPTH}): flatten it in WordPress (or add the clipping by hand)")
-    clean = sanitize(html)
-    if "<script" in html.lower() or "<iframe" in html.lower():
-        notes.append("scripts or embedded frames removed")
-    depth = html_depth(clean)
+    if not blocks:  # a classic post: WordPress makes its paragraphs from blank lines
+        html = wpautop(html)
+    if "<script" in html.lower():
+        notes.append("scripts removed")
+    depth = html_depth(sanitize(html))  # (before the tree below is made: it recurses)
     if depth > MAX_DEPTH:
         raise TooDeep(f"the post's HTML nests {depth} elements deep (at most {MAX_DEPTH}): "
                       "flatten it in WordPress (or add the clipping by hand)")
+    html, texts = arrange(html, footnotes or {}, notes)
+    if "<iframe" in html.lower():
+        notes.append("embedded frames removed")
+    clean = sanitize(html)
     try:
-        markdown = markdownify(clean, heading_style="ATX", bullets="-",
-                               strip=["span", "div"]).strip()
+        markdown = to_markdown(clean, texts, _note_markdown)
     except RecursionError:  # (the depth above keeps well below it)
         raise TooDeep("the post's HTML nests too deeply to convert: flatten it in "
                       "WordPress (or add the clipping by hand)") from None
-    markdown = re.sub(r"\n{3,}", "\n\n", markdown)
     paras = markdown.split("\n\n")
     url = text = ""
     last = re.fullmatch(r"\[([^\]]+)\]\((https?://[^)\s]+)(?: \"[^\"]*\")?\)|<?(https?://\S+?)>?",
@@ -267,3 +335,8 @@ def convert_content(html: str) -> tuple[str, str, str, list[str]]:
         text, url = (last.group(1) or "", last.group(2) or last.group(3))
         paras = paras[:-1]
     return "\n\n".join(paras).strip(), url, text, notes
+
+
+def _note_markdown(html: str) -> str:
+    """A footnote's HTML as one line of Markdown."""
+    return " ".join(markdownify(sanitize(html), strip=["span", "div", "p"]).split())
