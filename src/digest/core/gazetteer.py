@@ -103,7 +103,8 @@ class Gazetteer:
             self._names.pop(key, None)
             self._choices[key] = (tuple(c for c in codes if c in self.by_code), note)
         self._ambiguous = frozenset(ambiguous)
-        self._text_re: re.Pattern[str] | None = None  # made when first needed (30 ms)
+        self._text_re: tuple | None = None  # made when first needed (30 ms)
+        self._stems: dict[str, Country] = {}
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -160,25 +161,64 @@ class Gazetteer:
         return None
 
     def find_in_text(self, text: str) -> list[Country]:
-        """Countries a headline names, by name, alias or demonym ('Kyrgyz-Tajik border'), in order."""
-        found: list[Country] = []
+        """Countries a text names, by name, alias, abbreviation or demonym ('Kyrgyz-Tajik
+        border', 'UK', 'пограничники Кыргызстана'), in order. Names in Cyrillic are found in
+        any of their case endings ('России', 'таджикские')."""
+        found: list[tuple[int, Country]] = []
         if self._text_re is None:
             self._text_re = self._build_text_re()
-        for m in self._text_re.finditer(text):
+        latin, cyrillic = self._text_re
+        for m in latin.finditer(text):
             match = self._names.get(normalise(m.group(0)))
-            if match and isinstance(match.entity, Country) and match.entity not in found:
-                found.append(match.entity)
-        return found
+            if match and isinstance(match.entity, Country):
+                found.append((m.start(), match.entity))
+        if cyrillic is not None and _CYRILLIC.search(text):
+            stems = self._stems
+            for m in cyrillic.finditer(text):
+                country = stems.get(m.group(1).casefold())
+                if country is not None:
+                    found.append((m.start(), country))
+        out: list[Country] = []
+        for _at, country in sorted(found, key=lambda x: x[0]):
+            if country not in out:
+                out.append(country)
+        return out
 
-    def _build_text_re(self) -> re.Pattern[str]:
+    def _build_text_re(self) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
         phrases: set[str] = set()
+        self._stems: dict[str, Country] = {}
         for country in self.countries:
             for name in (country.name, *country.aliases, *country.demonyms):
-                if normalise(name) in self._names and len(name) > 2:
+                if normalise(name) not in self._names or _CYRILLIC.search(name):
+                    if _CYRILLIC.search(name):
+                        self._stems.setdefault(_stem(name).casefold(), country)
+                    continue
+                # (two letters only as capitals: 'UK', 'US'; never 'us')
+                if len(name) > 2 or (len(name) == 2 and name.isupper() and name.isalpha()):
                     phrases.add(name)
         ordered = sorted(phrases, key=lambda p: (-len(p), p))
         body = "|".join(re.escape(p) for p in ordered)
-        return re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+        latin = re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+        stems = sorted(self._stems, key=lambda p: (-len(p), p))
+        cyrillic = re.compile(rf"(?<![\w])({'|'.join(re.escape(p) for p in stems)})"
+                              rf"[а-яё]{{0,3}}(?![\w])", re.I) if stems else None
+        return latin, cyrillic
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def _stem(name: str) -> str:
+    """A Cyrillic name without the ending its cases change ('Россия' → 'Росси',
+    'кыргызский' → 'кыргызск'); short names and abbreviations ('США', 'РФ') as they are."""
+    if len(name) < 5 or name.isupper() or " " in name:
+        return name
+    for ending in ("ский", "цкий", "ий", "ый", "ой", "ия", "ая", "а", "я", "й", "ь", "е", "о"):
+        if name.endswith(ending) and len(name) - len(ending) >= 4:
+            return name[: len(name) - len(ending)] + ("ск" if ending == "ский" else
+                                                      "цк" if ending == "цкий" else
+                                                      "и" if ending == "ия" else "")
+    return name
 
 
 def _split(field: str) -> tuple[str, ...]:
