@@ -110,6 +110,19 @@ def test_new_from_a_saved_page_then_confirm(site):
     assert "source: RFE/RL" in text and "countries: [Kyrgyzstan, Tajikistan]" in text
 
 
+def test_no_input_takes_the_countries_the_page_suggests_and_a_page_is_clipped_once(site):
+    page = str(PAGES / "rferl-graph.html")
+    result = runner.invoke(app, ["new", "--no-input", "--category", "News", "--from-html", page])
+    assert result.exit_code == 0, result.output
+    (written,) = site.project.clippings.rglob("*.md")
+    assert "countries: [Kyrgyzstan, Tajikistan]" in written.read_text()
+    again = runner.invoke(app, ["new", "--no-input", "--category", "News", "--from-html", page])
+    assert again.exit_code == 1
+    shown = site.project.display(written)
+    assert f"{shown}: this original (" in again.output and "clipped already" in again.output
+    assert len(list(site.project.clippings.rglob("*.md"))) == 1
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     agents: list[str] = []
 

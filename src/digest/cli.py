@@ -13,7 +13,7 @@ import typer
 from digest import __version__
 from digest.errors import DigestError, Problem, UsageError
 from digest.cli_parts import (Progress, ask_missing, draft, import_date, import_details,
-                              import_summary, plural)
+                              import_summary, page_facts, plural)
 from digest.project import Project
 
 # Each command imports what it runs when it runs: `digest check` never loads Pelican, and
@@ -227,16 +227,13 @@ def new(
 
     try:
         proj = _project(project)
-        facts = None
-        if from_html:
-            from digest.importers.html import extract, read_page
-
-            data, base = read_page(from_html)
-            facts = extract(data, base or (from_html if "://" in from_html else ""))
+        facts = page_facts(from_html) if from_html else None
         new_clip, date_text = draft(facts, title, date, category, country, region, topic,
                                      source, author, author_role, source_url, excerpt)
         if not no_input:
             date_text = ask_missing(new_clip, date_text, facts)
+        elif not new_clip.countries and facts is not None:
+            new_clip.countries = list(facts.countries)  # (the page's, as suggested)
         path, clipping, problems = write_new(new_clip, date_text, proj.clippings,
                                              proj.display(proj.clippings), dt.date.today())
     except DigestError as exc:

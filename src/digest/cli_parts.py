@@ -95,6 +95,14 @@ def ask_names(label: str, default: list[str], kind: str, required: bool) -> list
             typer.echo(b, err=True)
 
 
+def page_facts(source: str):
+    """What an article's page (a saved file or an address) says of itself."""
+    from digest.importers.html import extract, read_page
+
+    data, base = read_page(source)
+    return extract(data, base or (source if "://" in source else ""))
+
+
 def draft(facts, title, date, category, country, region, topic, source, author, author_role,
            source_url, excerpt):
     """The new clipping's draft from the options, then what an article's page gave."""

@@ -9,7 +9,7 @@ from digest.content.check import find_clippings
 from digest.core.frontmatter import dump, parse
 from digest.core.model import Clipping, headline_slug, numbered_slug
 from digest.core.rules import validate
-from digest.core.schema import parse_date
+from digest.core.schema import normalise_url, parse_date
 from digest.errors import FrontMatterError, Problem
 from digest.importers import Draft
 
@@ -25,6 +25,25 @@ def unique_slug(title: str, clippings_root: Path) -> str:
     return slug
 
 
+def clipped_already(clippings_root: Path, url: str) -> Path | None:
+    """The clipping file whose original is `url` (addresses compared as the duplicate check
+    compares them), if there is one."""
+    key = normalise_url(url)
+    if not key or not clippings_root.exists():
+        return None
+    for name in find_clippings([clippings_root]):
+        try:
+            head = name.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
+        except OSError:
+            continue
+        for line in head.split("\n"):
+            if line.startswith("source_url:"):
+                value = line.split(":", 1)[1].strip().strip("'\"")
+                if value and normalise_url(value) == key:
+                    return name
+    return None
+
+
 def write_new(new: Draft, date_text: str, clippings_root: Path, display_root: str,
               today: dt.date | None = None) -> tuple[Path | None, Clipping | None, list[Problem]]:
     """Check the fields with the clipping rules and write the file when they pass.
@@ -32,6 +51,12 @@ def write_new(new: Draft, date_text: str, clippings_root: Path, display_root: st
     `date_text` is the date as the editor gave it. Returns the path written (None when nothing
     was), the clipping and every problem.
     """
+    if new.source_url:
+        found = clipped_already(clippings_root, new.source_url)
+        if found is not None:
+            shown = f"{display_root}/{found.relative_to(clippings_root).as_posix()}"
+            return None, None, [Problem(shown, None, f"this original ({new.source_url}) is "
+                                        "clipped already here: edit that file instead")]
     new.date = parse_date(date_text) if date_text else None
     if new.date is None:
         return None, None, [Problem(display_root, None, f"date {date_text!r} is not an ISO date "

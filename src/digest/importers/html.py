@@ -1,10 +1,13 @@
-"""Pre-fill a clipping from an article's web page: OpenGraph, Twitter cards, JSON-LD, meta tags."""
+"""Pre-fill a clipping from an article's web page.
+
+trafilatura (the page's main text and metadata) and htmldate (its publication date) do the
+reading; the rules here choose among what a page says of itself: the headline over the
+social title, the publication date over the update, people over the publisher, the registry
+for the outlet and the gazetteer for the countries.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -15,14 +18,24 @@ from bs4 import BeautifulSoup
 
 from digest import __version__
 from digest.core.gazetteer import Gazetteer, load_gazetteer
-from digest.core.registry import Registry, domain_of, load_registry
+from digest.core.registry import Registry, load_registry
 from digest.errors import UsageError
+from digest.importers.article import (  # noqa: F401 - iso_date: the module's, for callers
+    _json_ld_article,
+    _meta,
+    _Page,
+    authors,
+    countries_of,
+    headline,
+    iso_date,
+    lede,
+    outlet,
+    publication_date,
+)
 
 USER_AGENT = f"digest/{__version__} (clipping helper; fetches one page an editor asked for)"
 TIMEOUT = 15
 MAX_BYTES = 5 * 1024 * 1024
-ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle",
-                 "OpinionNewsArticle", "BackgroundNewsArticle", "BlogPosting", "Report"}
 
 
 @dataclass
@@ -71,64 +84,31 @@ def read_page(source: str) -> tuple[bytes, str]:
     return fetch(source)
 
 
-def _types(node: dict) -> set[str]:
-    t = node.get("@type", [])
-    return set(t if isinstance(t, list) else [t])
+def _read(html: bytes | str, base_url: str) -> _Page:
+    import trafilatura  # (deferred on purpose: 0.3 s, for --from-html only)
+    from trafilatura.metadata import extract_metadata
+
+    raw = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    soup = BeautifulSoup(html, "html.parser")
+    meta = extract_metadata(raw, default_url=base_url or None)
+    text = trafilatura.extract(raw, url=base_url or None, favor_precision=True,
+                               include_comments=False, include_tables=False) or ""
+    return _Page(soup, _json_ld_article(soup), meta, text, raw)
 
 
-def _json_ld_article(soup: BeautifulSoup) -> dict:
-    for script in soup.find_all("script", type="application/ld+json"):
-        try:
-            data = json.loads(script.string or "")
-        except (json.JSONDecodeError, TypeError, RecursionError):  # (nested past any use)
-            continue
-        stack = data if isinstance(data, list) else [data]
-        while stack:
-            node = stack.pop(0)
-            if not isinstance(node, dict):
-                continue
-            if _types(node) & ARTICLE_TYPES:
-                return node
-            graph = node.get("@graph")
-            if isinstance(graph, list):
-                stack.extend(graph)
-    return {}
-
-
-def _name(value) -> str:
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, dict):
-        return str(value.get("name", "")).strip()
-    if isinstance(value, list):  # (a list of names: one level, never a list of lists)
-        return ", ".join(n for n in (_name(v) for v in value if not isinstance(v, list)) if n)
+def _address(page: _Page, base_url: str) -> str:
+    """The article's own address: its canonical link, OpenGraph address, JSON-LD address or
+    the address it was fetched from, the first that is (or resolves to) an http(s) one."""
+    canonical = page.soup.find("link", rel="canonical")
+    candidates = [canonical.get("href", "") if canonical else "", _meta(page.soup, "og:url"),
+                  str(page.ld.get("url", "") or ""), page.get("url"), base_url]
+    absolute = next((c for c in candidates if urlsplit(c).scheme in ("http", "https")), "")
+    for candidate in candidates:
+        if candidate:
+            url = urljoin(base_url or absolute, candidate)
+            if urlsplit(url).scheme in ("http", "https"):
+                return url
     return ""
-
-
-def _meta(soup: BeautifulSoup, *names: str) -> str:
-    for name in names:
-        tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-        if tag and tag.get("content", "").strip():
-            return " ".join(tag["content"].split())
-    return ""
-
-
-def iso_date(value: str) -> str:
-    """An ISO date, or date-time with offset, from what a page gives; '' when unclear."""
-    value = value.strip()
-    match = re.match(r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?"
-                     r"(Z|[+-]\d{2}:?\d{2})?)?", value)
-    if not match:
-        return ""
-    day, time, offset = match.groups()
-    try:
-        dt.date.fromisoformat(day)
-    except ValueError:
-        return ""
-    if time and offset:
-        offset = "+00:00" if offset == "Z" else (offset if ":" in offset else offset[:3] + ":" + offset[3:])
-        return f"{day}T{time}{offset}"
-    return day  # a time without an offset is not a moment: keep the day
 
 
 def extract(html: bytes | str, base_url: str = "", gazetteer: Gazetteer | None = None,
@@ -136,35 +116,13 @@ def extract(html: bytes | str, base_url: str = "", gazetteer: Gazetteer | None =
     """The facts an article page states about itself, by the most reliable source first."""
     gz = gazetteer or load_gazetteer()
     reg = registry or load_registry()
-    soup = BeautifulSoup(html, "html.parser")
-    ld = _json_ld_article(soup)
+    page = _read(html, base_url)
     facts = ArticleFacts()
-    facts.title = (_meta(soup, "og:title", "twitter:title") or _name(ld.get("headline"))
-                   or (soup.title.string.strip() if soup.title and soup.title.string else ""))
-    facts.author = (_name(ld.get("author")) or _meta(soup, "author", "article:author",
-                                                     "twitter:creator"))
-    time_tag = soup.find("time", attrs={"datetime": True})
-    facts.date = iso_date(str(ld.get("datePublished", "")) or
-                          _meta(soup, "article:published_time", "date", "pubdate") or
-                          (time_tag["datetime"] if time_tag else ""))
-    canonical = soup.find("link", rel="canonical")
-    url = (canonical.get("href", "") if canonical else "") or _meta(soup, "og:url") or \
-        str(ld.get("url", "")) or base_url
-    facts.source_url = urljoin(base_url, url) if url else ""
-    if facts.source_url and urlsplit(facts.source_url).scheme not in ("http", "https"):
-        facts.source_url = ""
-    facts.outlet = _meta(soup, "og:site_name") or _name(ld.get("publisher"))
-    match = reg.resolve(facts.outlet) if facts.outlet else None
-    owner = reg.by_domain(facts.source_url) if facts.source_url else None
-    facts.source = match.source.name if match else (owner.name if owner else facts.outlet)
-    if not facts.source and facts.source_url:
-        facts.source = domain_of(facts.source_url)
-    facts.excerpt = (_meta(soup, "og:description", "twitter:description", "description")
-                     or _name(ld.get("description")))
-    if not facts.excerpt:
-        article = soup.find("article") or soup
-        para = article.find("p")
-        facts.excerpt = " ".join(para.get_text(" ").split()) if para else ""
-    found = gz.find_in_text(f"{facts.title} {facts.excerpt}")
-    facts.countries = [c.name for c in found]
+    facts.source_url = _address(page, base_url)
+    facts.outlet, facts.source, orgs = outlet(page, facts.source_url or base_url, reg)
+    facts.title = headline(page, orgs)
+    facts.date = publication_date(page, facts.source_url or base_url)
+    facts.author = authors(page, orgs)
+    facts.excerpt = lede(page, facts.title)
+    facts.countries = countries_of(page, facts.title, facts.excerpt, gz)
     return facts
