@@ -170,7 +170,8 @@ class Gazetteer:
         latin, cyrillic = self._text_re
         for m in latin.finditer(text):
             match = self._names.get(normalise(m.group(0)))
-            if match and isinstance(match.entity, Country):
+            if match and isinstance(match.entity, Country) and \
+                    not _PART_OF_A_NAME.search(text, max(0, m.start() - 16), m.start()):
                 found.append((m.start(), match.entity))
         if cyrillic is not None and _CYRILLIC.search(text):
             stems = self._stems
@@ -206,6 +207,8 @@ class Gazetteer:
 
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# A country's name inside another's: the Gulf of Mexico, the University of Georgia, New Mexico.
+_PART_OF_A_NAME = re.compile(r"(?:\b(?:Gulf|Bay|Sea|University|Province|Straits?) of |\bNew )$")
 
 
 def _stem(name: str) -> str:

@@ -214,7 +214,7 @@ def publication_date(page: _Page, url: str) -> str:
             found = iso_date("{}-{:0>2}-{:0>2}".format(day.group(3), day.group(2), day.group(1)))
             if found:
                 return found
-    found = _dateline(page)
+    found = _header_date(page) or _dateline(page)
     if found:
         return found
     from htmldate import find_date  # (deferred with trafilatura)
@@ -235,6 +235,25 @@ _DATE_IN_TEXT = re.compile(
     r"\b(?:\d{1,2}\.?\s+[^\W\d_]{3,9}\.?,?\s+(?:19|20)\d{2}|[^\W\d_]{3,9}\.?\s+\d{1,2}"
     r"(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\."
     r"(?:19|20)\d{2})\b")
+
+
+_DATE_CLASS = re.compile(r"date|time|stamp|publish", re.I)
+
+
+def _header_date(page: _Page) -> str:
+    """The date the headline's own box shows (`<li class="dateStamp">AUGUST 16, 2010`): a
+    small box, not a column around it, which holds the related stories' dates."""
+    heading = page.soup.find("h1")
+    box = heading.parent if heading is not None else None
+    if box is None or len(box.get_text(" ")) > 800:
+        return ""
+    for node in box.find_all(class_=_DATE_CLASS, limit=6):
+        text = " ".join(node.get_text(" ").split())
+        found = iso_date(node.get("datetime", "")) or _written_date(
+            re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", text))
+        if found:
+            return found
+    return ""
 
 
 def _after_headline(page: _Page) -> str:
