@@ -77,6 +77,16 @@ def site(tmp_path, monkeypatch) -> Site:
     return Site(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def _no_project_data_after():
+    """Each test starts with the packaged tables only (a project's data files are read by
+    the commands that find the project)."""
+    yield
+    from digest.core.tables import use_project_data
+
+    use_project_data(None)
+
+
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")

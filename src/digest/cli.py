@@ -58,7 +58,23 @@ def _fail(exc: DigestError) -> typer.Exit:
 
 
 def _project(path: Path | None) -> Project:
-    return Project(path.resolve()) if path else Project.find()
+    """The project, its own outlets and places read from now on."""
+    from digest.core.tables import use_project_data
+
+    project = Project(path.resolve()) if path else Project.find()
+    use_project_data(project.data)
+    return project
+
+
+def load_tables() -> None:
+    """The gazetteer and the registry with the project's own data files, or their problems."""
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.registry import load_registry
+    from digest.core.tables import refresh
+
+    refresh()  # (tables changed since this process read them are read again)
+    load_gazetteer()
+    load_registry()
 
 
 def _print_problems(problems: list[Problem]) -> tuple[int, int]:
@@ -87,6 +103,7 @@ def check(
 
     try:
         proj = _project(project)
+        load_tables()  # (the project's data files first: every check reads them)
         targets = [p for p in (paths or [proj.clippings])]
         missing = [str(p) for p in targets if not p.exists()]
         if missing:
@@ -243,6 +260,40 @@ def new(
         typer.echo("nothing written: give the missing or corrected fields", err=True)
         raise typer.Exit(1)
     typer.echo(f"wrote {proj.display(path)}")
+
+
+source_app = typer.Typer(help="The project's own outlets (data/sources.yml).",
+                         no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("add")
+def source_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The outlet as the digest writes "
+                                        "it (Kun.uz, CABAR.asia).", show_default=False)],
+    domain: Annotated[list[str], typer.Option(metavar="DOMAIN", help="Its web address's domain "
+                                              "(kun.uz; repeat for each).")] = [],  # noqa: B006
+    kind: Annotated[str, typer.Option(metavar="KIND", help="news site, newspaper, news agency, "
+                                      "state media, broadcaster, think tank...")] = "",
+    country: Annotated[str, typer.Option(metavar="CC", help="Its country's ISO code (UZ).")] = "",
+    alias: Annotated[list[str], typer.Option(metavar="NAME", help="Another name it goes by "
+                                             "(repeat).")] = [],  # noqa: B006
+    feed: Annotated[list[str], typer.Option(metavar="URL", help="Its RSS or Atom feed "
+                                            "(repeat).")] = [],  # noqa: B006
+    replace: Annotated[bool, typer.Option("--replace", help="Add it even where the packaged "
+                                          "registry has it: this entry then replaces that "
+                                          "one.")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Add an outlet to the project's data/sources.yml, checked as the build checks it."""
+    from digest.content.datafiles import add_source
+
+    try:
+        proj = _project(project)
+        path = add_source(proj.data, name, domain, kind, country, alias, feed, replace)
+    except DigestError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"added {name} to {proj.display(path)}")
 
 
 @app.command()

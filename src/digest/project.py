@@ -34,6 +34,11 @@ class Project:
         return self.content / "clippings"
 
     @property
+    def data(self) -> Path:
+        """The project's own outlets and places (`sources.yml`, `places.yml`)."""
+        return self.root / "data"
+
+    @property
     def output(self) -> Path:
         return self.root / "output"
 

@@ -32,7 +32,7 @@ from digest.build.reading import OUTPUT, SEARCH_PREFIX, decode_state, reader
 from digest.build.report import BuildReport
 from digest.build.search import SEARCH, apply_search, search_phase, search_size_change
 from digest.build.settings import pelican_settings, release_settings
-from digest.core.tables import refresh
+from digest.core.tables import refresh, use_project_data
 from digest.errors import BuildError, Problem
 from digest.incremental import CACHE_FILE
 from digest.incremental.look import listing
@@ -140,11 +140,15 @@ class Build:
         # folders 0755 (Pages and every web server need them so).
         umask = os.umask(0o022)
         try:
+            from digest.core.gazetteer import load_gazetteer
+            from digest.core.registry import load_registry
             from digest.incremental.fingerprint import code_fingerprint
             from digest.incremental.store import Store
 
             self.settings = pelican_settings(project, project.output, self.production)
+            use_project_data(project.data)
             self.tables = refresh()
+            load_gazetteer(), load_registry()  # (the project's data files' problems, first)
             self.store = Store(project.root / CACHE_FILE, code_fingerprint(self.tables))
             # The render phase's modules (the plugin: Jinja, Markdown, feedgenerator) load
             # and the theme's templates compile now, while the reading process hashes the

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pycountry
 
 from digest.core.model import Country, Region, slugify
-from digest.core.tables import table_text
+from digest.core.tables import project_table, shown, table_text
 
 # Codes that mean different countries in FIPS 10-4 (used by some legacy exports) and ISO 3166-1,
 # or that exist only in FIPS: a bare code is never taken to mean either.
@@ -259,4 +259,33 @@ def load_gazetteer() -> Gazetteer:
         if code not in seen:
             countries.append(Country(code, row[1], slugify(row[1]), _split(row[2]), _split(row[3])))
     regions = [Region(row[0], row[1], row[2], _split(row[3])) for row in _data_lines("regions.txt")]
+    found = project_table("places.yml")
+    if found is not None:
+        countries, regions = _with_project_places(found, countries, regions)
     return Gazetteer(countries, regions)
+
+
+def _with_project_places(found, countries: list[Country], regions: list[Region]):
+    """The packaged countries and regions with the project's `data/places.yml`: a country
+    entry (by code) adds aliases and demonyms, and a name replaces the canonical one (which
+    becomes an alias); a region with a packaged region's slug replaces it."""
+    from digest.core.projectdata import project_places
+
+    path, text = found
+    codes = {c.code for c in countries}
+    mine_regions, mine_countries = project_places(text, shown(path), codes)
+    by_code = {e["code"]: e for e in mine_countries}
+    out = []
+    for c in countries:
+        e = by_code.get(c.code)
+        if e is None:
+            out.append(c)
+            continue
+        name = e["name"] or c.name
+        aliases = tuple(dict.fromkeys((*c.aliases, *((c.name,) if name != c.name else ()),
+                                       *e["aliases"])))
+        out.append(Country(c.code, name, slugify(name), aliases,
+                           tuple(dict.fromkeys((*c.demonyms, *e["demonyms"])))))
+    mine = {e["slug"]: Region(e["slug"], e["name"], e["kind"], e["aliases"])
+            for e in mine_regions}
+    return out, [r for r in regions if r.slug not in mine] + list(mine.values())

@@ -82,6 +82,7 @@ class Source:
     domains: tuple[str, ...] = field(default=(), compare=False)
     kind: str = field(default="", compare=False)
     country: str = field(default="", compare=False)
+    feeds: tuple[str, ...] = field(default=(), compare=False)  # its RSS or Atom feeds
 
 
 @dataclass(frozen=True, order=True)

@@ -12,7 +12,7 @@ import yaml
 from digest.core.frontmatter import StringLoader
 from digest.core.gazetteer import normalise
 from digest.core.model import Source, slugify
-from digest.core.tables import table_text
+from digest.core.tables import project_table, shown, table_text
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,24 @@ def parse_registry(text: str) -> Registry:
         name = entry["name"]
         sources.append(Source(name, slugify(name), _tuple(entry.get("aliases")),
                               _tuple(entry.get("domains")), entry.get("kind", ""),
-                              entry.get("country", "")))
+                              entry.get("country", ""), _tuple(entry.get("feeds"))))
     return Registry(sources)
 
 
 @functools.lru_cache(maxsize=1)
 def load_registry() -> Registry:
-    """The outlet registry shipped with the package."""
-    return parse_registry(table_text("sources.yml"))
+    """The outlet registry: the package's, extended by the project's `data/sources.yml`
+    (an entry with a packaged outlet's name replaces that one)."""
+    packaged = parse_registry(table_text("sources.yml"))
+    found = project_table("sources.yml")
+    if found is None:
+        return packaged
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.projectdata import project_sources
+
+    path, text = found
+    codes = set(load_gazetteer().by_code)
+    mine = {slugify(e["name"]): Source(e["name"], slugify(e["name"]), e["aliases"],
+                                       e["domains"], e["kind"], e["country"], e["feeds"])
+            for e in project_sources(text, shown(path), codes)}
+    return Registry([s for s in packaged.sources if s.slug not in mine] + list(mine.values()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import shlex
 from pathlib import Path, PurePosixPath
 
 from digest.core.frontmatter import FrontMatter
@@ -258,8 +259,9 @@ class _Validator:
         if match is None:
             suggestions = self.reg.suggest(value)
             dym = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else ""
-            self.warn(line, f"outlet '{value}' is not in the registry{dym}: add it to "
-                      "data/sources.yml")
+            self.warn(line, f"outlet '{value}' is not in the registry{dym}: add it with "
+                      f"`digest source add {shlex.quote(value)} --domain DOMAIN --kind KIND "
+                      "--country CC` (it goes to the project's data/sources.yml)")
         elif match.how == "alias":
             self.warn(line, f"'{value}' is another name for {match.source.name}: write "
                       f"{match.source.name} (`digest check --fix` does it)")
