@@ -274,11 +274,11 @@ def _serve(output: Path):
     import functools
     import http.server
 
-    from digest.serve import QuietHandler
+    from digest.serve import PreviewHandler
 
     port = free_port()
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", port), functools.partial(QuietHandler, directory=str(output)))
+        ("127.0.0.1", port), functools.partial(PreviewHandler, directory=str(output)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{port}"
 

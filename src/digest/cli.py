@@ -336,8 +336,9 @@ def serve(
     project: ProjectOption = None,
 ) -> None:
     """Build the site, serve output/ on http://127.0.0.1:PORT/, and rebuild on every change to
-    content, theme or settings. A failed rebuild is reported; the last good site stays served.
-    Stop with Ctrl-C."""
+    content, theme, settings or data/. Open pages reload after a good rebuild; a failed one's
+    problems (and a good one's warnings) show on the page and here, and the last good site
+    stays served. Stop with Ctrl-C."""
     from digest.serve import serve as serve_site
 
     def report(result, error) -> None:
