@@ -11,10 +11,24 @@ from typing import Annotated, Optional
 import typer
 
 from digest import __version__
-from digest.errors import DigestError, Problem, UsageError
-from digest.cli_parts import (Progress, ask_missing, draft, import_date, import_details,
-                              import_summary, page_facts, plural)
-from digest.project import Project
+from digest.cli_common import (
+    ProjectOption,
+    fail,
+    find_project,
+    load_tables,
+    print_problems,
+    write_clipping,
+)
+from digest.cli_data import inbox_app, source_app
+from digest.cli_parts import (
+    Progress,
+    import_date,
+    import_details,
+    import_summary,
+    page_facts,
+    plural,
+)
+from digest.errors import DigestError, UsageError
 
 # Each command imports what it runs when it runs: `digest check` never loads Pelican, and
 # `digest build` forks its reading process before Pelican loads (build/__init__.py).
@@ -29,10 +43,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-ProjectOption = Annotated[Optional[Path], typer.Option(
-    "--project", "-C", metavar="DIR", help="The digest project folder (default: found from the working folder).",
-    file_okay=False, show_default=False)]
-
 
 def _version(value: bool) -> None:
     if value:
@@ -46,42 +56,6 @@ def _callback(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Publish a regional-security digest as a static site."""
-
-
-def _fail(exc: DigestError) -> typer.Exit:
-    """Print a project error on stderr and return the exit to raise (the one place for this)."""
-    for problem in exc.problems:
-        typer.echo(str(problem), err=True)
-    if exc.message:
-        typer.echo(f"error: {exc.message}" if not exc.problems else exc.message, err=True)
-    return typer.Exit(exc.exit_code)
-
-
-def _project(path: Path | None) -> Project:
-    """The project, its own outlets and places read from now on."""
-    from digest.core.tables import use_project_data
-
-    project = Project(path.resolve()) if path else Project.find()
-    use_project_data(project.data)
-    return project
-
-
-def load_tables() -> None:
-    """The gazetteer and the registry with the project's own data files, or their problems."""
-    from digest.core.gazetteer import load_gazetteer
-    from digest.core.registry import load_registry
-    from digest.core.tables import refresh
-
-    refresh()  # (tables changed since this process read them are read again)
-    load_gazetteer()
-    load_registry()
-
-
-def _print_problems(problems: list[Problem]) -> tuple[int, int]:
-    for p in problems:
-        typer.echo(str(p))
-    errors = sum(1 for p in problems if p.is_error)
-    return errors, len(problems) - errors
 
 
 @app.command()
@@ -102,7 +76,7 @@ def check(
     from digest.content.fix import fix_file
 
     try:
-        proj = _project(project)
+        proj = find_project(project)
         load_tables()  # (the project's data files first: every check reads them)
         targets = [p for p in (paths or [proj.clippings])]
         missing = [str(p) for p in targets if not p.exists()]
@@ -123,8 +97,8 @@ def check(
                               + _release_problems(proj, clippings),
                               key=lambda p: (p.path, p.line or 0))
     except DigestError as exc:
-        raise _fail(exc) from None
-    errors, warnings = _print_problems(problems)
+        raise fail(exc) from None
+    errors, warnings = print_problems(problems)
     files = len(find_clippings(targets))
     summary = f"{plural(files, 'file')} checked: {plural(errors, 'error')}, " \
               f"{plural(warnings, 'warning')}"
@@ -177,13 +151,13 @@ def import_(
     from digest.importers.run import import_file
 
     try:
-        proj = _project(project)
+        proj = find_project(project)
         default_date = import_date(date)
         with Progress("checking entries") as progress:
             plan = import_file(file, fmt, proj, default_date, encoding, progress,
                                country_taxonomy)
     except DigestError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     import_details(plan, proj, dry_run)
     problems = plan.problems
     if problems and not skip_invalid:
@@ -196,7 +170,7 @@ def import_(
             for path in plan.write():
                 typer.echo(f"wrote {proj.display(path)}")
         except DigestError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
     import_summary(plan, dry_run)
     if problems:
         raise typer.Exit(1)
@@ -240,60 +214,15 @@ def new(
     headline; you confirm each. The slug is unique, no file is overwritten, and the result is
     checked: exit 1 with the problems if it fails.
     """
-    from digest.content.new import write_new
-
     try:
-        proj = _project(project)
+        proj = find_project(project)
         facts = page_facts(from_html) if from_html else None
-        new_clip, date_text = draft(facts, title, date, category, country, region, topic,
-                                     source, author, author_role, source_url, excerpt)
-        if not no_input:
-            date_text = ask_missing(new_clip, date_text, facts)
-        elif not new_clip.countries and facts is not None:
-            new_clip.countries = list(facts.countries)  # (the page's, as suggested)
-        path, clipping, problems = write_new(new_clip, date_text, proj.clippings,
-                                             proj.display(proj.clippings), dt.date.today())
+        path = write_clipping(proj, facts, no_input, title, date, category, country, region,
+                               topic, source, author, author_role, source_url, excerpt)
     except DigestError as exc:
-        raise _fail(exc) from None
-    errors, _ = _print_problems(problems)
+        raise fail(exc) from None
     if path is None:
-        typer.echo("nothing written: give the missing or corrected fields", err=True)
         raise typer.Exit(1)
-    typer.echo(f"wrote {proj.display(path)}")
-
-
-source_app = typer.Typer(help="The project's own outlets (data/sources.yml).",
-                         no_args_is_help=True)
-app.add_typer(source_app, name="source")
-
-
-@source_app.command("add")
-def source_add(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The outlet as the digest writes "
-                                        "it (Kun.uz, CABAR.asia).", show_default=False)],
-    domain: Annotated[list[str], typer.Option(metavar="DOMAIN", help="Its web address's domain "
-                                              "(kun.uz; repeat for each).")] = [],  # noqa: B006
-    kind: Annotated[str, typer.Option(metavar="KIND", help="news site, newspaper, news agency, "
-                                      "state media, broadcaster, think tank...")] = "",
-    country: Annotated[str, typer.Option(metavar="CC", help="Its country's ISO code (UZ).")] = "",
-    alias: Annotated[list[str], typer.Option(metavar="NAME", help="Another name it goes by "
-                                             "(repeat).")] = [],  # noqa: B006
-    feed: Annotated[list[str], typer.Option(metavar="URL", help="Its RSS or Atom feed "
-                                            "(repeat).")] = [],  # noqa: B006
-    replace: Annotated[bool, typer.Option("--replace", help="Add it even where the packaged "
-                                          "registry has it: this entry then replaces that "
-                                          "one.")] = False,
-    project: ProjectOption = None,
-) -> None:
-    """Add an outlet to the project's data/sources.yml, checked as the build checks it."""
-    from digest.content.datafiles import add_source
-
-    try:
-        proj = _project(project)
-        path = add_source(proj.data, name, domain, kind, country, alias, feed, replace)
-    except DigestError as exc:
-        raise _fail(exc) from None
-    typer.echo(f"added {name} to {proj.display(path)}")
 
 
 @app.command()
@@ -315,12 +244,12 @@ def build(
     from digest.build import build as build_site
 
     try:
-        proj = _project(project)
+        proj = find_project(project)
         with Progress("reading clippings") as progress:
             report = build_site(proj, production=production, today=dt.date.today(),
                                 progress=progress, full=full)
     except DigestError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for w in report.warnings:
         typer.echo(str(w), err=True)
     typer.echo(report.summary())
@@ -352,9 +281,9 @@ def serve(
             typer.echo(f"{result.summary()}; serving http://127.0.0.1:{port}/")
 
     try:
-        serve_site(_project(project), port, on_build=report)
+        serve_site(find_project(project), port, on_build=report)
     except DigestError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except OSError as exc:
         typer.echo(f"error: cannot serve on 127.0.0.1:{port}: {exc.strerror}", err=True)
         raise typer.Exit(2) from None
@@ -380,10 +309,10 @@ def publish(
     from digest.publish import publish as publish_site
 
     try:
-        plan = publish_site(_project(project), remote=remote, branch=branch, dry_run=dry_run,
+        plan = publish_site(find_project(project), remote=remote, branch=branch, dry_run=dry_run,
                             push=not no_push)
     except DigestError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for w in plan.warnings:
         typer.echo(str(w), err=True)
     cname = f", custom domain {plan.cname}" if plan.cname else ""
@@ -393,6 +322,10 @@ def publish(
     else:
         where = f"{plan.remote}/{plan.branch}" if not no_push else f"branch {plan.branch}"
         typer.echo(f"published {plan.files} files to {where}{cname}")
+
+
+app.add_typer(source_app, name="source")
+app.add_typer(inbox_app, name="inbox")
 
 
 def main() -> None:  # pragma: no cover - the console script (tests call `app` in-process)

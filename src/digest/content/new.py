@@ -25,13 +25,10 @@ def unique_slug(title: str, clippings_root: Path) -> str:
     return slug
 
 
-def clipped_already(clippings_root: Path, url: str) -> Path | None:
-    """The clipping file whose original is `url` (addresses compared as the duplicate check
-    compares them), if there is one."""
-    key = normalise_url(url)
-    if not key or not clippings_root.exists():
-        return None
-    for name in find_clippings([clippings_root]):
+def _originals(clippings_root: Path):
+    """(file, its source_url) of every clipping that has one, read from the front matter's
+    line (every file is read: `digest new` and the inbox ask this of a whole digest)."""
+    for name in find_clippings([clippings_root]) if clippings_root.exists() else []:
         try:
             head = name.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
         except OSError:
@@ -39,9 +36,21 @@ def clipped_already(clippings_root: Path, url: str) -> Path | None:
         for line in head.split("\n"):
             if line.startswith("source_url:"):
                 value = line.split(":", 1)[1].strip().strip("'\"")
-                if value and normalise_url(value) == key:
-                    return name
-    return None
+                if value:
+                    yield name, value
+
+
+def clipped_already(clippings_root: Path, url: str) -> Path | None:
+    """The clipping file whose original is `url` (addresses compared as the duplicate check
+    compares them), if there is one."""
+    key = normalise_url(url)
+    return next((name for name, value in _originals(clippings_root)
+                 if key and normalise_url(value) == key), None)
+
+
+def clipped_urls(clippings_root: Path) -> set[str]:
+    """Every clipping's original, as the duplicate check compares them."""
+    return {normalise_url(value) for _name, value in _originals(clippings_root)}
 
 
 def write_new(new: Draft, date_text: str, clippings_root: Path, display_root: str,

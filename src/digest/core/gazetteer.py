@@ -104,6 +104,7 @@ class Gazetteer:
             self._choices[key] = (tuple(c for c in codes if c in self.by_code), note)
         self._ambiguous = frozenset(ambiguous)
         self._text_re: tuple | None = None  # made when first needed (30 ms)
+        self._region_re: re.Pattern[str] | None = None
         self._stems: dict[str, Country] = {}
 
     # -- lookups -------------------------------------------------------------------------
@@ -183,6 +184,21 @@ class Gazetteer:
         for _at, country in sorted(found, key=lambda x: x[0]):
             if country not in out:
                 out.append(country)
+        return out
+
+    def regions_in_text(self, text: str) -> list[str]:
+        """Regions and organisations a text names (Central Asia, CSTO, ОДКБ), in order."""
+        if self._region_re is None:
+            names = sorted({n for r in self.regions for n in (r.name, *r.aliases) if len(n) > 2},
+                           key=lambda p: (-len(p), p))
+            self._region_re = re.compile(
+                rf"(?<![\w])(?:{'|'.join(re.escape(n) for n in names)})(?![\w])")
+        out: list[str] = []
+        for m in self._region_re.finditer(text):
+            match = self._names.get(normalise(m.group(0)))
+            if match is not None and isinstance(match.entity, Region) and \
+                    match.entity.name not in out:
+                out.append(match.entity.name)
         return out
 
     def _build_text_re(self) -> tuple[re.Pattern[str], re.Pattern[str] | None]:

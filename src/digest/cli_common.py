@@ -1,0 +1,75 @@
+"""What the commands share: the project option, the one error boundary, the project found
+with its data files, problems printed, and `digest new`'s form (also the inbox's)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from digest.cli_parts import ask_missing, draft
+from digest.errors import DigestError, Problem
+from digest.project import Project
+
+ProjectOption = Annotated[Optional[Path], typer.Option(
+    "--project", "-C", metavar="DIR", help="The digest project folder (default: found from the working folder).",
+    file_okay=False, show_default=False)]
+
+
+def fail(exc: DigestError) -> typer.Exit:
+    """Print a project error on stderr and return the exit to raise (the one place for this)."""
+    for problem in exc.problems:
+        typer.echo(str(problem), err=True)
+    if exc.message:
+        typer.echo(f"error: {exc.message}" if not exc.problems else exc.message, err=True)
+    return typer.Exit(exc.exit_code)
+
+
+def find_project(path: Path | None) -> Project:
+    """The project, its own outlets and places read from now on."""
+    from digest.core.tables import use_project_data
+
+    project = Project(path.resolve()) if path else Project.find()
+    use_project_data(project.data)
+    return project
+
+
+def load_tables() -> None:
+    """The gazetteer and the registry with the project's own data files, or their problems."""
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.registry import load_registry
+    from digest.core.tables import refresh
+
+    refresh()  # (tables changed since this process read them are read again)
+    load_gazetteer()
+    load_registry()
+
+
+def print_problems(problems: list[Problem]) -> tuple[int, int]:
+    for p in problems:
+        typer.echo(str(p))
+    errors = sum(1 for p in problems if p.is_error)
+    return errors, len(problems) - errors
+
+
+def write_clipping(proj: Project, facts, no_input: bool, *fields):
+    """`digest new`'s form: the fields given, then the facts found (a page, a feed entry),
+    then what is asked; the file written when it passes the checks (its path), else None
+    with the problems shown."""
+    from digest.content.new import write_new
+
+    new_clip, date_text = draft(facts, *fields)
+    if not no_input:
+        date_text = ask_missing(new_clip, date_text, facts)
+    elif not new_clip.countries and facts is not None:
+        new_clip.countries = list(facts.countries)  # (the page's, as suggested)
+    path, _clipping, problems = write_new(new_clip, date_text, proj.clippings,
+                                          proj.display(proj.clippings), dt.date.today())
+    print_problems(problems)
+    if path is None:
+        typer.echo("nothing written: give the missing or corrected fields", err=True)
+        return None
+    typer.echo(f"wrote {proj.display(path)}")
+    return path
