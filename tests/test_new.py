@@ -90,18 +90,72 @@ def test_new_fails_with_the_problems(site):
 
 
 def test_new_prompts_for_what_is_missing(site):
-    answers = "\n".join(["Border talks", "2021-05-12", "News", "Kyrgystan", "Kyrgyzstan, Tajikistan",
-                         "RFE RL", "An excerpt."]) + "\n"
+    answers = "\n".join(["Border talks", "2021-05-12", "News", "Kyrgystan", "n",
+                         "Kyrgyzstan, Tajikistan", "", "", "", "RFE RL", "", "An excerpt."]) + "\n"
     result = runner.invoke(app, ["new"], input=answers)
     assert result.exit_code == 0, result.output
     assert "unknown country 'Kyrgystan' (did you mean Kyrgyzstan?)" in result.output
     text = (site.project.clippings / "2021/05/border-talks.md").read_text()
     assert "countries: [Kyrgyzstan, Tajikistan]" in text
-    assert "another name for RFE/RL" in result.output  # a warning, with the fix named
+    assert "'RFE RL' is RFE/RL" in result.output and "source: RFE/RL" in text
+
+
+def test_each_answer_is_checked_as_it_is_typed_and_a_suggestion_taken_with_enter(site):
+    site.add("2021/04/old.md", title="Old talks", category="News", topics=["Water Security"],
+             source_url="https://tass.com/old")
+    answers = "\n".join([
+        "Border talks", "12 March 2023", "2023-03-12",  # (the date asked again, not lost)
+        "news",  # (the digest writes it News)
+        "Kyrgystan", "",  # (Enter takes Kyrgyzstan)
+        "GBAO, Central Asia", "Central Asia",  # (GBAO is no region the gazetteer knows)
+        "water security",
+        "https://tass.com/old", "https://tass.com/new",  # (that original is clipped already)
+        "TASS", "Ivan Petrov", "Correspondent", "An excerpt."]) + "\n"
+    result = runner.invoke(app, ["new"], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "date '12 March 2023' is not an ISO date" in result.output
+    assert "the digest writes it News" in result.output
+    assert "this original is clipped already" in result.output
+    text = (site.project.clippings / "2023/03/border-talks.md").read_text()
+    for line in ("category: News", "countries: [Kyrgyzstan]", "regions: [Central Asia]",
+                 "topics: [Water Security]", "source_url: https://tass.com/new",
+                 "author: Ivan Petrov", "author_role: Correspondent"):
+        assert line in text, (line, text)
+    assert runner.invoke(app, ["check"]).exit_code == 0
+
+
+def test_a_new_outlet_is_added_on_the_way(site):
+    answers = "\n".join(["Talks", "2021-05-12", "News", "Kyrgyzstan", "", "",
+                         "https://asiatimes.com/2021/05/talks/", "Asia Times", "", "", "",
+                         "HK", "", "An excerpt."]) + "\n"
+    result = runner.invoke(app, ["new"], input=answers)
+    assert result.exit_code == 0, result.output
+    entry = (site.root / "data" / "sources.yml").read_text()
+    assert "- name: Asia Times\n  domains: [asiatimes.com]\n  kind: news site\n  country: HK" \
+        in entry
+    assert "not in the registry" not in runner.invoke(app, ["check"]).output
+
+
+def test_nothing_written_keeps_the_answers_and_resume_goes_on(site):
+    first = runner.invoke(app, ["new", "--no-input", "--title", "Kept talks", "--date",
+                                "2021-05-12", "--country", "Kyrgyzstan"])
+    assert first.exit_code == 1
+    assert "the answers are kept in .digest-cache/new-draft.json: `digest new --resume`" in \
+        first.output
+    stopped = runner.invoke(app, ["new", "--resume"], input="\n\n")  # (input ends: Ctrl-D)
+    assert stopped.exit_code == 1 and "the answers are kept" in stopped.output
+    done = runner.invoke(app, ["new", "--resume", "--no-input", "--category", "News",
+                               "--source", "TASS", "--excerpt", "An excerpt."])
+    assert done.exit_code == 0, done.output
+    text = (site.project.clippings / "2021/05/kept-talks.md").read_text()
+    assert "countries: [Kyrgyzstan]" in text and "date: 2021-05-12" in text
+    assert not (site.root / ".digest-cache" / "new-draft.json").exists()
+    again = runner.invoke(app, ["new", "--resume"])
+    assert again.exit_code == 2 and "no answers are kept" in again.output
 
 
 def test_new_from_a_saved_page_then_confirm(site):
-    answers = "\n" * 3 + "\n" + "\n" + "\n"  # accept every pre-filled value
+    answers = "\n" * 12  # accept every pre-filled value
     result = runner.invoke(app, ["new", "--from-html", str(PAGES / "rferl-graph.html")],
                            input=answers)
     assert result.exit_code == 0, result.output

@@ -204,21 +204,27 @@ def new(
                                                      show_default=False)] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt: fail if a required "
                                            "field is missing.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue with the answers of the "
+                                         "last `digest new` that wrote nothing.")] = False,
     project: ProjectOption = None,
 ) -> None:
     """Write a new clipping at content/clippings/YYYY/MM/<slug>.md.
 
-    Every field can be given as an option; what is missing is asked for (countries and outlets
-    checked against the gazetteer and the registry). With --from-html the title, author, date,
-    outlet, address and excerpt are read from the page and countries suggested from its
-    headline; you confirm each. The slug is unique, no file is overwritten, and the result is
-    checked: exit 1 with the problems if it fails.
+    Every field can be given as an option; then each field is asked in turn, what is known
+    offered (Enter keeps it), each answer checked as it is typed: the date, countries and
+    regions (a close name offered), the category and topics as the digest spells them, the
+    outlet from the registry (or added to data/sources.yml), the original's address (not one
+    clipped already). With --from-html the page's title, author, date, outlet, address,
+    excerpt and countries are offered. The slug is unique, no file is overwritten, and the
+    result is checked: when nothing is written the answers are kept and `--resume` goes on
+    with them. --no-input never asks.
     """
     try:
         proj = find_project(project)
         facts = page_facts(from_html) if from_html else None
         path = write_clipping(proj, facts, no_input, title, date, category, country, region,
-                               topic, source, author, author_role, source_url, excerpt)
+                              topic, source, author, author_role, source_url, excerpt,
+                              resume=resume)
     except DigestError as exc:
         raise fail(exc) from None
     if path is None:

@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from digest.cli_parts import ask_missing, draft
-from digest.errors import DigestError, Problem
+from digest.cli_parts import draft
+from digest.errors import DigestError, Problem, UsageError
 from digest.project import Project
 
 ProjectOption = Annotated[Optional[Path], typer.Option(
@@ -54,22 +54,53 @@ def print_problems(problems: list[Problem]) -> tuple[int, int]:
     return errors, len(problems) - errors
 
 
-def write_clipping(proj: Project, facts, no_input: bool, *fields):
-    """`digest new`'s form: the fields given, then the facts found (a page, a feed entry),
-    then what is asked; the file written when it passes the checks (its path), else None
-    with the problems shown."""
+def write_clipping(proj: Project, facts, no_input: bool, *fields, resume: bool = False):
+    """`digest new`'s form: the fields given, then the facts found (a page, a feed entry, or
+    the answers kept by the last attempt with `resume`), then what is asked; the file written
+    when it passes the checks (its path), else None with the problems shown and the answers
+    kept for `digest new --resume`."""
+    from digest.cli_form import ask_form, load_draft, save_draft
     from digest.content.new import write_new
+    from digest.incremental import CACHE_FILE
 
+    cache = (proj.root / CACHE_FILE).parent
+    kept = load_draft(cache) if resume else None
+    if resume and kept is None:
+        raise UsageError("no answers are kept: `digest new --resume` continues a `digest new` "
+                         "that wrote nothing")
     new_clip, date_text = draft(facts, *fields)
-    if not no_input:
-        date_text = ask_missing(new_clip, date_text, facts)
-    elif not new_clip.countries and facts is not None:
-        new_clip.countries = list(facts.countries)  # (the page's, as suggested)
-    path, _clipping, problems = write_new(new_clip, date_text, proj.clippings,
-                                          proj.display(proj.clippings), dt.date.today())
+    if kept is not None:
+        _fill(new_clip, kept)
+        date_text = date_text or kept.date
+    try:
+        if not no_input:
+            date_text = ask_form(new_clip, date_text, facts, proj)
+        elif not new_clip.countries and facts is not None:
+            new_clip.countries = list(facts.countries)  # (the page's, as suggested)
+        path, _clipping, problems = write_new(new_clip, date_text, proj.clippings,
+                                              proj.display(proj.clippings), dt.date.today())
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        path, problems = None, []
+        typer.echo("", err=True)
     print_problems(problems)
     if path is None:
-        typer.echo("nothing written: give the missing or corrected fields", err=True)
+        saved = save_draft(cache, new_clip, date_text)
+        typer.echo(f"nothing written; the answers are kept in {proj.display(saved)}: "
+                   "`digest new --resume` continues with them", err=True)
         return None
+    (cache / "new-draft.json").unlink(missing_ok=True)
     typer.echo(f"wrote {proj.display(path)}")
     return path
+
+
+def _fill(new_clip, kept) -> None:
+    """A draft's empty fields from the kept answers."""
+    for name in ("title", "category", "source", "author", "author_role", "source_url",
+                 "source_site", "source_title"):
+        if not getattr(new_clip, name) and getattr(kept, name, ""):
+            setattr(new_clip, name, getattr(kept, name))
+    for name in ("countries", "regions", "topics"):
+        if not getattr(new_clip, name) and getattr(kept, name, None):
+            setattr(new_clip, name, list(getattr(kept, name)))
+    if not new_clip.body:
+        new_clip.body = getattr(kept, "body", "")

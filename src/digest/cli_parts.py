@@ -66,35 +66,6 @@ def import_summary(plan, dry_run: bool, blocked: bool = False) -> None:
     Console(stderr=True, width=80).print(table)
 
 
-def ask_names(label: str, default: list[str], kind: str, required: bool) -> list[str]:
-    """Prompt for a comma-separated list of countries or regions until every name is known."""
-    from digest.core.gazetteer import load_gazetteer
-    from digest.core.model import Country, Region
-
-    gz = load_gazetteer()
-    want = Country if kind == "country" else Region
-    while True:
-        answer = typer.prompt(label, default=", ".join(default) if default else "",
-                              show_default=bool(default))
-        names = [n.strip() for n in answer.split(",") if n.strip()]
-        if required and not names:
-            typer.echo("at least one is needed", err=True)
-            continue
-        out, bad = [], []
-        for name in names:
-            match = gz.resolve(name)
-            if match and isinstance(match.entity, want) and match.how != "code":
-                out.append(match.entity.name)
-            else:
-                close = [s for s in gz.suggest(name) if isinstance(gz.resolve(s).entity, want)]
-                bad.append(f"unknown {kind} '{name}'" + (f" (did you mean {' or '.join(close)}?)"
-                                                         if close else ""))
-        if not bad:
-            return out
-        for b in bad:
-            typer.echo(b, err=True)
-
-
 def page_facts(source: str):
     """What an article's page (a saved file or an address) says of itself."""
     from digest.importers.html import extract, read_page
@@ -117,24 +88,6 @@ def draft(facts, title, date, category, country, region, topic, source, author, 
         source_url=source_url or (facts.source_url if facts else ""),
         body=excerpt or (facts.excerpt if facts else ""))
     return draft, date_text
-
-
-def ask_missing(draft, date_text: str, facts) -> str:
-    """Ask for the fields of `draft` (each pre-filled); returns the date as typed."""
-    def ask(label: str, value: str, required: bool = True) -> str:
-        return typer.prompt(label, default=value or ("" if not required else None),
-                            show_default=bool(value)).strip()
-
-    draft.title = ask("Title", draft.title)
-    date_text = ask("Date (YYYY-MM-DD)", date_text)
-    draft.category = ask("Category", draft.category or "News")
-    if not draft.countries:
-        draft.countries = ask_names("Countries (comma-separated)",
-                                     facts.countries if facts else [], "country", True)
-    draft.source = ask("Source (outlet)", draft.source)
-    if not draft.body:
-        draft.body = ask("Excerpt", "")
-    return date_text
 
 
 class Progress:
