@@ -124,6 +124,17 @@ def test_each_answer_is_checked_as_it_is_typed_and_a_suggestion_taken_with_enter
     assert runner.invoke(app, ["check"]).exit_code == 0
 
 
+def test_no_input_refuses_another_spelling_of_a_category_in_use(site):
+    site.add("2021/04/old.md", category="News")
+    result = runner.invoke(app, ["new", "--no-input", "--title", "Talks", "--date",
+                                 "2021-05-12", "--category", "news", "--country", "Kyrgyzstan",
+                                 "--source", "TASS", "--excerpt", "x"])
+    assert result.exit_code == 1
+    assert "category 'news' would share the page of 'News', as the digest spells it" in \
+        result.output
+    assert len(list(site.project.clippings.rglob("*.md"))) == 1
+
+
 def test_a_new_outlet_is_added_on_the_way(site):
     answers = "\n".join(["Talks", "2021-05-12", "News", "Kyrgyzstan", "", "",
                          "https://asiatimes.com/2021/05/talks/", "Asia Times", "", "", "",

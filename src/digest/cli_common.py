@@ -77,8 +77,11 @@ def write_clipping(proj: Project, facts, no_input: bool, *fields, resume: bool =
             date_text = ask_form(new_clip, date_text, facts, proj)
         elif not new_clip.countries and facts is not None:
             new_clip.countries = list(facts.countries)  # (the page's, as suggested)
-        path, _clipping, problems = write_new(new_clip, date_text, proj.clippings,
-                                              proj.display(proj.clippings), dt.date.today())
+        problems = spelling_problems(new_clip, proj)
+        path = None
+        if not problems:
+            path, _clipping, problems = write_new(new_clip, date_text, proj.clippings,
+                                                  proj.display(proj.clippings), dt.date.today())
     except (typer.Abort, KeyboardInterrupt, EOFError):
         path, problems = None, []
         typer.echo("", err=True)
@@ -91,6 +94,25 @@ def write_clipping(proj: Project, facts, no_input: bool, *fields, resume: bool =
     (cache / "new-draft.json").unlink(missing_ok=True)
     typer.echo(f"wrote {proj.display(path)}")
     return path
+
+
+def spelling_problems(new_clip, proj: Project) -> list[Problem]:
+    """A category or topic spelt otherwise than the digest spells it (they would share one
+    page, and `digest check` refuses that): the check across files, before writing."""
+    from digest.cli_form import in_use
+    from digest.core.model import slugify
+
+    use = in_use(proj.clippings)
+    where = proj.display(proj.clippings)
+    out = []
+    for kind, values, spellings in (("category", [new_clip.category], use.categories),
+                                    ("topic", new_clip.topics, use.topics)):
+        for value in values:
+            main = spellings.get(slugify(value)) if value else None
+            if main and main != value:
+                out.append(Problem(where, None, f"{kind} '{value}' would share the page of "
+                                   f"'{main}', as the digest spells it: write {main}"))
+    return out
 
 
 def _fill(new_clip, kept) -> None:
