@@ -152,7 +152,9 @@ class _Validator:
                     continue
                 suggestions = self.gz.suggest(name)
                 dym = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else ""
-                self.error(line, f"unknown country '{name}'{dym}")
+                self.error(line, f"unknown country '{name}'{dym}" + (
+                    "" if suggestions else "; another name for a country goes in the "
+                    "project's data/places.yml (countries: - code: KG, aliases: [...])"))
                 continue
             entity = match.entity
             if isinstance(entity, Region):
@@ -190,7 +192,9 @@ class _Validator:
                                if isinstance(self.gz.resolve(s).entity, Region)]
                 dym = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else ""
                 known = ", ".join(r.name for r in self.gz.regions)
-                self.error(line, f"unknown region or organisation '{name}'{dym}; known: {known}")
+                self.error(line, f"unknown region or organisation '{name}'{dym}; known: {known}; "
+                           f"a region of this digest's own goes in the project's "
+                           f"data/places.yml (regions: - name: {name})")
                 continue
             if isinstance(match.entity, Country):
                 self.error(line, f"'{name}' is a country: list it under countries")
