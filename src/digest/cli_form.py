@@ -29,10 +29,14 @@ class InUse:
 
 
 def in_use(clippings: Path) -> InUse:
-    """The spellings in use, read from the front matter's lines (fast on a large digest)."""
+    """The spellings in use, read from the front matter's lines (fast on a large digest:
+    each distinct spelling is made a slug once)."""
+    from collections import Counter
+
     from digest.content.files import markdown_files
 
-    found = InUse()
+    categories: Counter[str] = Counter()
+    topics: Counter[str] = Counter()
     for name in markdown_files(clippings) if clippings.is_dir() else []:
         try:
             head = Path(name).read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
@@ -41,17 +45,18 @@ def in_use(clippings: Path) -> InUse:
         lines = head.split("\n")
         for n, line in enumerate(lines):
             if line.startswith("category:"):
-                value = line.split(":", 1)[1].strip().strip("'\"")
-                if value:
-                    found.categories.setdefault(slugify(value), value)
+                categories[line.split(":", 1)[1].strip().strip("'\"")] += 1
             elif line.startswith("topics:"):
                 rest = line.split(":", 1)[1].strip()
                 values = [v.strip().strip("'\"") for v in rest.strip("[]").split(",")] \
                     if rest else [x.strip()[2:].strip().strip("'\"") for x in lines[n + 1:]
                                   if x.strip().startswith("- ")]
-                for value in values:
-                    if value:
-                        found.topics.setdefault(slugify(value), value)
+                topics.update(values)
+    found = InUse()
+    for counts, into in ((categories, found.categories), (topics, found.topics)):
+        for value, _n in counts.most_common():  # (the commonest spelling of each page)
+            if value:
+                into.setdefault(slugify(value), value)
     return found
 
 
