@@ -434,3 +434,16 @@ def test_search_bundles_are_quarters_of_dated_pages_or_one():
     # pages not saved under their year and month: one bundle of them all
     assert search_bundles("{category}/{slug}.html", ["news/a.html"]) == {"all": "*/*.html"}
     assert search_bundles(dated, []) == {"all": "*/*/*/index.html"}
+
+
+def test_a_pair_page_links_both_countries_and_every_page_has_its_icon(site):
+    from digest.build import build
+
+    site.add("2021/04/talks.md")
+    build(site.project)
+    pair = site.read("pairs/kyrgyzstan-tajikistan/index.html")
+    assert '<a href="../../countries/kyrgyzstan/">Kyrgyzstan</a> · ' \
+           '<a href="../../countries/tajikistan/">Tajikistan</a>' in pair
+    icon = '<link rel="icon" type="image/svg+xml" href="../../theme/favicon.svg">'
+    assert icon in pair
+    assert (site.root / "output" / "theme" / "favicon.svg").read_text().startswith("<svg")
