@@ -59,7 +59,7 @@ def write_clipping(proj: Project, facts, no_input: bool, *fields, resume: bool =
     the answers kept by the last attempt with `resume`), then what is asked; the file written
     when it passes the checks (its path), else None with the problems shown and the answers
     kept for `digest new --resume`."""
-    from digest.cli_form import ask_form, load_draft, save_draft
+    from digest.cli_form import ask_form, in_use, load_draft, save_draft
     from digest.content.new import write_new
     from digest.incremental import CACHE_FILE
 
@@ -72,12 +72,13 @@ def write_clipping(proj: Project, facts, no_input: bool, *fields, resume: bool =
     if kept is not None:
         _fill(new_clip, kept)
         date_text = date_text or kept.date
+    use = in_use(proj.clippings)  # (read once: the form and the check below need it)
     try:
         if not no_input:
-            date_text = ask_form(new_clip, date_text, facts, proj)
+            date_text = ask_form(new_clip, date_text, facts, proj, use)
         elif not new_clip.countries and facts is not None:
             new_clip.countries = list(facts.countries)  # (the page's, as suggested)
-        problems = spelling_problems(new_clip, proj)
+        problems = spelling_problems(new_clip, proj, use)
         path = None
         if not problems:
             path, _clipping, problems = write_new(new_clip, date_text, proj.clippings,
@@ -96,13 +97,12 @@ def write_clipping(proj: Project, facts, no_input: bool, *fields, resume: bool =
     return path
 
 
-def spelling_problems(new_clip, proj: Project) -> list[Problem]:
-    """A category or topic spelt otherwise than the digest spells it (they would share one
-    page, and `digest check` refuses that): the check across files, before writing."""
-    from digest.cli_form import in_use
+def spelling_problems(new_clip, proj: Project, use) -> list[Problem]:
+    """A category or topic spelt otherwise than the digest spells it (`use`: the spellings
+    in use; they would share one page, and `digest check` refuses that): the check across
+    files, before writing."""
     from digest.core.model import slugify
 
-    use = in_use(proj.clippings)
     where = proj.display(proj.clippings)
     out = []
     for kind, values, spellings in (("category", [new_clip.category], use.categories),

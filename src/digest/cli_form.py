@@ -236,9 +236,9 @@ def ask_url(value: str, clippings: Path) -> str:
     return ask("The original's address (optional)", value, required=False, check=check)
 
 
-def ask_form(draft, date_text: str, facts, project) -> str:
-    """Every field of the schema, in the order the file has them; returns the date as typed."""
-    use = in_use(project.clippings)
+def ask_form(draft, date_text: str, facts, project, use: InUse) -> str:
+    """Every field of the schema, in the order the file has them (`use`: the spellings in
+    use); returns the date as typed."""
     draft.title = ask("Title", draft.title, check=_title_problem)
     date_text = ask("Date (YYYY-MM-DD)", date_text, check=_date_problem)
     draft.category = ask_spelled("Category", draft.category or "News", use.categories, True)
