@@ -23,7 +23,7 @@ def _types(node: dict) -> set[str]:
     return set(t if isinstance(t, list) else [t])
 
 
-def _json_ld_article(soup: BeautifulSoup) -> dict:
+def json_ld_article(soup: BeautifulSoup) -> dict:
     for script in soup.find_all("script", type="application/ld+json"):
         try:
             data = json.loads(script.string or "")
@@ -58,7 +58,7 @@ def _name(value) -> str:
     return ""
 
 
-def _meta(soup: BeautifulSoup, *names: str) -> str:
+def meta_content(soup: BeautifulSoup, *names: str) -> str:
     for name in names:
         for attr in ("property", "name", "itemprop"):
             tag = soup.find("meta", attrs={attr: name})
@@ -86,7 +86,7 @@ def iso_date(value: str) -> str:
 
 
 @dataclass
-class _Page:
+class Page:
     """A page read once: its tree, its JSON-LD article, trafilatura's metadata and text."""
 
     soup: BeautifulSoup
@@ -130,12 +130,13 @@ def _key(text: str) -> str:
     return " ".join(text.translate(_QUOTES).casefold().split())
 
 
-def outlet(page: _Page, url: str, registry: Registry) -> tuple[str, str, list[str]]:
+def outlet(page: Page, url: str, registry: Registry) -> tuple[str, str, list[str]]:
     """(the outlet as the page names it, as the digest writes it, every name the page gives
     its publisher: none of them is ever an author)."""
     ld_publisher = _name(page.ld.get("publisher"))
-    names = [n for n in (ld_publisher, _meta(page.soup, "og:site_name"), page.get("sitename"),
-                         _meta(page.soup, "application-name")) if n]
+    names = [n for n in (ld_publisher, meta_content(page.soup, "og:site_name"),
+                         page.get("sitename"),
+                         meta_content(page.soup, "application-name")) if n]
     owner = registry.by_domain(url) if url else None
     known = owner.name if owner else next(
         (m.source.name for n in names if (m := registry.resolve(_site(n))) is not None), "")
@@ -156,12 +157,12 @@ def _site(name: str) -> str:
     return name.strip(" .")
 
 
-def headline(page: _Page, orgs: list[str]) -> str:
+def headline(page: Page, orgs: list[str]) -> str:
     """The article's headline: the page's `<h1>` where the title or social title begins
     with it, else the JSON-LD headline (unless cut short), else the title without the site's
     name, section and date."""
     soup = page.soup
-    social = _meta(soup, "og:title", "twitter:title")
+    social = meta_content(soup, "og:title", "twitter:title")
     title = _clean(soup.title.string) if soup.title and soup.title.string else ""
     ld = _name(page.ld.get("headline"))
     variants = [_key(t) for t in (title, social, ld) if t]
@@ -193,21 +194,21 @@ def _strip_site(title: str, orgs: list[str]) -> str:
     return parts[0]
 
 
-def publication_date(page: _Page, url: str) -> str:
+def publication_date(page: Page, url: str) -> str:
     """When the article was first published (never the update): the page's structured
     publication date, else htmldate's reading of the original date, else the address's."""
     soup = page.soup
     candidates = [str(page.ld.get("datePublished", "") or "")]
-    candidates.append(_meta(soup, *_PUBLISHED))
+    candidates.append(meta_content(soup, *_PUBLISHED))
     for time in soup.find_all("time", attrs={"datetime": True}):
         if time.get("itemprop") == "datePublished" or time.has_attr("pubdate"):
             candidates.append(time["datetime"])
-    candidates.append(_meta(soup, "DISPLAYDATE", "displaydate", "dat"))
+    candidates.append(meta_content(soup, "DISPLAYDATE", "displaydate", "dat"))
     for value in candidates:
         found = iso_date(value) or _written_date(value)
         if found:
             return found
-    title = _meta(soup, "og:title") or (soup.title.string or "" if soup.title else "")
+    title = meta_content(soup, "og:title") or (soup.title.string or "" if soup.title else "")
     for part in _SEPARATORS.split(title)[1:]:  # ('… | DW | 10.06.2013')
         day = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})", part.strip())
         if day:
@@ -240,7 +241,7 @@ _DATE_IN_TEXT = re.compile(
 _DATE_CLASS = re.compile(r"date|time|stamp|publish", re.I)
 
 
-def _header_date(page: _Page) -> str:
+def _header_date(page: Page) -> str:
     """The date the headline's own box shows (`<li class="dateStamp">AUGUST 16, 2010`): a
     small box, not a column around it, which holds the related stories' dates."""
     heading = page.soup.find("h1")
@@ -256,7 +257,7 @@ def _header_date(page: _Page) -> str:
     return ""
 
 
-def _after_headline(page: _Page) -> str:
+def _after_headline(page: Page) -> str:
     """The page's first `<h1>` and the 400 characters of text after it."""
     heading = page.soup.find("h1")
     if heading is None:
@@ -269,7 +270,7 @@ def _after_headline(page: _Page) -> str:
     return " ".join(" ".join(text).split())
 
 
-def _dateline(page: _Page) -> str:
+def _dateline(page: Page) -> str:
     """The date written just below the headline (the byline's 'Jan 22 2011, 8:00 AM ET'),
     where the page's metadata gives none."""
     heading = page.soup.find("h1")
@@ -298,7 +299,7 @@ def _written_date(value: str) -> str:
     return day.isoformat() if day else ""
 
 
-def authors(page: _Page, orgs: list[str]) -> str:
+def authors(page: Page, orgs: list[str]) -> str:
     """The article's authors, people only (never the publisher, a desk or an address),
     from the JSON-LD, the meta tags, the visible byline, then trafilatura's reading."""
     soup = page.soup
@@ -308,7 +309,7 @@ def authors(page: _Page, orgs: list[str]) -> str:
         if isinstance(entry, dict) and "Organization" in str(entry.get("@type", "")):
             continue
         found.append(_name(entry))
-    found.append(_meta(soup, "author", "article:author", "parsely-author", "sailthru.author",
+    found.append(meta_content(soup, "author", "article:author", "parsely-author", "sailthru.author",
                        "dc.creator", "DC.creator"))
     found.extend(m.group(1) for m in _BYLINE_IN_TEXT.finditer(_after_headline(page)))
     for node in soup.select("[rel=author], [itemprop=author], .byline, .author, "
@@ -359,7 +360,7 @@ def _person(text: str, org_keys: list[str]) -> str:
     return text.title() if text.isupper() else text
 
 
-def lede(page: _Page, title: str) -> str:
+def lede(page: Page, title: str) -> str:
     """The article's first paragraph of running text (never a notice, a caption or the
     headline again), else the page's description."""
     for para in page.text.split("\n"):
@@ -368,15 +369,15 @@ def lede(page: _Page, title: str) -> str:
                 para.startswith(("|", "- ", "By ")) or not re.search(r"[.!?\"'»”…]$", para):
             continue
         return para
-    description = _meta(page.soup, "og:description", "description", "twitter:description") \
+    description = meta_content(page.soup, "og:description", "description", "twitter:description") \
         or _name(page.ld.get("description"))
     return "" if _BOILERPLATE.search(description) else description
 
 
-def countries_of(page: _Page, title: str, excerpt: str, gazetteer: Gazetteer) -> list[str]:
+def countries_of(page: Page, title: str, excerpt: str, gazetteer: Gazetteer) -> list[str]:
     """The countries the headline, the description and the first paragraphs name (names,
     aliases, abbreviations such as UK and DRC, demonyms; English and Russian)."""
-    description = _meta(page.soup, "og:description", "description")
+    description = meta_content(page.soup, "og:description", "description")
     first = " ".join(page.text.split("\n")[:3])
     text = "\n".join((title, description, excerpt, first))
     return [c.name for c in gazetteer.find_in_text(text)]

@@ -21,14 +21,14 @@ from digest.core.gazetteer import Gazetteer, load_gazetteer
 from digest.core.registry import Registry, load_registry
 from digest.errors import UsageError
 from digest.importers.article import (  # noqa: F401 - iso_date: the module's, for callers
-    _json_ld_article,
-    _meta,
-    _Page,
+    Page,
     authors,
     countries_of,
     headline,
     iso_date,
+    json_ld_article,
     lede,
+    meta_content,
     outlet,
     publication_date,
 )
@@ -84,7 +84,7 @@ def read_page(source: str) -> tuple[bytes, str]:
     return fetch(source)
 
 
-def _read(html: bytes | str, base_url: str) -> _Page:
+def _read(html: bytes | str, base_url: str) -> Page:
     import trafilatura  # (deferred on purpose: 0.3 s, for --from-html only)
     from trafilatura.metadata import extract_metadata
 
@@ -93,15 +93,16 @@ def _read(html: bytes | str, base_url: str) -> _Page:
     meta = extract_metadata(raw, default_url=base_url or None)
     text = trafilatura.extract(raw, url=base_url or None, favor_precision=True,
                                include_comments=False, include_tables=False) or ""
-    return _Page(soup, _json_ld_article(soup), meta, text, raw)
+    return Page(soup, json_ld_article(soup), meta, text, raw)
 
 
-def _address(page: _Page, base_url: str) -> str:
+def _address(page: Page, base_url: str) -> str:
     """The article's own address: its canonical link, OpenGraph address, JSON-LD address or
     the address it was fetched from, the first that is (or resolves to) an http(s) one."""
     canonical = page.soup.find("link", rel="canonical")
-    candidates = [canonical.get("href", "") if canonical else "", _meta(page.soup, "og:url"),
-                  str(page.ld.get("url", "") or ""), page.get("url"), base_url]
+    candidates = [canonical.get("href", "") if canonical else "",
+                  meta_content(page.soup, "og:url"), str(page.ld.get("url", "") or ""),
+                  page.get("url"), base_url]
     absolute = next((c for c in candidates if urlsplit(c).scheme in ("http", "https")), "")
     for candidate in candidates:
         if candidate:
