@@ -77,14 +77,18 @@ class Audit(HTMLParser):
             if name in ("href", "src", "action", "data") and value and \
                     value.strip().lower().startswith(("javascript:", "vbscript:", "data:text")):
                 self.bad.append(f"<{tag} {name}={value}>")
-        if tag in ("iframe", "object", "embed", "svg", "form", "base", "meta") and \
+        a = dict(attrs)
+        theirs = (tag == "form" and a.get("class") == "site-search"  # the theme's search box
+                  and (a.get("action") or "").endswith("search/")) or \
+                 (tag == "svg" and a.get("aria-hidden") == "true")  # the theme's timeline
+        if tag in ("iframe", "object", "embed", "svg", "form", "base", "meta") and not theirs and \
                 not (tag == "meta" and dict(attrs).get("name") or dict(attrs).get("property")
                      or dict(attrs).get("charset") or dict(attrs).get("http-equiv")):
             self.bad.append(f"<{tag}>")
         if tag == "script":
             a = dict(attrs)
             if a.get("type") != "application/ld+json" and not (a.get("src") or "").endswith(
-                    ("pagefind/pagefind-ui.js", "theme/js/search.js")):
+                    ("pagefind/pagefind-ui.js", "theme/js/search.js", "theme/js/filter.js")):
                 self.bad.append(f"<script {a}>")
 
 

@@ -232,6 +232,7 @@ class Build:
             incremental_plan,
         )
         from digest.incremental.restore import restore_index
+        from digest.plugin.planner import fixed_signature
         from digest.plugin.settings import digest_settings
 
         project, store = self.project, self.store
@@ -267,6 +268,11 @@ class Build:
             store.load_summaries(found.checked.values())
             return _Planned(full_plan(why or "an earlier version of a changed clipping is "
                                       "not stored"), index, key)
+        if last.files.get("404.html") not in (None, fixed_signature(index)):
+            gc.enable()
+            store.load_summaries(found.checked.values())
+            return _Planned(full_plan("the site's sections changed (a kind of listing came "
+                                      "or went): every page's menu shows them"), index, key)
         plan = incremental_plan(last, changed, fresh, index, pair_min, project.output,
                                 restored)
         return _Planned(plan, index, key, restored, unchanged)

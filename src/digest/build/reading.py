@@ -52,7 +52,8 @@ def check_one(job: tuple[str, str, str, str, dt.date | None]):
     record = clipping_record(result.clipping, normalise_url(result.clipping.source_url)
                              if result.clipping.source_url else None)
     return display, digest, result.problems, Checked(
-        digest, rel, record, warnings, summary(plain_text(html)),
+        digest, rel, record, warnings,
+        result.clipping.summary or summary(plain_text(html)),
         open_data_rows(result.clipping), html)
 
 

@@ -67,12 +67,52 @@ def plain_text(fragment: str) -> str:
     return _WS.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
 
 
-def summary(text: str, words: int = 30) -> str:
-    """The first `words` words of plain text, with an ellipsis when cut."""
-    parts = text.split()
-    if len(parts) <= words:
-        return " ".join(parts)
-    return " ".join(parts[:words]).rstrip(",;:") + "\u2026"
+SUMMARY_LIMIT = 280
+
+# Where a sentence ends: after . ! ? or … (and a closing quote or bracket), before a capital,
+# a digit or an opening quote; not after a lone initial or a common abbreviation.
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019\u00bb)\]]*\s+(?=[\"'\u201c\u2018\u00ab(\[]?[A-Z0-9\u0400-\u042f])")
+_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "maj", "capt", "sgt", "adm", "gov",
+    "sen", "rep", "st", "jr", "sr", "no", "vs", "etc", "inc", "ltd", "co", "corp", "dept",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "u.s", "u.k", "u.n", "e.g", "i.e", "approx", "est", "fig", "vol", "pp",
+})
+
+
+def sentences(text: str) -> list[str]:
+    """Plain text split into sentences (abbreviations and initials do not end one)."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        head = text[start:m.start()].rstrip("\"'\u201d\u2019\u00bb)]")
+        word = head.rsplit(None, 1)[-1].rstrip(".").casefold() if head.strip() else ""
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            continue
+        out.append(text[start:m.start()].strip())
+        start = m.end()
+    rest = text[start:].strip()
+    if rest:
+        out.append(rest)
+    return out
+
+
+def summary(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    """The first sentences of plain text that fit in `limit` characters; where the first
+    sentence alone is longer, its words that fit, with an ellipsis."""
+    text = _WS.sub(" ", text).strip()
+    if len(text) <= limit:
+        return text
+    out = ""
+    for sentence in sentences(text):
+        joined = f"{out} {sentence}" if out else sentence
+        if len(joined) > limit:
+            break
+        out = joined
+    if out:
+        return out
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit - 1]
+    return cut.rstrip(",;:\u2014\u2013- ") + "\u2026"
 
 
 _SCRIPT = re.compile(r"<script\b[^>]*>", re.IGNORECASE)

@@ -209,6 +209,8 @@ class Clipping:
     source_url: str | None = None
     source_site: str | None = None
     source_title: str | None = None
+    lang: str | None = None  # the original's language (ISO 639-1), when not the digest's
+    summary: str | None = None  # the editor's summary (else the excerpt's first sentences)
     redirect_from: tuple[str, ...] = ()  # earlier addresses of its page (`2021/04/old/`)
     path: str = field(default="", compare=False)
 

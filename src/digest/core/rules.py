@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from digest.core.frontmatter import FrontMatter
 from digest.core.gazetteer import Gazetteer, load_gazetteer
+from digest.core.languages import close_codes, language_name
 from digest.core.model import SLUG_RE, Clipping, Country, Region, format_date, slugify
 from digest.core.registry import Registry, domain_of, load_registry
 from digest.core.schema import (
@@ -19,6 +20,7 @@ from digest.core.schema import (
     _SITE_PATH,
     FIELD_NAMES,
     FUTURE_DAYS,
+    MAX_SUMMARY,
     MAX_TEXT,
     MAX_TITLE,
     PELICAN_RESERVED,
@@ -115,6 +117,19 @@ class _Validator:
             close = difflib.get_close_matches(key, FIELD_NAMES, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
             self.error(line, f"unknown key '{key}'{hint}; allowed keys: {', '.join(FIELD_NAMES)}")
+
+    def lang(self) -> str | None:
+        raw = self.text("lang")
+        if raw is None:
+            return None
+        code = raw.lower()
+        if len(code) == 2 and language_name(code):
+            return code
+        close = close_codes(raw)
+        hint = f"write `lang: {close[0]}`" if close else \
+            "write the two-letter ISO 639-1 code, as `lang: ru` for Russian"
+        self.error(self.fm.line("lang"), f"'lang' is '{raw}', not a language code: {hint}")
+        return None
 
     def date(self) -> dt.date | dt.datetime | None:
         raw = self.text("date")
@@ -364,6 +379,8 @@ class _Validator:
         source_url = self.source_url(source)
         source_site = self.source_site()
         source_title = self.text("source_title", MAX_TITLE)
+        lang = self.lang()
+        summary = self.text("summary", MAX_SUMMARY)
         slug = self.slug()
         redirect_from = self.redirects()
         self.layout(date)
@@ -375,7 +392,8 @@ class _Validator:
             title=title, date=date, category=category, countries=countries, source=source,
             slug=slug, body=body, regions=regions, topics=topics, author=author,
             author_role=author_role, source_url=source_url, source_site=source_site,
-            source_title=source_title, redirect_from=redirect_from, path=self.fm.path,
+            source_title=source_title, lang=lang, summary=summary,
+            redirect_from=redirect_from, path=self.fm.path,
         )
 
 

@@ -19,7 +19,7 @@ class FieldSpec:
 
     name: str
     required: bool
-    shape: str  # "text", "list", "date", "url", "slug", "domain"
+    shape: str  # "text", "list", "date", "url", "slug", "domain", "lang"
     help: str
     example: str
 
@@ -39,6 +39,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("source_url", False, "url", "the original's address (http or https)", "https://www.aljazeera.com/news/2021/4/30/example"),
     FieldSpec("source_site", False, "domain", "the original's site when only its domain is known", "rferl.org"),
     FieldSpec("source_title", False, "text", "the original's own headline when it differs from the title", "EU 'regrets' violence on Tajikistan-Kyrgyzstan border"),
+    FieldSpec("lang", False, "lang", "the original's language, an ISO 639-1 code, when it is not the digest's", "ru"),
+    FieldSpec("summary", False, "text", "what listings, search results and feeds show of the clipping (plain text, at most 300 characters); without it, the excerpt's first sentences", "Kyrgyzstan says 31 people were killed in two days of clashes over water at the border."),
     FieldSpec("slug", False, "slug", "the clipping's address part; must equal the file name (without .md)", "kyrgyzstan-says-31-killed"),
     FieldSpec("redirect_from", False, "list", "earlier addresses of this clipping's page, below the site (after its file was renamed or its date changed once published): each gets a page that sends readers on", "[2021/04/kyrgyzstan-says-30-killed/]"),
 )
@@ -56,13 +58,11 @@ PELICAN_RESERVED = {
     "save_as": "clipping addresses are set by the site settings",
     "template": "every clipping uses the clipping template",
     "status": "every clipping in content/clippings is published",
-    "lang": "the digest has one language",
     "translation": "the digest has one language",
     "tags": "free labels go in topics",
     "tag": "free labels go in topics",
     "authors": "write one author in author",
     "modified": "the date is the original's publication date",
-    "summary": "the excerpt is the body",
     "country": "write countries, a list",
     "region": "write regions, a list",
     "topic": "write topics, a list",
@@ -81,6 +81,9 @@ MAX_TITLE = 300
 
 
 MAX_TEXT = 200
+
+
+MAX_SUMMARY = 300
 
 
 FUTURE_DAYS = 2  # a clipping dated further ahead than this is an error (time zones allowed for)

@@ -15,7 +15,7 @@ from digest.core.model import Clipping
 # reads every record, and arrays decode in about half the time that objects with keys do.
 RECORD_FIELDS = ("title", "date", "datetime", "category", "countries", "source", "slug",
                  "regions", "topics", "author", "author_role", "source_url", "source_site",
-                 "source_title", "path", "redirect_from", "url_key")
+                 "source_title", "lang", "summary", "path", "redirect_from", "url_key")
 
 
 def clipping_record(c: Clipping, url_key: str | None = None) -> list[Any]:
@@ -24,7 +24,7 @@ def clipping_record(c: Clipping, url_key: str | None = None) -> list[Any]:
     return [c.title, c.date.isoformat(), isinstance(c.date, dt.datetime), c.category,
             [x.code for x in c.countries], c.source, c.slug, [r.slug for r in c.regions],
             list(c.topics), c.author, c.author_role, c.source_url, c.source_site,
-            c.source_title, c.path, list(c.redirect_from), url_key]
+            c.source_title, c.lang, c.summary, c.path, list(c.redirect_from), url_key]
 
 
 URL_KEY = RECORD_FIELDS.index("url_key")
@@ -89,7 +89,8 @@ def _countries_of(codes: list[str], gazetteer) -> tuple[tuple, tuple]:
 def _record_fields(r: list[Any], gazetteer, path: str | None) -> dict[str, Any]:
     """The instance fields of the clipping of a record, derived values included."""
     (title, text, is_datetime, category, codes, source, slug, regions, topics, author,
-     author_role, source_url, source_site, source_title, rpath, redirects, _key) = r
+     author_role, source_url, source_site, source_title, lang, summary, rpath, redirects,
+     _key) = r
     date, day, moment, month = _date_of(text, is_datetime)
     countries, pairs = _countries_of(codes, gazetteer)
     return dict(
@@ -97,7 +98,7 @@ def _record_fields(r: list[Any], gazetteer, path: str | None) -> dict[str, Any]:
         source=source, slug=slug, body="",
         regions=tuple([gazetteer.by_slug[s] for s in regions]) if regions else (),
         topics=tuple(topics), author=author, author_role=author_role, source_url=source_url,
-        source_site=source_site, source_title=source_title,
+        source_site=source_site, source_title=source_title, lang=lang, summary=summary,
         redirect_from=tuple(redirects) if redirects else (),
         path=rpath if path is None else path,
         day=day, month=month, sort_key=(moment, slug), pairs=pairs,
@@ -137,8 +138,8 @@ def read_across(clippings: Iterable[Clipping]) -> dict[str, str]:
 
 # The open data files' columns (docs/data.md); `url` comes last, added at build time.
 CSV_COLUMNS = ("slug", "title", "date", "category", "countries", "regions", "topics", "source",
-               "author", "author_role", "source_url", "source_site", "source_title", "pairs",
-               "url")
+               "author", "author_role", "source_url", "source_site", "source_title", "lang",
+               "pairs", "url")
 
 
 def open_data_rows(c: Clipping) -> tuple[str, str]:
@@ -150,7 +151,7 @@ def open_data_rows(c: Clipping) -> tuple[str, str]:
         "country_names": [x.name for x in c.countries], "regions": [r.name for r in c.regions],
         "topics": list(c.topics), "source": c.source, "author": c.author,
         "author_role": c.author_role, "source_url": c.source_url,
-        "source_site": c.source_site, "source_title": c.source_title,
+        "source_site": c.source_site, "source_title": c.source_title, "lang": c.lang,
         "pairs": [p.key for p in c.pairs],
     }
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))

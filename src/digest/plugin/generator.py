@@ -24,7 +24,7 @@ from digest.plugin.data import DATA_FILES, write_data
 from digest.plugin.feeds import write_feed
 from digest.plugin.inputs import RenderResult, RenderSession
 from digest.plugin.months import month_pages
-from digest.plugin.planner import Planner, signature
+from digest.plugin.planner import Planner, fixed_signature, signature
 from digest.plugin.settings import LISTINGS, PLURALS, PREFIX, digest_settings
 from digest.plugin.view import (
     KIND_TITLES,
@@ -83,7 +83,7 @@ class DigestGenerator(Generator):
         def entry(c: Clipping) -> Entry:
             item = checked[c.path]
             text = item.summary if item.summary is not None else memory.summary(item)
-            return make_entry(c, urls.of(c), html.escape(text))
+            return make_entry(c, urls.of(c), text)
 
         def prefetch(paths: list[str]) -> None:  # the summaries of many entries in one go
             if memory is not None:
@@ -179,8 +179,9 @@ class DigestGenerator(Generator):
         parts = [checked[c.path].sha256, c.path]
         for pair in c.pairs:
             older, newer = view.neighbours(c, pair)
-            parts.append(f"{pair.slug}:{bool(view.pair_url(pair))}:"
-                         f"{older.url if older else ''}:{newer.url if newer else ''}")
+            parts.append(f"{pair.slug}:{bool(view.pair_url(pair))}")
+            for near in (older, newer):  # (their titles and dates are shown)
+                parts.append(f"{near.url}:{checked[near.clipping.path].sha256}" if near else "")
         for r in view.related(c):
             parts.append(f"r:{r.url}:{checked[r.clipping.path].sha256}")
         return signature(parts)
@@ -244,7 +245,7 @@ class DigestGenerator(Generator):
 
     def fixed_pages(self, out: Planner) -> None:
         """The search and 404 pages show no clipping: settings and theme alone make them."""
-        fixed = signature(["fixed"])
+        fixed = fixed_signature(self.index)
         if self.cfg.values["SEARCH_SAVE_AS"]:
             out.write(self.cfg.values["SEARCH_SAVE_AS"], self.get_template("search"),
                       sig=fixed, url=self.cfg.values["SEARCH_URL"], template_name="search")

@@ -15,6 +15,13 @@ def signature(parts: list[str]) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
+def fixed_signature(index) -> str:
+    """The signature of the pages that show no clipping (search, 404): the theme and the
+    site's sections, which every page's menu shows (a kind with no listing is left out). A
+    build that finds the last build's 404 page with another signature renders every page."""
+    return signature(["fixed", *(kind for kind, groups in index.groups.items() if groups)])
+
+
 class Planner:
     """Every file of the build (`files`: name → signature, `owners`: name → owner) and the
     jobs that render those the last build did not write with the same signature."""

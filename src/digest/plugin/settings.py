@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "MONTHS_SAVE_AS": "months/index.html",
     "SEARCH_URL": "search/",
     "SEARCH_SAVE_AS": "search/index.html",
-    "DIGEST_MATRIX_COUNTRIES": 20,
+    "DIGEST_MATRIX_COUNTRIES": 0,
     "DIGEST_MONTH_MAX": 200,
 }
 for _kind in LISTINGS:
@@ -90,7 +90,8 @@ def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
     problems = []
     for key in _INT_KEYS:
         value = values[key]
-        least = 0 if key == "DIGEST_LISTING_ALL" else 1  # 0: month pages for every listing
+        # 0: month pages for every listing; every country in the matrix
+        least = 0 if key in ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES") else 1
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
             problems.append(f"{key} must be a whole number of at least {least}, not {value!r}")
     fields = {"slug": "x", "year": "2021", "month": "04"}

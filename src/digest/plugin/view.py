@@ -12,11 +12,37 @@ from markupsafe import Markup
 
 from digest.core.gazetteer import load_gazetteer
 from digest.core.index import DigestIndex, Group
+from digest.core.languages import language_name
 from digest.core.model import Clipping, Country, Pair, format_date, load_all, slugify
 from digest.core.registry import load_registry
 from digest.plugin.settings import PLURALS, PREFIX, DigestSettings
 
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# The timeline's geometry, in pixels: a month's step, the plot's height, the room above it
+# for the counts and to its right for the scale.
+TIMELINE_STEP, TIMELINE_PLOT, TIMELINE_TOP, TIMELINE_AXIS = 26, 100, 16, 34
+
+
+def month_range(newest: str, oldest: str) -> list[str]:
+    """Every month from `newest` back to `oldest` (`YYYY/MM`), newest first."""
+    y, m = int(newest[:4]), int(newest[5:])
+    out = []
+    while f"{y:04d}/{m:02d}" >= oldest:
+        out.append(f"{y:04d}/{m:02d}")
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out
+
+
+def nice_ceiling(n: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50... that is at least `n` (a scale's top)."""
+    step = 1
+    while True:
+        for f in (1, 2, 5):
+            if f * step >= n:
+                return f * step
+        step *= 10
 
 
 KIND_TITLES = {"country": "Country", "pair": "Country pair", "region": "Region",
@@ -31,7 +57,7 @@ class Entry:
     url: str
     title: str
     clipping: Clipping
-    summary: str
+    summary: Markup  # HTML: its text escaped
     date_iso: str
     day: str
     meta: str
@@ -52,10 +78,10 @@ class Entry:
 
 
 def make_entry(c: Clipping, url: str, summary: str) -> Entry:
-    """The listing entry of a clipping."""
+    """The listing entry of a clipping (`summary`: its plain text)."""
     meta = f"{c.source} · {', '.join(x.name for x in c.countries)}"
     day = c.day
-    return Entry(url, c.title, c, summary, format_date(c.date), day.isoformat(), meta,
+    return Entry(url, c.title, c, Markup(html.escape(summary, quote=False)), format_date(c.date), day.isoformat(), meta,
                  f"{day.day} {_MONTH_ABBR[day.month - 1]}")
 
 
@@ -175,11 +201,13 @@ class SiteView:
         return found
 
     def nav(self, pages) -> list[tuple[str, str]]:
-        """The site's sections and pages as (label, url), computed once per build."""
+        """The site's sections and pages as (label, url), computed once per build: a kind
+        with no listing yet (no clipping names a region) is not offered."""
         labels = {"country": "Countries", "pair": "Pairs", "region": "Regions",
                   "source": "Sources", "category": "Categories", "topic": "Topics"}
         out = [(labels[k], u) for k in ("country", "pair", "region", "source", "category",
-                                         "topic") if (u := self.index_url(k))]
+                                         "topic")
+               if self.index.groups[k] and (u := self.index_url(k))]
         if self.cfg.values["MONTHS_SAVE_AS"]:
             out.append(("Months", self.cfg.values["MONTHS_URL"]))
         if self.cfg.values["SEARCH_SAVE_AS"]:
@@ -197,28 +225,39 @@ class SiteView:
         parts = [p for p in (source.kind, country.name if country else "") if p]
         return ", ".join(parts)
 
-    def timeline(self, group: Group) -> list[dict[str, Any]]:
-        """Bars for an inline SVG chart of clippings per month, gaps included, oldest first."""
+    def timeline(self, group: Group) -> dict[str, Any] | None:
+        """An inline SVG chart of clippings per month, gaps included, oldest first: bars with
+        their counts, month ticks (the year under each January) and a count scale; None for
+        a listing of one month."""
         counts = {m: len(cs) for m, cs in group.months()}
-        first, last = group.first.day, group.last.day
-        months = []
-        y, m = first.year, first.month
-        while (y, m) <= (last.year, last.month):
-            months.append(f"{y:04d}/{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        top = max(counts.values())
+        months = month_range(group.last.month, group.first.month)[::-1]
+        if len(months) < 2:
+            return None
+        top = nice_ceiling(max(counts.values()))
         bars = []
         for i, month in enumerate(months):
             n = counts.get(month, 0)
-            height = round(60 * n / top) if n else 0
-            bars.append({"month": month, "count": n, "x": i * 12, "height": height,
-                         "y": 64 - height,
+            height = round(TIMELINE_PLOT * n / top) if n else 0
+            x = i * TIMELINE_STEP
+            year, mon = int(month[:4]), int(month[5:])
+            bars.append({"month": month, "count": n, "x": x, "height": height,
+                         "y": TIMELINE_TOP + TIMELINE_PLOT - height,
+                         "label": _MONTH_ABBR[mon - 1],
+                         "year": year if mon == 1 or i == 0 else None,
                          "url": self.month_url(group.kind, group.slug, month) if n else None})
-        return bars
+        plot_width = len(months) * TIMELINE_STEP
+        scale = [{"value": v, "y": TIMELINE_TOP + TIMELINE_PLOT - round(TIMELINE_PLOT * v / top)}
+                 for v in sorted({0, top // 2, top})]
+        return {"bars": bars, "scale": scale, "width": plot_width + TIMELINE_AXIS,
+                "plot_width": plot_width, "height": TIMELINE_TOP + TIMELINE_PLOT + 34,
+                "base": TIMELINE_TOP + TIMELINE_PLOT, "bar": TIMELINE_STEP - 4,
+                "first": months[0], "last": months[-1], "top": top}
 
     def matrix(self) -> dict[str, Any]:
-        """The co-occurrence matrix of the most-named countries, with shading levels."""
-        limit = self.cfg["DIGEST_MATRIX_COUNTRIES"]
+        """The co-occurrence matrix of every country that has a pair (or of the
+        DIGEST_MATRIX_COUNTRIES most named, where that is set), with shading levels, and
+        every pair with a page, busiest first."""
+        limit = self.cfg["DIGEST_MATRIX_COUNTRIES"] or None
         countries, counts = self.index.matrix()
         busiest = sorted(countries, key=lambda c: (-self.index.country(c).count, c.slug))[:limit]
         shown = sorted(busiest, key=lambda c: c.slug)
@@ -244,6 +283,11 @@ class SiteView:
             low = b + 1
         return {"countries": shown, "rows": rows, "legend": legend,
                 "all": len(countries), "pairs": self.index.pairs_busiest()}
+
+    @staticmethod
+    def language(code: str | None) -> str | None:
+        """The English name of an original's language (`ru` → Russian)."""
+        return language_name(code) if code else None
 
     @staticmethod
     def search_value(text: str) -> str | None:
@@ -289,8 +333,9 @@ def href(context, url: str) -> str:
 
 
 def _levels(top: int) -> list[int]:
-    """Upper bounds of up to five shading levels for counts from 1 to `top`."""
+    """Upper bounds of up to five shading levels for counts from 1 to `top`, spaced
+    geometrically: pair counts are skewed (a few pairs dominate), and even steps would put
+    nearly every cell in the lightest shade."""
     if top <= 5:
         return list(range(1, top + 1))
-    bounds = sorted({max(1, round(top * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
-    return bounds
+    return sorted({max(1, round(top ** (i / 5))) for i in range(1, 6)})

@@ -1,0 +1,25 @@
+"""The languages of originals: ISO 639-1 codes and their English names (from pycountry)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    import pycountry  # (its table of languages is read on first use: only clippings with one)
+
+    return {lang.alpha_2: lang.name for lang in pycountry.languages
+            if getattr(lang, "alpha_2", None)}
+
+
+def language_name(code: str) -> str | None:
+    """The English name of an ISO 639-1 code (`ru` → Russian), None for any other text."""
+    return _names().get(code)
+
+
+def close_codes(text: str) -> list[str]:
+    """Codes a mistaken value may have meant: the code of a language named in English
+    (`Russian` → ru), else none."""
+    folded = text.strip().casefold()
+    return [code for code, name in _names().items() if name.casefold() == folded]
