@@ -75,36 +75,75 @@ def test_matrix_cell_leads_to_the_pair(page, served):
     assert page.errors == []
 
 
+RESULT = "#search-results li > a"
+
+
 def test_search_finds_a_headline_and_filters_by_country(page, served):
     page.goto(served.base + "search/")
     box = page.get_by_placeholder("Search clippings")
     box.fill("Porosity")
-    result = page.locator(".pagefind-ui__result-link").first
+    result = page.locator(RESULT).first
     result.wait_for(timeout=15000)
     assert "Porosity of Tajik-Afghan Border" in result.inner_text()
     assert result.get_attribute("href").startswith("/digest/2021/08/porosity")
     # The index is one bundle per quarter, merged in the browser: April's clipping is in the
     # bundle of 2021-q2, August's in that of 2021-q3 (the first one loaded).
     box.fill("killed")
-    killed = page.locator(".pagefind-ui__result-link", has_text="31 killed")
+    killed = page.locator(RESULT, has_text="31 killed")
     killed.first.wait_for(timeout=15000)
     assert killed.first.get_attribute("href").startswith("/digest/2021/04/kyrgyzstan-says-31")
+    # a result names its date, outlet and countries
+    meta = page.locator("#search-results li", has_text="31 killed").first.locator("small").inner_text()
+    assert meta == "30 April 2021 · Al Jazeera · Kyrgyzstan, Tajikistan"
     box.fill("border")
-    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
-    page.wait_for_timeout(500)
-    before = page.locator(".pagefind-ui__result-link").count()
+    page.wait_for_timeout(800)
+    before = page.locator(RESULT).count()
     # newest quarter first: no April clipping before an August one
-    hrefs = [a.get_attribute("href") for a in page.locator(".pagefind-ui__result-link").all()]
+    hrefs = [a.get_attribute("href") for a in page.locator(RESULT).all()]
     months = [h.split("/")[3] for h in hrefs]
     assert months == sorted(months, reverse=True) and "08" in months
-    country = page.locator(".pagefind-ui__filter-panel details", has_text="country")
-    country.locator("summary").click()
-    country.get_by_label(re.compile("^Russia")).check()
+    filters = page.locator("#search-filters")
+    if not filters.evaluate("d => d.open"):
+        filters.locator("summary").click()
+    filters.get_by_label(re.compile(r"^Russia \(")).check()
     page.wait_for_timeout(1000)
-    titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
+    titles = page.locator(RESULT).all_inner_texts()
     assert 0 < len(titles) < before
-    assert all("Russia" in t or "Kyrgyzstan to Tajikistan" in t for t in titles)
     assert titles == ["Russia redeploys attack aircraft from Kyrgyzstan to Tajikistan for drills on Afghan border"]
+    # the search is in the address, and the address gives the search back
+    assert page.url == served.base + "search/?q=border&country=Russia"
+    page.goto(served.base + "search/?q=border&country=Russia")
+    page.locator(RESULT).first.wait_for(timeout=15000)
+    assert page.locator(RESULT).all_inner_texts() == titles
+    assert box.input_value() == "border"
+    assert filters.get_by_label(re.compile(r"^Russia \(")).is_checked()
+    assert page.errors == []
+
+
+def test_a_search_link_with_dates_and_pages_is_restored_and_goes_back(page, served):
+    page.goto(served.base + "search/?q=border&from=2021-08&to=2021-08")
+    page.locator(RESULT).first.wait_for(timeout=15000)
+    page.wait_for_timeout(300)
+    hrefs = [a.get_attribute("href") for a in page.locator(RESULT).all()]
+    assert hrefs and all("/2021/08/" in h for h in hrefs)
+    assert page.locator("#search-from").input_value() == "2021-08"
+    page.select_option("#search-from", "")
+    page.wait_for_timeout(800)
+    assert page.url == served.base + "search/?q=border&to=2021-08"
+    assert page.locator(RESULT).count() > len(hrefs)
+    page.goto(served.base + "search/?country=Kyrgyzstan")  # filters alone, no words
+    page.locator(RESULT).first.wait_for(timeout=15000)
+    assert "clipping" in page.locator("#search-status").inner_text()
+    assert page.errors == []
+
+
+def test_the_search_box_of_any_page_leads_to_the_search(page, served):
+    page.goto(served.base + "countries/")
+    page.locator("header.site input[name=q]").fill("Porosity")
+    page.locator("header.site button").click()
+    page.locator(RESULT).first.wait_for(timeout=15000)
+    assert page.url == served.base + "search/?q=Porosity"
+    assert "Porosity" in page.locator(RESULT).first.inner_text()
     assert page.errors == []
 
 
@@ -136,7 +175,7 @@ def test_no_serious_accessibility_violations(page, served, name):
     page.goto(served.base + PAGES[name])
     if name == "search":
         page.get_by_placeholder("Search clippings").fill("border")
-        page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+        page.locator(RESULT).first.wait_for(timeout=15000)
     results = Axe().run(page)
     bad = [(v["id"], v["impact"], len(v["nodes"])) for v in results.response["violations"]
            if v["impact"] in ("serious", "critical")]

@@ -78,8 +78,8 @@ class Audit(HTMLParser):
                     value.strip().lower().startswith(("javascript:", "vbscript:", "data:text")):
                 self.bad.append(f"<{tag} {name}={value}>")
         a = dict(attrs)
-        theirs = (tag == "form" and a.get("class") == "site-search"  # the theme's search box
-                  and (a.get("action") or "").endswith("search/")) or \
+        theirs = (tag == "form" and a.get("class") in ("site-search", "search-form")
+                  and (a.get("action") or "search/").endswith("search/")) or \
                  (tag == "svg" and a.get("aria-hidden") == "true")  # the theme's timeline
         if tag in ("iframe", "object", "embed", "svg", "form", "base", "meta") and not theirs and \
                 not (tag == "meta" and dict(attrs).get("name") or dict(attrs).get("property")
@@ -88,7 +88,7 @@ class Audit(HTMLParser):
         if tag == "script":
             a = dict(attrs)
             if a.get("type") != "application/ld+json" and not (a.get("src") or "").endswith(
-                    ("pagefind/pagefind-ui.js", "theme/js/search.js", "theme/js/filter.js")):
+                    ("theme/js/search.js", "theme/js/filter.js")):
                 self.bad.append(f"<script {a}>")
 
 

@@ -11,7 +11,7 @@ from digest.incremental import look as look_module
 from digest.incremental.look import listing, look, read_times, times_text
 
 FILES = ["index.html", "2021/05/a/index.html", "2021/05/b/index.html", "2021/06/c/index.html",
-         "feeds/all.atom.xml", "pagefind/pagefind-ui.js", "pagefind/2021-q2/"]
+         "feeds/all.atom.xml", "pagefind/bundles.json", "pagefind/2021-q2/"]
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_missing_pages_and_missing_search_files_are_told_apart(site):
     (site / "pagefind/2021-q2/pagefind.js").unlink()  # inside a bundle: its own files
     state = look(site, FILES, times)
     assert state.missing and not state.pages_missing
-    (site / "pagefind/pagefind-ui.js").unlink()
+    (site / "pagefind/bundles.json").unlink()
     state = look(site, FILES, times)
     assert state.missing and not state.pages_missing
     (site / "2021/06/c/index.html").unlink()

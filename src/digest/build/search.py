@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -52,11 +51,8 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
     new.mkdir()
     todo = {name: glob for name, glob in bundles.items() if name not in kept}
     search_index(stage if live is None else live, todo, new, min(os.cpu_count() or 1, 2))
-    # The search page loads Pagefind's interface from pagefind/ (the same in every bundle)
-    # and merges the bundles listed in bundles.json, newest first.
-    source = new / min(todo) if todo else live / SEARCH  # type: ignore[operator]
-    for asset in ("pagefind-ui.js", "pagefind-ui.css"):
-        shutil.copyfile(source / asset, new / asset)
+    # The search page (theme/static/js/search.js) loads the newest bundle's pagefind.js and
+    # merges the others, as bundles.json lists them, newest first.
     (new / "bundles.json").write_text(json.dumps(sorted(bundles, reverse=True)) + "\n",
                                       encoding="utf-8")
     scan_output(new, prefix=SEARCH + "/")  # what Pagefind wrote is published too

@@ -117,7 +117,7 @@ def summary(text: str, limit: int = SUMMARY_LIMIT) -> str:
 
 _SCRIPT = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
 _ALLOWED_SCRIPT = re.compile(
-    r'<script (?:type="application/ld\+json"|src="[^"]*/(?:pagefind/pagefind-ui|theme/js/[a-z-]+)'
+    r'<script (?:type="application/ld\+json"|src="[^"]*/(?:theme/js/[a-z-]+)'
     r'\.js"(?: defer)?)>')
 
 

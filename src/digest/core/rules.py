@@ -29,13 +29,12 @@ from digest.core.schema import (
     Result,
     _text_problem,
     body_problems,
-    markup_problem,
     link_problem,
+    markup_problem,
     parse_date,
     url_problem,
 )
 from digest.errors import Problem
-
 
 # Fields that name something (shown as labels, links and search filters): plain text only.
 _NAMES = frozenset({"category", "source", "topics", "author", "author_role", "countries",

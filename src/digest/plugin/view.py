@@ -293,10 +293,10 @@ class SiteView:
     def search_value(text: str) -> str | None:
         """A search filter's value as Pagefind must be given it, where that differs from
         the text: Pagefind decodes the HTML entities of a filter's text once more than the
-        page does, and its interface then inserts the value as HTML; so a value with `&`
-        (or, were the rules to let one through, `<`) is given escaped twice (the template
-        escapes it a third time). None for a value that is the same either way, which the
-        page's own link carries."""
+        page does (the search page decodes them once, as text); so a value with `&` (or,
+        were the rules to let one through, `<`) is given escaped twice (the template escapes
+        it a third time). None for a value that is the same either way, which the page's
+        own link carries."""
         once = html.escape(text, quote=False)
         return html.escape(once, quote=False) if once != text else None
 
