@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: site test check serve clean venv compile
+.PHONY: site test check serve clean venv compile map-data
 
 venv: $(STAMP)
 
@@ -36,3 +36,12 @@ serve: $(STAMP) compile
 
 clean:
 	rm -rf output cache .digest-cache .pytest_cache
+
+# The map's shapes (src/digest/data/world.txt, committed): Natural Earth through the npm
+# package world-atlas, fetched into a temporary folder and converted (needs npm).
+WORLD_ATLAS := world-atlas@2.0.2
+map-data: $(STAMP)
+	rm -rf .map-data && mkdir .map-data
+	cd .map-data && npm pack --silent $(WORLD_ATLAS) && tar xzf world-atlas-*.tgz
+	$(BIN)/python scripts/convert_map.py .map-data/package/countries-50m.json src/digest/data/world.txt
+	rm -rf .map-data

@@ -169,13 +169,25 @@ def test_adding_one_clipping_renders_only_what_it_changes(tmp_path, monkeypatch)
         site.add(f"2021/04/old-{i}.md", title=f"Old {i}", date=f"2021-04-{i % 28 + 1:02d}",
                  countries=("Russia", "China") if i % 2 else ("Kazakhstan", "Uzbekistan"))
     full = build(site.project)
-    site.add("2021/05/new.md", title="New", date="2021-05-02",
+    site.add("2021/04/new.md", title="New", date="2021-04-29",
              countries=("Kyrgyzstan", "Tajikistan"))
     report = build(site.project)
     assert report.incremental and report.rendered < full.rendered / 3
-    assert "New" in site.read("2021/05/new/index.html")
+    assert "New" in site.read("2021/04/new/index.html")
     # the clippings of other countries kept their pages: same file, not rewritten
     assert report.rendered <= 30
+    # A new month is a new row in every trend table: the first pages of the countries and
+    # pairs, and April's pages (which now link to May), but no other clipping's page.
+    pages = sorted((site.root / "output/2021/04").glob("old-*/index.html"))
+    before = {p: p.stat().st_mtime_ns for p in pages}
+    site.add("2021/05/newer.md", title="Newer", date="2021-05-02",
+             countries=("Kyrgyzstan", "Tajikistan"))
+    report = build(site.project)
+    assert report.incremental and report.rendered < full.rendered
+    assert {p: p.stat().st_mtime_ns for p in pages} == before
+    assert "May 2021 →" in site.read("2021/04/index.html")
+    assert "May 2021" in site.read("countries/russia/index.html")
+    _assert_same_as_cold(site, tmp_path / "cold", monkeypatch)
 
 
 def test_no_change_rebuild_keeps_every_clipping_page(site):

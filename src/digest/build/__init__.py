@@ -228,8 +228,8 @@ class Build:
         from digest.incremental.plan import (
             NeedFull,
             changed_clippings,
-            full_plan,
             incremental_plan,
+            notes_changed,
         )
         from digest.incremental.restore import restore_index
         from digest.plugin.planner import fixed_signature
@@ -241,9 +241,7 @@ class Build:
         last, why = (None, "a full build was asked for") if self.full else \
             store.last_build(key, output_id(project.output))
         if last is None:
-            gc.enable()  # every page is rendered: Jinja makes garbage with cycles
-            store.load_summaries(found.checked.values())  # every listing shows them
-            return _Planned(full_plan(why), DigestIndex(found.clippings, pair_min), key)
+            return self.full_plan(found, why, DigestIndex(found.clippings, pair_min), key)
         index, restored, unchanged = None, None, None
         if found.snapshot is not None:  # the last build's index, with the changes made
             try:
@@ -264,18 +262,24 @@ class Build:
                 why = "files of the last build are missing from output/"
                 raise NeedFull()
         except NeedFull:
-            gc.enable()  # every page is rendered: Jinja makes garbage with cycles
-            store.load_summaries(found.checked.values())
-            return _Planned(full_plan(why or "an earlier version of a changed clipping is "
-                                      "not stored"), index, key)
+            return self.full_plan(found, why or "an earlier version of a changed clipping "
+                                  "is not stored", index, key)
         if last.files.get("404.html") not in (None, fixed_signature(index)):
-            gc.enable()
-            store.load_summaries(found.checked.values())
-            return _Planned(full_plan("the site's sections changed (a kind of listing came "
-                                      "or went): every page's menu shows them"), index, key)
+            return self.full_plan(found, "the site's sections changed (a kind of listing came "
+                                  "or went): every page's menu shows them", index, key)
+        if last.notes is None:
+            return self.full_plan(found, "the last build's notes are not recorded", index, key)
         plan = incremental_plan(last, changed, fresh, index, pair_min, project.output,
-                                restored)
+                                restored, notes_changed(last.notes, found.notes.flat()))
         return _Planned(plan, index, key, restored, unchanged)
+
+    def full_plan(self, found: CheckResult, why: str, index, key: str) -> _Planned:
+        """A full build's plan: every page is rendered, every listing shows summaries."""
+        from digest.incremental.plan import full_plan
+
+        gc.enable()  # every page is rendered: Jinja makes garbage with cycles
+        self.store.load_summaries(found.checked.values())
+        return _Planned(full_plan(why), index, key)
 
     def output_state(self, last) -> OutputState:
         """The output folder against the last build's list (`incremental.look`): what the
@@ -307,7 +311,7 @@ class Build:
                            planned.restored_from, planned.unchanged)
 
         inputs = RenderInput(MappingProxyType(checked), index, planned.plan, self.store,
-                             (write_snapshot,), self.settings.get("DIGEST_JOBS"))
+                             (write_snapshot,), self.settings.get("DIGEST_JOBS"), found.notes)
         try:
             return render_phase(self.project, stage, self.settings, inputs)
         except Exception as exc:  # a problem across files explains it better, if there is one
@@ -409,7 +413,8 @@ class Build:
         built = {item.rel: item.sha256 for item in checked.values()}
         self.store.finish_build(planned.site, output_id(self.project.output), built, files,
                                 owners, near_rows, self.token, planned.plan.last,
-                                self.snapshot_token if written else None, times, self.sizes)
+                                self.snapshot_token if written else None, times, self.sizes,
+                                found.notes.flat())
 
 
 def _changed_files(files: dict[str, str], last: Any) -> set[str]:

@@ -6,17 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from digest.build.across import CrossCheck, near_pairs
 from digest.build.reading import HASHED, check_one, hash_files, read_listing
 from digest.content.check import field_line
+from digest.content.notes import read_notes
 from digest.content.pages import check_pages
 from digest.content.release import release_problems
 from digest.core import across as across_rules
 from digest.core.gazetteer import load_gazetteer
 from digest.core.model import Clipping
+from digest.core.notes import Notes
 from digest.core.registry import load_registry
 from digest.errors import Problem
 from digest.incremental.records import (
@@ -48,6 +50,7 @@ class CheckResult:
     snapshot: Snapshot | None
     kept: list[Clipping | None]
     read: list[Clipping]
+    notes: Notes = field(default_factory=Notes)  # the editors' notes on months
 
 
 def problem_order(p: Problem) -> tuple[str, int]:
@@ -198,6 +201,8 @@ class _Checker:
                                                   url_keys=url_keys, unchanged=unchanged,
                                                   **release))
         self.problems.extend(check_pages(self.project.content / "pages", self.project.display))
+        notes, found = read_notes(self.project.content / "notes", self.project.display)
+        self.problems.extend(found)
         self.problems.sort(key=problem_order)
         stored_near = store.near_pairs() if store is not None and last else []
         displays = self.displays
@@ -220,4 +225,4 @@ class _Checker:
         # rendering: their errors still stop the build before anything is published.
         fork = can_fork() and len(clippings) >= _CROSS_FORK_MIN
         return CheckResult(clippings, self.problems, checked, CrossCheck(across, fork),
-                           self.snapshot, self.kept, self.read)
+                           self.snapshot, self.kept, self.read, notes)

@@ -24,6 +24,7 @@ class LastBuild:
     files: Mapping[str, str]  # output file → signature
     owners: Mapping[str, str]  # output file → its listing's owner (`listing_owner`)
     sizes: Mapping[str, int] | None = None  # the site's bytes by top-level entry
+    notes: Mapping[str, str] | None = None  # the notes it showed: `kind:slug:month` → text
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class BuildPlan:
     candidates: frozenset[str] | None = None  # clipping paths whose page may differ
     live: Path | None = None  # the output folder the kept files are in
     snapshot: Any = None  # the last build's snapshot the index was restored from, if any
+    # the months whose notes changed, by listing ((None, "") is the whole digest's)
+    noted: Mapping[tuple[str | None, str], frozenset[str]] = field(default_factory=dict)
     _owned: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     # asked by the generator ---------------------------------------------------------
@@ -57,9 +60,9 @@ class BuildPlan:
         return self.full or (kind, slug) in self.touched
 
     def kept_listing(self, kind: str, slug: str) -> tuple[str, ...] | None:
-        """Every file of a listing no changed clipping belongs to, as the last build wrote
-        them; None when the listing must be planned afresh."""
-        if self.full or (kind, slug) in self.touched:
+        """Every file of a listing no changed clipping or note belongs to, as the last build
+        wrote them; None when the listing must be planned afresh."""
+        if self.full or (kind, slug) in self.touched or (kind, slug) in self.noted:
             return None
         return self._owned.get(listing_owner(kind, slug))
 
@@ -84,16 +87,19 @@ class BuildPlan:
     def months_to_render(self, kind: str | None, slug: str, newest_first: list[str]
                          ) -> set[str] | None:
         """The months of a listing whose month pages may differ from the last build's (None:
-        all): those of its changed clippings and the month just newer than each, whose page
-        links to the next older month."""
+        all): those of its changed clippings and notes, and the months either side of each
+        changed clipping's, whose pages link to the next older and newer months."""
         if self.full:
             return None
         changed = self.touched.get((kind, slug), frozenset())
-        redo = set(changed)
+        redo = set(changed) | self.noted.get((kind, slug), frozenset())
         for month in changed:
             newer = [k for k in newest_first if k > month]
+            older = [k for k in newest_first if k < month]
             if newer:
                 redo.add(newer[-1])
+            if older:
+                redo.add(older[0])
         return redo
 
     def day_pages(self, month_page: str) -> tuple[str, ...]:
@@ -107,8 +113,23 @@ def full_plan(why: str) -> BuildPlan:
     return BuildPlan(full=True, why=why)
 
 
+def notes_changed(last: Mapping[str, str], now: Mapping[str, str]
+                  ) -> dict[tuple[str | None, str], frozenset[str]]:
+    """The months whose notes changed since the last build (`kind:slug:month` → text, as
+    `Notes.flat`), by listing; each also under the whole digest's (None, ""), whose month
+    pages show every note of their month."""
+    out: dict[tuple[str | None, str], set[str]] = {}
+    for key in {k for k in last.keys() | now.keys() if last.get(k) != now.get(k)}:
+        kind, slug, month = key.split(":")
+        out.setdefault((kind, slug), set()).add(month)
+        out.setdefault((None, ""), set()).add(month)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def incremental_plan(last: LastBuild, changed: list[Clipping], fresh: set[int],
-                     index: DigestIndex, pair_min: int, live: Path, snapshot=None) -> BuildPlan:
+                     index: DigestIndex, pair_min: int, live: Path, snapshot=None,
+                     noted: Mapping[tuple[str | None, str], frozenset[str]] | None = None
+                     ) -> BuildPlan:
     """The plan of an incremental build from the last build and the changed clippings (old
     and new versions; `fresh` the ids of the new ones), given the index of this build."""
     touched: dict[tuple[str | None, str], set[str]] = {}
@@ -127,7 +148,7 @@ def incremental_plan(last: LastBuild, changed: list[Clipping], fresh: set[int],
         full=False, last=last, changed=tuple(changed), fresh=frozenset(fresh),
         touched=MappingProxyType({k: frozenset(v) for k, v in touched.items()}),
         candidates=frozenset(_candidates(changed, fresh, index, pair_min)),
-        live=live, snapshot=snapshot,
+        live=live, snapshot=snapshot, noted=MappingProxyType(dict(noted or {})),
         _owned=MappingProxyType({k: tuple(v) for k, v in owned.items()}))
 
 

@@ -265,7 +265,13 @@ class Store:
             sizes = None
         if not (isinstance(sizes, dict) and all(isinstance(v, int) for v in sizes.values())):
             sizes = None  # (counted again from output/)
-        return LastBuild(self.built(), files, owners, sizes), ""
+        try:
+            notes = json.loads(self.meta("notes") or "null")
+        except ValueError:
+            notes = None
+        if not (isinstance(notes, dict) and all(isinstance(v, str) for v in notes.values())):
+            notes = None  # (a full build records them)
+        return LastBuild(self.built(), files, owners, sizes, notes), ""
 
     def built(self) -> dict[str, str]:
         """Clipping rel → sha256 of the last finished build (whatever its settings), read once
@@ -294,7 +300,8 @@ class Store:
                      outputs: dict[str, str], owners: dict[str, str], near: list[list[str]],
                      token: str, last: LastBuild | None = None,
                      snapshot: str | None = None, times: str | None = None,
-                     sizes: dict[str, int] | None = None) -> None:
+                     sizes: dict[str, int] | None = None,
+                     notes: dict[str, str] | None = None) -> None:
         """Record a finished build and drop checks no longer in use; with `last` (what the
         store held), only the rows that changed are written. Its files (`outputs`) go to a
         file beside the store (`write_outputs`), whose token is recorded. `snapshot`: the
@@ -331,7 +338,8 @@ class Store:
             for key, value in (("site", site_key), ("output", output_id), ("state", "clean"),
                                ("release_passed", self.release_key or ""),
                                ("snapshot", snapshot or ""), ("outputs", outputs_token),
-                               ("sizes", json.dumps(sizes))):
+                               ("sizes", json.dumps(sizes)),
+                               ("notes", json.dumps(notes or {}, ensure_ascii=False))):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         self._built = dict(built)
 

@@ -90,7 +90,8 @@ class DigestGenerator(Generator):
                 memory.load_summaries([checked[path] for path in paths])
 
         # Entries are made when first asked for: an incremental build needs few of them.
-        self.view = SiteView(self.cfg, self.index, PerClipping(entry), prefetch)
+        self.view = SiteView(self.cfg, self.index, PerClipping(entry), prefetch,
+                             self.inputs.notes)
         self.context["digest"] = self.view
         self.context["digest_nav"] = self.view.nav(self.context.get("pages", []))
         self.context["digest_feed"] = self.view.feed_url(None)
@@ -189,29 +190,32 @@ class DigestGenerator(Generator):
     def listing_pages(self, out: Planner, kind: str) -> None:
         """Each listing of a kind: its first page, month pages and feed."""
         key, plan = PREFIX[kind], self.plan
-        listing = self.get_template("listing")
         for group in self.index.groups[kind]:
             owner = listing_owner(kind, group.slug)
-            kept = plan.kept_listing(kind, group.slug)
-            if kept is not None:  # no clipping of it changed: every file as last time
-                for name in kept:
-                    out.claim(name, plan.signature(name), owner)
-                continue
-            touched = plan.reaches(kind, group.slug)
             url = self.view.listing_url(kind, group.slug)
             name = self.cfg.save_as(key, slug=group.slug) if url else ""
-            whole = bool(url) and self.view.whole(kind, group.slug)
-            # A listing's pages show its name, which comes from its clippings' spelling.
-            sig = f"{GROUP}:{signature([group.name])}"
-            renamed = bool(name) and not plan.full and plan.signature(name) != sig
-            if name and not (not touched and out.carry(name)):
-                shown = group.clippings if whole else \
-                    group.clippings[:self.cfg["DIGEST_LISTING_LATEST"]]
-                out.write(name, listing, sig=sig, owner=owner, force=True, url=url,
-                          kind=kind, group=group, whole=whole, months=group.months(),
-                          entries=self.view.entries(shown), template_name="listing",
-                          page_name=url.rstrip("/"))
-            if url and not whole and self.cfg.values[f"{key}_MONTH_SAVE_AS"]:
+            # A listing's pages show its name, which comes from its clippings' spelling; the
+            # first page of a country or pair also shows its trend table, which changes
+            # when a new month begins, with no clipping of the listing changed.
+            named = signature([group.name])
+            trend = self.view.trend_signature(group)
+            sig = f"{GROUP}:{named}" + (f":{trend}" if trend else "")
+            kept = plan.kept_listing(kind, group.slug)
+            if kept is not None:  # no clipping of it changed: every file as last time
+                stale = bool(name) and name in kept and plan.signature(name) != sig
+                for file in kept:
+                    if not (stale and file == name):
+                        out.claim(file, plan.signature(file), owner)
+                if stale:
+                    self._listing_page(out, kind, group, url, name, sig, owner)
+                continue
+            touched = plan.reaches(kind, group.slug)
+            last = plan.signature(name) if name else None
+            renamed = bool(name) and not plan.full and (last or "").split(":")[1:2] != [named]
+            if name and (touched or last != sig or not out.carry(name)):
+                self._listing_page(out, kind, group, url, name, sig, owner)
+            if url and not self.view.whole(kind, group.slug) and \
+                    self.cfg.values[f"{key}_MONTH_SAVE_AS"]:
                 month_pages(self, out, self.get_template("month"), kind, group, renamed,
                             group.months())
             feed = self.view.feed_url(kind, group.slug)
@@ -219,13 +223,24 @@ class DigestGenerator(Generator):
                 out.claim(feed, GROUP, owner)
                 out.job("feed", kind, group)
 
+    def _listing_page(self, out: Planner, kind: str, group, url: str, name: str, sig: str,
+                      owner: str) -> None:
+        """A listing's first page: every clipping by month (a short listing), or its latest."""
+        whole = self.view.whole(kind, group.slug)
+        shown = group.clippings if whole else group.clippings[:self.cfg["DIGEST_LISTING_LATEST"]]
+        out.write(name, self.get_template("listing"), sig=sig, owner=owner, force=True,
+                  url=url, kind=kind, group=group, whole=whole, months=group.months(),
+                  entries=self.view.entries(shown), template_name="listing",
+                  page_name=url.rstrip("/"))
+
     def index_page(self, out: Planner, kind: str) -> None:
         """The index of a kind's listings (the countries page has the matrix)."""
         if not self.view.index_url(kind):
             return
         key = PLURALS[kind].upper()
         groups = self.index.pairs_busiest() if kind == "pair" else self.index.groups[kind]
-        extra = {"matrix": self.view.matrix()} if kind == "country" else {}
+        extra = {"matrix": self.view.matrix(), "world_map": self.view.world_map()} \
+            if kind == "country" else {}
         template = PLURALS[kind] if kind in ("country", "pair") else "groups"
         out.write(self.cfg.values[f"{key}_SAVE_AS"], self.get_template(template),
                   url=self.cfg.values[f"{key}_URL"], kind=kind, groups=groups,
@@ -236,6 +251,7 @@ class DigestGenerator(Generator):
         out.write("index.html", self.get_template("index"), url="",
                   entries=self.view.entries(self.index.clippings[: self.cfg["DIGEST_HOME_LATEST"]]),
                   busiest=self.index.busiest_pairs(self.cfg["DIGEST_HOME_PAIR_DAYS"]),
+                  rises=self.view.rises(),
                   months=months, template_name="index", page_name="index")
         if self.cfg.values["MONTH_SAVE_AS"]:
             month_pages(self, out, self.get_template("month"), None, None, False, months)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from digest.core.index import DigestIndex
+from digest.core.notes import Notes
 from digest.incremental.plan import BuildPlan
 from digest.incremental.records import Checked
 
@@ -40,6 +41,7 @@ class RenderInput:
     # snapshot): each is called once, there or, without such a process, here.
     beside: tuple[Callable[[], None], ...] = ()
     jobs: int | None = None  # processes for page writing (None: one per core, up to 8)
+    notes: Notes = field(default_factory=Notes)  # the editors' notes on months
 
 
 @dataclass

@@ -23,7 +23,8 @@ def month_pages(gen, out: Planner, template, kind: str | None, group: Group | No
     says may differ are planned afresh, the others (and their day pages) kept."""
     slug = group.slug if group else ""
     plan = out.plan
-    # A month page shows its clippings and a link to the next older month.
+    # A month page shows its clippings, its notes and links to the next older and newer
+    # months.
     redo = None if renamed else plan.months_to_render(kind, slug, [m for m, _ in months])
     for i, (month, clippings) in enumerate(months):
         name = month_save_as(gen.cfg, kind, slug, month)
@@ -33,17 +34,21 @@ def month_pages(gen, out: Planner, template, kind: str | None, group: Group | No
                 out.carry(day_page)
             continue
         older = months[i + 1][0] if i + 1 < len(months) else None
+        newer = months[i - 1][0] if i else None
+        notes = gen.view.month_notes(kind, slug, month)
         _month(gen, out, template, name, gen.view.month_url(kind, slug, month), clippings,
-               older, kind=kind, group=group, month=month, months=months)
+               [older or "", newer or "", repr(notes)], kind=kind, group=group, month=month,
+               older=older, newer=newer, notes=notes)
 
 
 def _month(gen, out: Planner, template, save_as: str, url: str, clippings: list[Clipping],
-           older: str | None, **kwargs: Any) -> None:
-    """A month page; a month with more than DIGEST_MONTH_MAX clippings lists its days, each
-    on its own page (`.../days/DD/`), so that no page grows past its budget."""
+           shown: list[str], **kwargs: Any) -> None:
+    """A month page (`shown`: what it shows beside its clippings: its neighbours, notes); a
+    month with more than DIGEST_MONTH_MAX clippings lists its days, each on its own page
+    (`.../days/DD/`), so that no page grows past its budget."""
     checked = gen.inputs.checked
     group = kwargs["group"]
-    head = [group.name if group else "", older or ""]
+    head = [group.name if group else "", *shown]
     owner = listing_owner(group.kind, group.slug) if group else ""
     limit = gen.cfg["DIGEST_MONTH_MAX"]
     if len(clippings) <= limit:

@@ -38,6 +38,14 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_SAVE_AS": "search/index.html",
     "DIGEST_MATRIX_COUNTRIES": 0,
     "DIGEST_MONTH_MAX": 200,
+    # Trend tables on country and pair pages: this many months to the digest's newest; a
+    # month is a rise at DIGEST_TREND_RISE times the monthly average of the three before (and
+    # at least DIGEST_TREND_LEAST clippings), a fall at DIGEST_TREND_FALL times it or less.
+    "DIGEST_TREND_MONTHS": 12,
+    "DIGEST_TREND_RISE": 1.5,
+    "DIGEST_TREND_FALL": 0.67,
+    "DIGEST_TREND_LEAST": 3,
+    "DIGEST_HOME_RISES": 10,
 }
 for _kind in LISTINGS:
     _p = PLURALS[_kind]
@@ -51,7 +59,8 @@ for _kind in LISTINGS:
     DEFAULTS[f"{_p.upper()}_SAVE_AS"] = f"{_p}/index.html"
 
 _INT_KEYS = ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES", "DIGEST_MONTH_MAX", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
-             "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED")
+             "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED",
+             "DIGEST_TREND_MONTHS", "DIGEST_TREND_LEAST", "DIGEST_HOME_RISES")
 
 
 @dataclass(frozen=True)
@@ -91,9 +100,16 @@ def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
     for key in _INT_KEYS:
         value = values[key]
         # 0: month pages for every listing; every country in the matrix
-        least = 0 if key in ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES") else 1
+        least = 0 if key in ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES",
+                             "DIGEST_TREND_MONTHS", "DIGEST_HOME_RISES") else 1
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
             problems.append(f"{key} must be a whole number of at least {least}, not {value!r}")
+    for key, low, high in (("DIGEST_TREND_RISE", 1, None), ("DIGEST_TREND_FALL", 0, 1)):
+        value = values[key]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= low \
+                or (high is not None and value >= high):
+            bounds = f"above {low}" + (f" and below {high}" if high is not None else "")
+            problems.append(f"{key} must be a number {bounds}, not {value!r}")
     fields = {"slug": "x", "year": "2021", "month": "04"}
     for key, value in values.items():
         if key.endswith(("_URL", "_SAVE_AS")):

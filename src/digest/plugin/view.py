@@ -14,7 +14,11 @@ from digest.core.gazetteer import load_gazetteer
 from digest.core.index import DigestIndex, Group
 from digest.core.languages import language_name
 from digest.core.model import Clipping, Country, Pair, format_date, load_all, slugify
+from digest.core.notes import Notes
 from digest.core.registry import load_registry
+from digest.core.trends import Thresholds, TrendRow, trend
+from digest.core.worldmap import choropleth
+from digest.plugin.planner import signature
 from digest.plugin.settings import PLURALS, PREFIX, DigestSettings
 
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -44,6 +48,8 @@ def nice_ceiling(n: int) -> int:
                 return f * step
         step *= 10
 
+
+TREND_KINDS = ("country", "pair")  # the listings with a trend table
 
 KIND_TITLES = {"country": "Country", "pair": "Country pair", "region": "Region",
                "category": "Category", "source": "Source", "topic": "Topic"}
@@ -113,9 +119,14 @@ class SiteView:
     """What templates may ask of the digest: addresses, groups, related clippings."""
 
     def __init__(self, cfg: DigestSettings, index: DigestIndex, entries: dict[str, Entry],
-                 prefetch: Callable[[list[str]], None] | None = None):
+                 prefetch: Callable[[list[str]], None] | None = None,
+                 notes: Notes | None = None):
         self.cfg = cfg
         self.index = index
+        self.notes = notes or Notes()
+        self._trends: dict[tuple[str, str], list[TrendRow]] = {}
+        self.thresholds = Thresholds(cfg["DIGEST_TREND_RISE"], cfg["DIGEST_TREND_FALL"],
+                                     cfg["DIGEST_TREND_LEAST"])
         self._entries = entries
         self._prefetch = prefetch  # given the paths of entries about to be made
         self._related: dict[str, list[Entry]] = {}
@@ -276,13 +287,77 @@ class SiteView:
                 cells.append({"count": n, "level": level(n), "same": a == b,
                               "url": self.pair_url(pair) if pair and n else None})
             rows.append((a, cells))
-        legend = []
-        low = 1
-        for i, b in enumerate(bounds, 1):
-            legend.append((i, low, b))
-            low = b + 1
-        return {"countries": shown, "rows": rows, "legend": legend,
+        return {"countries": shown, "rows": rows, "legend": _legend(bounds),
                 "all": len(countries), "pairs": self.index.pairs_busiest()}
+
+    # trends and notes ---------------------------------------------------------------
+    @property
+    def newest_month(self) -> str | None:
+        """The digest's newest month (`YYYY/MM`), which trend tables run to."""
+        return next(iter(self.index.by_month), None)
+
+    def trends(self, group: Group) -> list[TrendRow]:
+        """The trend table of a country or pair: DIGEST_TREND_MONTHS months to the digest's
+        newest, newest first (none for other listings, or with the setting at 0)."""
+        key = (group.kind, group.slug)
+        found = self._trends.get(key)
+        if found is None:
+            months, anchor = self.cfg["DIGEST_TREND_MONTHS"], self.newest_month
+            found = self._trends[key] = trend(
+                group.clippings, anchor, months, self.thresholds,
+                self.notes.of(group.kind, group.slug)) \
+                if group.kind in TREND_KINDS and months and anchor else []
+        return found
+
+    def trend_signature(self, group: Group) -> str:
+        """What a listing's trend table shows, for its page's signature ("" for none)."""
+        rows = self.trends(group)
+        return signature([f"{r.month}:{r.count}:{r.before}:{r.note or ''}" for r in rows]) \
+            if rows else ""
+
+    def rises(self) -> list[tuple[Group, TrendRow]]:
+        """The countries and pairs whose newest month is a rise, busiest first."""
+        out = []
+        for kind in TREND_KINDS:
+            for group in self.index.groups[kind]:
+                rows = self.trends(group)
+                if rows and rows[0].direction == "up":
+                    out.append((group, rows[0]))
+        out.sort(key=lambda gr: (-gr[1].count, gr[0].kind, gr[0].slug))
+        return out[:self.cfg["DIGEST_HOME_RISES"]]
+
+    def month_notes(self, kind: str | None, slug: str, month: str
+                    ) -> list[tuple[str, str | None, str]]:
+        """The notes a month page shows, as (name, its listing's address or None, note):
+        a listing's own, or on the whole digest's page every note of the month."""
+        if kind:
+            note = self.notes.note(kind, slug, month)
+            group = self.index.by_slug(kind, slug)
+            return [(group.name if group else slug, None, note)] if note else []
+        return [(name, self.listing_url(k, s) if self.index.by_slug(k, s) else None, text)
+                for k, s, name, text in self.notes.in_month(month)]
+
+    def world_map(self) -> dict[str, Any] | None:
+        """The choropleth of the countries page: each country with clippings shaded by its
+        count and linked to its page, the other countries of the region as land."""
+        groups = {g.entity.code: g for g in self.index.groups["country"]}
+        bounds = _levels(max((g.count for g in groups.values()), default=0))
+
+        def level(n: int) -> int:
+            return next(i for i, b in enumerate(bounds, 1) if n <= b)
+
+        found = choropleth({code: g.count for code, g in groups.items()}, level)
+        if found is None:
+            return None
+        for shape in found["shapes"]:
+            group = groups.get(shape["code"]) if shape["count"] else None
+            shape["url"] = self.listing_url("country", group.slug) if group else None
+            shape["name"] = group.name if group else shape["name"]
+        found["missing"] = sorted((g for code, g in groups.items() if code not in found["shown"]),
+                                  key=lambda g: g.slug)
+        found["legend"] = _legend(bounds)
+        found["rows"] = sorted(groups.values(), key=lambda g: (-g.count, g.slug))
+        return found
 
     @staticmethod
     def language(code: str | None) -> str | None:
@@ -330,6 +405,15 @@ def href(context, url: str) -> str:
     while n < limit and here[n] == there[n]:
         n += 1
     return "../" * (len(here) - n) + "/".join(there[n:]) or "./"
+
+
+def _legend(bounds: list[int]) -> list[tuple[int, int, int]]:
+    """(level, lowest, highest count) of each shading level."""
+    legend, low = [], 1
+    for i, b in enumerate(bounds, 1):
+        legend.append((i, low, b))
+        low = b + 1
+    return legend
 
 
 def _levels(top: int) -> list[int]:
