@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: site test check serve clean venv compile map-data
+.PHONY: site test check serve clean venv compile map-data lighthouse reader-checks
 
 venv: $(STAMP)
 
@@ -45,3 +45,17 @@ map-data: $(STAMP)
 	cd .map-data && npm pack --silent $(WORLD_ATLAS) && tar xzf world-atlas-*.tgz
 	$(BIN)/python scripts/convert_map.py .map-data/package/countries-50m.json src/digest/data/world.txt
 	rm -rf .map-data
+
+# How a reader sees a 2,000-clipping digest (scripts/reader_site.py, then reader_checks.py):
+# axe and screenshots at 375 and 1280 px, and Lighthouse (from npm, installed into
+# .lighthouse/) against Debian's Chromium.
+LIGHTHOUSE := .lighthouse/node_modules/.bin/lighthouse
+$(LIGHTHOUSE):
+	mkdir -p .lighthouse && cd .lighthouse && npm install --silent --no-audit --no-fund lighthouse@12.8.2
+
+lighthouse: $(LIGHTHOUSE)
+
+reader-checks: $(STAMP) $(LIGHTHOUSE)
+	rm -rf .reader-site
+	$(BIN)/python scripts/reader_site.py .reader-site
+	$(BIN)/python scripts/reader_checks.py .reader-site/output --lighthouse $(LIGHTHOUSE)

@@ -48,6 +48,17 @@ def write(n: int, out: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = "---\n" + "\n".join(extras(rng, fm, body)) + "\n---\n\n" + body + "\n"
         path.write_text(text, encoding="utf-8")
+    notes = out / "content" / "notes"
+    notes.mkdir(parents=True, exist_ok=True)
+    newest = max(p.name for p in clippings.glob("*/*") if p.is_dir())
+    year = max(p.name for p in clippings.iterdir())
+    for month in sorted(p.name for p in (clippings / year).iterdir())[-3:]:
+        (notes / f"{year}-{month}.yml").write_text(
+            f'Kyrgyzstan: "Border talks resume; delegations meet in Batken ({month}/{year})"\n'
+            f'Kyrgyzstan–Tajikistan: "Delimitation commission agrees on a further stretch"\n'
+            f'Uzbekistan: "Water-sharing agreement signed with its neighbours"\n',
+            encoding="utf-8")
+    assert newest
     pages = out / "content" / "pages"
     pages.mkdir(parents=True, exist_ok=True)
     (pages / "about.md").write_text("---\ntitle: About this digest\n---\n\nA digest of "

@@ -67,9 +67,10 @@ def test_reader_clicks_from_home_to_the_original(page, served):
 
 def test_matrix_cell_leads_to_the_pair(page, served):
     page.goto(served.base + "countries/")
-    row = page.locator("table tr", has=page.locator("th[scope=row]", has_text="Kyrgyzstan"))
+    matrix = page.locator(".matrix-table")
+    row = matrix.locator("tr", has=page.locator("th[scope=row]", has_text="Kyrgyzstan"))
     cells = row.locator("td")
-    headers = page.locator("table thead th").all_inner_texts()
+    headers = matrix.locator("thead th").all_inner_texts()
     cells.nth(headers.index("Tajikistan")).locator("a").click()
     assert page.url == served.base + "pairs/kyrgyzstan-tajikistan/"
     assert page.errors == []
@@ -190,7 +191,7 @@ def test_screenshots_for_people_to_look_at(browser, served, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
-    for name in ("home", "clipping", "pair", "countries"):
+    for name in ("home", "clipping", "pair", "countries", "country"):
         page.goto(served.base + PAGES[name])
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
