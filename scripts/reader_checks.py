@@ -121,9 +121,10 @@ def browse(site: Path, base: str, shots: Path) -> list[str]:
     return failures
 
 
-def lighthouse(binary: str, site: Path, base: str, least: int) -> list[str]:
+def lighthouse(binary: str, site: Path, base: str, least: int,
+               names: tuple[str, ...] = ("home", "country", "pair", "clipping", "search")
+               ) -> list[str]:
     failures = []
-    names = ("home", "country", "pair", "clipping", "search")
     types = page_types(site)
     for name in names:
         if name not in types:
@@ -141,6 +142,12 @@ def lighthouse(binary: str, site: Path, base: str, least: int) -> list[str]:
             data = json.loads(report.read_text())
         scores = {c: round(100 * (data["categories"][c]["score"] or 0)) for c in CATEGORIES}
         print(f"lighthouse {name:<9} " + "  ".join(f"{c} {s}" for c, s in scores.items()))
+        for c in CATEGORIES:  # what cost points
+            for ref in data["categories"][c]["auditRefs"]:
+                audit = data["audits"][ref["id"]]
+                if ref["weight"] and audit.get("score") is not None and audit["score"] < 0.9:
+                    shown = audit.get("displayValue") or ""
+                    print(f"    {c}: {ref['id']} {audit['score']:.2f} {shown}")
         low = [c for c, s in scores.items() if s < least]
         if low:
             failures.append(f"lighthouse {name}: {', '.join(low)} under {least}")
@@ -153,13 +160,19 @@ def main() -> int:
     parser.add_argument("--shots", type=Path, help="where screenshots go (OUT/screenshots)")
     parser.add_argument("--lighthouse", help="the lighthouse command")
     parser.add_argument("--least", type=int, default=98, help="the lowest score accepted")
+    parser.add_argument("--only", help="Lighthouse on these page types alone (comma between), "
+                        "without the browser checks")
     args = parser.parse_args()
     site = args.site.resolve()
     server, base = serve(site)
     try:
-        failures = browse(site, base, args.shots or site.parent / "screenshots")
-        if args.lighthouse:
-            failures += lighthouse(args.lighthouse, site, base, args.least)
+        if args.only:
+            failures = lighthouse(args.lighthouse, site, base, args.least,
+                                  tuple(args.only.split(",")))
+        else:
+            failures = browse(site, base, args.shots or site.parent / "screenshots")
+            if args.lighthouse:
+                failures += lighthouse(args.lighthouse, site, base, args.least)
     finally:
         server.shutdown()
     for failure in failures:

@@ -157,8 +157,9 @@ def test_notes_are_shown_on_their_listing_month_and_home(site):
         'Kyrgyzstan–Tajikistan: "Ceasefire agreed on 1 May"\n', encoding="utf-8")
     build(site.project)
     page = BeautifulSoup(site.read("countries/kyrgyzstan/index.html"), "html.parser")
-    first = [c.get_text(" ", strip=True) for c in page.select("section.trend tbody tr")[0].find_all(["th", "td"])]
-    assert first[-1] == "Clashes at the Golovnoi water intake"
+    first, note = page.select("section.trend tbody tr")[:2]
+    assert first.th["rowspan"] == "2" and first.th.get_text() == "April 2021"
+    assert note.get_text(" ", strip=True) == "Note: Clashes at the Golovnoi water intake"
     month = BeautifulSoup(site.read("2021/04/index.html"), "html.parser")
     assert [li.get_text(" ", strip=True) for li in month.select("section.notes li")] == [
         "Kyrgyzstan : Clashes at the Golovnoi water intake",

@@ -30,6 +30,7 @@
   var raw = {};  // facet → shown value → the value Pagefind holds
   var boxes = {};  // facet → shown value → its checkbox
   var months = [];
+  var lastFound = null;  // the last search's result, for the panel's counts
   var latest = 0;
   var state = read();
 
@@ -151,13 +152,10 @@
     facetsBox.appendChild(set);
   }
 
-  function controls(all) {
-    FACETS.forEach(function (f) { facet(f[0], f[1], all[f[0]] || {}); });
-    months = Object.keys(all.month || {}).sort();
-    months.forEach(function (m) {
-      from.appendChild(element("option", monthName(m), {value: m}));
-      to.appendChild(element("option", monthName(m), {value: m}));
-    });
+  // The controls: the order and the panel at once; the panel's values (Pagefind's filters,
+  // a few hundred checkboxes over every bundle) only when it is first opened, or when the
+  // address asks for dates, so that a search starts without waiting for them.
+  function setup() {
     var order = element("p", "", {"class": "order"});
     order.appendChild(element("label", "Order ", {"for": "search-sort"}));
     var sort = element("select", "", {id: "search-sort", name: "sort"});
@@ -178,9 +176,31 @@
       state.from = state.to = "";
       changed(false);
     });
+    panel.addEventListener("toggle", function () {
+      if (panel.open) {
+        fill();
+      }
+    });
     panel.hidden = false;
     // Open beside the results on a wide screen; on a phone the results come first.
     panel.open = !window.matchMedia("(max-width: 40rem)").matches;
+  }
+
+  var filled = null;
+  function fill() {
+    if (!filled) {
+      filled = pagefind.filters().then(function (all) {
+        FACETS.forEach(function (f) { facet(f[0], f[1], all[f[0]] || {}); });
+        months = Object.keys(all.month || {}).sort();
+        months.forEach(function (m) {
+          from.appendChild(element("option", monthName(m), {value: m}));
+          to.appendChild(element("option", monthName(m), {value: m}));
+        });
+        show();
+        counts(lastFound);
+      });
+    }
+    return filled;
   }
 
   function show() {  // the controls as the state has them
@@ -208,11 +228,18 @@
   }
 
   // searching ---------------------------------------------------------------------------
+  // A shown value as Pagefind holds it (before the panel is filled): escaped once where it
+  // has `&`, `<` or `>`, as the build gives such values.
+  function held(name, v) {
+    var known = raw[name] && raw[name][v];
+    return known !== undefined ? known :
+      v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
   function filters() {
     var out = {};
     FACETS.forEach(function (f) {
-      var values = state.chosen[f[0]].map(function (v) { return (raw[f[0]] || {})[v]; })
-        .filter(function (v) { return v !== undefined; });
+      var values = state.chosen[f[0]].map(function (v) { return held(f[0], v); });
       if (values.length) {
         out[f[0]] = {any: values};
       }
@@ -227,6 +254,7 @@
   }
 
   function counts(found) {
+    lastFound = found;
     Object.keys(boxes).forEach(function (name) {
       var known = (found && found.filters && found.filters[name]) || {};
       Object.keys(boxes[name]).forEach(function (v) {
@@ -296,6 +324,12 @@
 
   async function run(moved) {
     var token = ++latest;
+    if ((state.from || state.to) && !months.length) {
+      await fill();  // (the months the dates choose among)
+      if (token !== latest) {
+        return;
+      }
+    }
     var chosen = filters();
     if (!state.q && !Object.keys(chosen).length) {
       list.textContent = "";
@@ -356,7 +390,7 @@
                                 {baseUrl: root.pathname, indexWeight: Math.pow(0.001, i)});
     }
     await pagefind.init();
-    controls(await pagefind.filters());
+    setup();
     ready = true;
     // (what was typed while the index loaded counts)
     state.q = input.value.trim() || state.q;
