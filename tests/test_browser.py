@@ -138,6 +138,24 @@ def test_a_search_link_with_dates_and_pages_is_restored_and_goes_back(page, serv
     assert page.errors == []
 
 
+def test_on_a_phone_the_filters_fold_away_and_results_come_first(browser, served):
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    guard_page(page, served.base, errors)
+    page.goto(served.base + "search/?q=border&region=Europe")
+    first = page.locator(RESULT).first
+    first.wait_for(timeout=15000)
+    assert not page.locator("#search-filters").evaluate("d => d.open")
+    assert first.bounding_box()["y"] < 800  # on the first screen
+    assert "(1 chosen)" in page.locator("#search-filters summary").inner_text()
+    page.locator("#search-filters summary").click()
+    page.get_by_label(re.compile(r"^Europe \(")).wait_for(timeout=15000)
+    assert page.get_by_label(re.compile(r"^Europe \(")).is_checked()
+    context.close()
+    assert errors == []
+
+
 def test_the_search_box_of_any_page_leads_to_the_search(page, served):
     page.goto(served.base + "countries/")
     page.locator("header.site input[name=q]").fill("Porosity")
