@@ -100,11 +100,16 @@ def sentences(text: str) -> list[str]:
 def summary(text: str, limit: int = SUMMARY_LIMIT) -> str:
     """The first sentences of plain text that fit in `limit` characters; where the first
     sentence alone is longer, its words that fit, with an ellipsis."""
-    text = _WS.sub(" ", text).strip()
+    window = text[:limit * 4]  # (a long excerpt is looked at as far as its summary reaches)
+    short = _WS.sub(" ", window).strip()
+    text = short if len(window) == len(text) or len(short) > limit + 2 else \
+        _WS.sub(" ", text).strip()
     if len(text) <= limit:
         return text
     out = ""
-    for sentence in sentences(text):
+    # (only the sentences that end within the limit count: the rest is never looked at)
+    head = sentences(text[:limit + 2])
+    for sentence in head[:-1] if len(head) > 1 else head[:0]:
         joined = f"{out} {sentence}" if out else sentence
         if len(joined) > limit:
             break

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Callable, Mapping
 
 from digest.core.tables import data_folder
@@ -15,10 +16,23 @@ STEP = 3  # the least distance between two points of a border, in units (about 2
 
 
 @dataclass(frozen=True)
+class Ring:
+    """One closed line of a shape: longitudes and latitudes in hundredths of a degree."""
+
+    xs: tuple[int, ...]
+    ys: tuple[int, ...]
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """West, south, east, north, in degrees."""
+        return min(self.xs) / 100, min(self.ys) / 100, max(self.xs) / 100, max(self.ys) / 100
+
+
+@dataclass(frozen=True)
 class Shape:
     code: str  # ISO 3166-1 alpha-2; "" for land without one
     name: str
-    rings: tuple[tuple[tuple[float, float], ...], ...]  # (longitude, latitude) in degrees
+    rings: tuple[Ring, ...]
 
 
 @lru_cache(maxsize=1)
@@ -32,21 +46,10 @@ def load_shapes() -> tuple[Shape, ...]:
         code, name, data = line.split("|", 2)
         rings = []
         for ring in data.split(";"):
-            x = y = 0
-            points = []
-            for cell in ring.split():
-                dx, dy = cell.split(",")
-                x, y = x + int(dx), y + int(dy)
-                points.append((x / 100, y / 100))
-            rings.append(tuple(points))
+            steps = list(map(int, ring.replace(",", " ").split()))
+            rings.append(Ring(tuple(accumulate(steps[0::2])), tuple(accumulate(steps[1::2]))))
         out.append(Shape(code, name, tuple(rings)))
     return tuple(out)
-
-
-def _extent(ring) -> tuple[float, float, float, float]:
-    lons = [p[0] for p in ring]
-    lats = [p[1] for p in ring]
-    return min(lons), min(lats), max(lons), max(lats)
 
 
 def _area(e: tuple[float, float, float, float]) -> float:
@@ -56,7 +59,7 @@ def _area(e: tuple[float, float, float, float]) -> float:
 def crop(codes: set[str], shapes: tuple[Shape, ...]) -> tuple[float, float, float, float] | None:
     """The region to show: around the main body of each country present (its largest ring:
     an overseas department does not stretch the map), with a margin."""
-    boxes = [max((_extent(r) for r in s.rings), key=_area) for s in shapes if s.code in codes]
+    boxes = [max((r.extent for r in s.rings), key=_area) for s in shapes if s.code in codes]
     if not boxes:
         return None
     west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
@@ -65,21 +68,21 @@ def crop(codes: set[str], shapes: tuple[Shape, ...]) -> tuple[float, float, floa
     return west - pad, max(-60.0, south - pad), east + pad, min(85.0, north + pad)
 
 
-def _path(ring, project: Callable[[float, float], tuple[int, int]]) -> str:
-    """An SVG path of a ring in whole units, relative moves, repeated points dropped."""
-    points: list[tuple[int, int]] = []
-    for lon, lat in ring:  # a point less than STEP units from the last one adds nothing
-        p = project(lon, lat)
-        if not points or abs(p[0] - points[-1][0]) + abs(p[1] - points[-1][1]) >= STEP:
-            points.append(p)
-    if len(points) < 3 or len(set(points)) < 3:
+def _path(ring: Ring, west: float, north: float, fx: float, fy: float) -> str:
+    """An SVG path of a ring in whole units (x = (lon - west) * fx, y = (north - lat) * fy,
+    in hundredths of a degree), relative moves, points closer than STEP dropped."""
+    px = [round((x - west) * fx) for x in ring.xs]
+    py = [round((north - y) * fy) for y in ring.ys]
+    kept_x, kept_y = [px[0]], [py[0]]
+    for x, y in zip(px, py):
+        if abs(x - kept_x[-1]) + abs(y - kept_y[-1]) >= STEP:
+            kept_x.append(x)
+            kept_y.append(y)
+    if len(kept_x) < 3 or len(set(zip(kept_x, kept_y))) < 3:
         return ""
-    x0, y0 = points[0]
-    moves, last = [], points[0]
-    for x, y in points[1:]:
-        moves.append(f"{x - last[0]} {y - last[1]}")
-        last = (x, y)
-    return f"M{x0} {y0}l" + " ".join(moves) + "z"
+    moves = [f"{kept_x[i] - kept_x[i - 1]} {kept_y[i] - kept_y[i - 1]}"
+             for i in range(1, len(kept_x))]
+    return f"M{kept_x[0]} {kept_y[0]}l" + " ".join(moves) + "z"
 
 
 def choropleth(counts: Mapping[str, int], level: Callable[[int], int],
@@ -97,17 +100,15 @@ def choropleth(counts: Mapping[str, int], level: Callable[[int], int],
     scale = WIDTH / ((east - west) * stretch)
     height = round((north - south) * scale)
 
-    def project(lon: float, lat: float) -> tuple[int, int]:
-        return round((lon - west) * stretch * scale), round((north - lat) * scale)
-
+    fx, fy = stretch * scale / 100, scale / 100  # (per hundredth of a degree)
     out = []
     for s in shapes:
         parts = []
         for ring in s.rings:
-            e = _extent(ring)
+            e = ring.extent
             if e[2] < west or e[0] > east or e[3] < south or e[1] > north:
                 continue  # outside the region
-            d = _path(ring, project)
+            d = _path(ring, west * 100, north * 100, fx, fy)
             if d:
                 parts.append(d)
         if not parts:

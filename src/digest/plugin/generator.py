@@ -198,17 +198,20 @@ class DigestGenerator(Generator):
             # first page of a country or pair also shows its trend table, which changes
             # when a new month begins, with no clipping of the listing changed.
             named = signature([group.name])
-            trend = self.view.trend_signature(group)
-            sig = f"{GROUP}:{named}" + (f":{trend}" if trend else "")
             kept = plan.kept_listing(kind, group.slug)
-            if kept is not None:  # no clipping of it changed: every file as last time
-                stale = bool(name) and name in kept and plan.signature(name) != sig
+            anchor = self.view.trend_anchor(group)  # "": no trend table
+            if kept is not None:  # no clipping or note of it changed: every file as last
+                # time, but for the first page when a month began (its table starts there)
+                stale = bool(anchor) and bool(name) and name in kept and \
+                    (plan.signature(name) or "").split(":")[2:3] != [anchor]
+                sig = self._listing_sig(group, named, anchor) if stale else ""
                 for file in kept:
                     if not (stale and file == name):
                         out.claim(file, plan.signature(file), owner)
                 if stale:
                     self._listing_page(out, kind, group, url, name, sig, owner)
                 continue
+            sig = self._listing_sig(group, named, anchor)
             touched = plan.reaches(kind, group.slug)
             last = plan.signature(name) if name else None
             renamed = bool(name) and not plan.full and (last or "").split(":")[1:2] != [named]
@@ -222,6 +225,13 @@ class DigestGenerator(Generator):
             if feed and not (not touched and out.carry(feed)):
                 out.claim(feed, GROUP, owner)
                 out.job("feed", kind, group)
+
+    def _listing_sig(self, group, named: str, anchor: str) -> str:
+        """A listing's first page's signature: its name, and its trend table's month and
+        rows where it has one (`group:NAME:MONTH:ROWS`)."""
+        if not anchor:
+            return f"{GROUP}:{named}"
+        return f"{GROUP}:{named}:{anchor}:{self.view.trend_signature(group)}"
 
     def _listing_page(self, out: Planner, kind: str, group, url: str, name: str, sig: str,
                       owner: str) -> None:

@@ -309,6 +309,13 @@ class SiteView:
                 if group.kind in TREND_KINDS and months and anchor else []
         return found
 
+    def trend_anchor(self, group: Group) -> str:
+        """The month a listing's trend table runs to (`2021-04`), "" for no table."""
+        month = self.newest_month
+        if group.kind not in TREND_KINDS or not self.cfg["DIGEST_TREND_MONTHS"] or not month:
+            return ""
+        return month.replace("/", "-")
+
     def trend_signature(self, group: Group) -> str:
         """What a listing's trend table shows, for its page's signature ("" for none)."""
         rows = self.trends(group)
@@ -316,13 +323,19 @@ class SiteView:
             if rows else ""
 
     def rises(self) -> list[tuple[Group, TrendRow]]:
-        """The countries and pairs whose newest month is a rise, busiest first."""
-        out = []
+        """The countries and pairs whose newest month is a rise, busiest first (each
+        compared on its newest month alone: every listing is, on every build)."""
+        anchor, out = self.newest_month, []
+        if not anchor or not self.cfg["DIGEST_HOME_RISES"]:
+            return []
         for kind in TREND_KINDS:
             for group in self.index.groups[kind]:
-                rows = self.trends(group)
-                if rows and rows[0].direction == "up":
-                    out.append((group, rows[0]))
+                if group.last.month < anchor:  # (nothing this month: no rise)
+                    continue
+                row = trend(group.clippings, anchor, 1, self.thresholds,
+                            self.notes.of(group.kind, group.slug))[0]
+                if row.direction == "up":
+                    out.append((group, row))
         out.sort(key=lambda gr: (-gr[1].count, gr[0].kind, gr[0].slug))
         return out[:self.cfg["DIGEST_HOME_RISES"]]
 
