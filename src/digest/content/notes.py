@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from digest.core.gazetteer import Gazetteer, load_gazetteer
 from digest.core.notes import Notes, file_month, gather, parse_notes
 from digest.errors import Problem
+
+if TYPE_CHECKING:
+    from digest.core.gazetteer import Gazetteer
 
 MAX_NOTES_BYTES = 1 << 20  # a month's notes are a few lines
 
@@ -18,6 +20,8 @@ def read_notes(folder: Path, display: Callable[[Path], str] = str,
     with an error gives no note: the build fails on it)."""
     if not folder.is_dir():
         return Notes(), []
+    from digest.core.gazetteer import load_gazetteer  # (only a project with notes)
+
     gz = gazetteer or load_gazetteer()
     files, problems = [], []
     for path in sorted(folder.iterdir()):

@@ -7,15 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-import yaml
-
-from digest.core.frontmatter import StringLoader
-from digest.core.gazetteer import Gazetteer
-from digest.core.model import Country, Pair, Region
-from digest.core.schema import _text_problem
 from digest.errors import Problem
+
+if TYPE_CHECKING:
+    from digest.core.gazetteer import Gazetteer
+    from digest.core.model import Country
 
 MAX_NOTE = 200
 NOTE_FORM = ('a notes file looks like:\n  Kyrgyzstan: "Border talks resume after the April '
@@ -62,6 +60,8 @@ def file_month(name: str) -> str | None:
 
 def _country(gz: Gazetteer, name: str) -> tuple[Country | None, str | None]:
     """The country a name is, or why it is none."""
+    from digest.core.model import Region
+
     match = gz.resolve(name)
     if match is None:
         suggestions = gz.suggest(name)
@@ -75,6 +75,8 @@ def _country(gz: Gazetteer, name: str) -> tuple[Country | None, str | None]:
 def listing_of(gz: Gazetteer, key: str) -> tuple[tuple[str, str, str] | None, str | None]:
     """(kind, slug, name) of the listing a note's key names: a country, or a pair written
     `Kyrgyzstan–Tajikistan` (an en dash, a hyphen, a slash or "and" between); or why none."""
+    from digest.core.model import Pair
+
     country, why = _country(gz, key)
     if country is not None:
         return ("country", country.slug, country.name), None
@@ -95,6 +97,10 @@ def parse_notes(text: str, name: str, display: str, gz: Gazetteer
                 ) -> tuple[dict[tuple[str, str], tuple[str, str]], list[Problem]]:
     """The notes of one file (`name`: its file name; `display`: its path as shown) as
     (the listing's name, the note) by listing, and every problem with them."""
+    import yaml  # (the build imports this module; only a project with notes reads them)
+
+    from digest.core.frontmatter import StringLoader
+
     problems: list[Problem] = []
 
     def problem(line: int | None, message: str) -> None:
@@ -136,6 +142,10 @@ def parse_notes(text: str, name: str, display: str, gz: Gazetteer
 def _entry(key_node, value_node, gz: Gazetteer, display: str, problems: list[Problem]):
     """((kind, slug), name, note, line) of one line of a notes file, or None (its problem
     added to `problems`)."""
+    import yaml
+
+    from digest.core.schema import _text_problem
+
     line = key_node.start_mark.line + 1
     key = key_node.value
     if not isinstance(key_node, yaml.ScalarNode) or not str(key).strip():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import accumulate
 from typing import Callable, Mapping
 
@@ -22,7 +22,7 @@ class Ring:
     xs: tuple[int, ...]
     ys: tuple[int, ...]
 
-    @property
+    @cached_property
     def extent(self) -> tuple[float, float, float, float]:
         """West, south, east, north, in degrees."""
         return min(self.xs) / 100, min(self.ys) / 100, max(self.xs) / 100, max(self.ys) / 100
@@ -108,6 +108,8 @@ def choropleth(counts: Mapping[str, int], level: Callable[[int], int],
             e = ring.extent
             if e[2] < west or e[0] > east or e[3] < south or e[1] > north:
                 continue  # outside the region
+            if (e[2] - e[0]) * fx * 100 < STEP and (e[3] - e[1]) * fy * 100 < STEP:
+                continue  # an island too small to see at this scale
             d = _path(ring, west * 100, north * 100, fx, fy)
             if d:
                 parts.append(d)

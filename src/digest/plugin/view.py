@@ -350,6 +350,24 @@ class SiteView:
         return [(name, self.listing_url(k, s) if self.index.by_slug(k, s) else None, text)
                 for k, s, name, text in self.notes.in_month(month)]
 
+    @staticmethod
+    def matrix_cells(cells: list[dict[str, Any]], siteurl: str) -> Markup:
+        """A matrix row's cells as HTML, made here: a matrix of every country is thousands
+        of cells, which the template language would take ten times as long to write."""
+        base = html.escape(siteurl, quote=True)
+        out = []
+        for cell in cells:
+            if cell["same"]:
+                out.append('<td class="same"></td>')
+            elif cell["url"]:
+                out.append(f'<td class="s{cell["level"]}"><a href="{base}/'
+                           f'{html.escape(cell["url"], quote=True)}">{cell["count"]}</a></td>')
+            elif cell["count"]:
+                out.append(f'<td class="s{cell["level"]}">{cell["count"]}</td>')
+            else:
+                out.append("<td></td>")
+        return Markup("".join(out))
+
     def world_map(self) -> dict[str, Any] | None:
         """The choropleth of the countries page: each country with clippings shaded by its
         count and linked to its page, the other countries of the region as land."""
