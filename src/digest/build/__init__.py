@@ -4,6 +4,7 @@ the output → record. A failure at any phase leaves the published output as it 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import itertools
 import os
@@ -311,7 +312,8 @@ class Build:
                            planned.restored_from, planned.unchanged)
 
         inputs = RenderInput(MappingProxyType(checked), index, planned.plan, self.store,
-                             (write_snapshot,), self.settings.get("DIGEST_JOBS"), found.notes)
+                             (write_snapshot,), self.settings.get("DIGEST_JOBS"), found.notes,
+                             build_clock(self.settings, self.today))
         try:
             return render_phase(self.project, stage, self.settings, inputs)
         except Exception as exc:  # a problem across files explains it better, if there is one
@@ -415,6 +417,20 @@ class Build:
                                 owners, near_rows, self.token, planned.plan.last,
                                 self.snapshot_token if written else None, times, self.sizes,
                                 found.notes.flat())
+
+
+def build_clock(settings: dict[str, Any], today=None) -> dt.datetime:
+    """The build's clock in the site's time zone (TIMEZONE): now, or noon of `today` where a
+    day is given (tests, and builds of a given day)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        tz: dt.tzinfo = ZoneInfo(settings.get("TIMEZONE") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = dt.timezone.utc
+    if today is None:
+        return dt.datetime.now(tz)
+    return dt.datetime.combine(today, dt.time(12), tzinfo=tz)
 
 
 def _changed_files(files: dict[str, str], last: Any) -> set[str]:

@@ -34,6 +34,7 @@ from digest.plugin.view import (
     SiteView,
     make_entry,
 )
+from digest.plugin.weekly import week_pages, write_weekly_feed
 from digest.workers import fork_jobs, parallel, run_jobs
 
 GROUP = "group"  # the signature of a listing's first page and feed (rendered when it is reached)
@@ -123,6 +124,7 @@ class DigestGenerator(Generator):
                 self.listing_pages(out, kind)
                 self.index_page(out, kind)
             self.home_and_month_pages(out)
+            self.weekly = week_pages(self, out)
             self.fixed_pages(out)
             self.digest_feed(out)
             self._load_html(out.jobs)
@@ -303,6 +305,8 @@ class DigestGenerator(Generator):
                 print(f"data files: {time.perf_counter() - started:.2f} s", file=sys.stderr)
         elif job[0] == "beside":
             job[1]()
+        elif job[0] == "weekly-feed":
+            write_weekly_feed(self, self.weekly, job[1])
         elif job[0] == "feed":
             write_feed(self.output_path, self.settings, self.view, self.index, job[1], job[2])
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from digest.core.index import DigestIndex
@@ -42,6 +43,7 @@ class RenderInput:
     beside: tuple[Callable[[], None], ...] = ()
     jobs: int | None = None  # processes for page writing (None: one per core, up to 8)
     notes: Notes = field(default_factory=Notes)  # the editors' notes on months
+    now: datetime | None = None  # the build's clock (which weeks have ended), aware
 
 
 @dataclass

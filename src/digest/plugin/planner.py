@@ -19,7 +19,8 @@ def fixed_signature(index) -> str:
     """The signature of the pages that show no clipping (search, 404): the theme and the
     site's sections, which every page's menu shows (a kind with no listing is left out). A
     build that finds the last build's 404 page with another signature renders every page."""
-    return signature(["fixed", *(kind for kind, groups in index.groups.items() if groups)])
+    return signature(["fixed", *(kind for kind, groups in index.groups.items() if groups),
+                      "weeks" if index.clippings else ""])
 
 
 class Planner:
@@ -55,6 +56,13 @@ class Planner:
         rendered every time; False: it must be rendered."""
         sig = self.plan.signature(name)
         if sig is None or sig == ALWAYS:
+            return False
+        self.claim(name, sig, self.plan.owner(name))
+        return True
+
+    def carry_if(self, name: str, sig: str) -> bool:
+        """Keep a file of the last build that it wrote with this signature; False: render it."""
+        if self.plan.signature(name) != sig:
             return False
         self.claim(name, sig, self.plan.owner(name))
         return True

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from digest.core.weeks import parse_closes
 from digest.errors import UsageError
 
 # Listing kinds and their Pelican-style URL settings. `{slug}` is the listing's slug; month
@@ -46,6 +47,14 @@ DEFAULTS: dict[str, Any] = {
     "DIGEST_TREND_FALL": 0.67,
     "DIGEST_TREND_LEAST": 3,
     "DIGEST_HOME_RISES": 10,
+    # The weekly issue: a page per ISO week, an index of weeks, a feed of finished weeks.
+    "WEEK_URL": "weekly/{week}/",
+    "WEEK_SAVE_AS": "weekly/{week}/index.html",
+    "WEEKS_URL": "weekly/",
+    "WEEKS_SAVE_AS": "weekly/index.html",
+    "WEEKLY_FEED_ATOM_SAVE_AS": "feeds/weekly.atom.xml",
+    "DIGEST_WEEK_CLOSES": "Monday 00:00",  # after the week, in TIMEZONE: its issue is final
+    "DIGEST_WEEKLY_FEED_MAX": 12,
 }
 for _kind in LISTINGS:
     _p = PLURALS[_kind]
@@ -60,7 +69,8 @@ for _kind in LISTINGS:
 
 _INT_KEYS = ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES", "DIGEST_MONTH_MAX", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
              "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED",
-             "DIGEST_TREND_MONTHS", "DIGEST_TREND_LEAST", "DIGEST_HOME_RISES")
+             "DIGEST_TREND_MONTHS", "DIGEST_TREND_LEAST", "DIGEST_HOME_RISES",
+             "DIGEST_WEEKLY_FEED_MAX")
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,11 @@ def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
                 or (high is not None and value >= high):
             bounds = f"above {low}" + (f" and below {high}" if high is not None else "")
             problems.append(f"{key} must be a number {bounds}, not {value!r}")
-    fields = {"slug": "x", "year": "2021", "month": "04"}
+    try:
+        parse_closes(values["DIGEST_WEEK_CLOSES"])
+    except ValueError as exc:
+        problems.append(str(exc))
+    fields = {"slug": "x", "year": "2021", "month": "04", "week": "2021-W33"}
     for key, value in values.items():
         if key.endswith(("_URL", "_SAVE_AS")):
             problem = _path_problem(key, value)
@@ -121,7 +135,7 @@ def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
                 value.format(**fields)
             except (KeyError, IndexError, ValueError) as exc:
                 problems.append(f"{key} = {value!r} uses an unknown field {exc}: use "
-                                "{slug}, {year} and {month}")
+                                "{slug}, {year}, {month} and {week}")
     if problems:
         raise UsageError("invalid settings:\n  " + "\n  ".join(problems))
     return DigestSettings(values)

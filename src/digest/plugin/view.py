@@ -17,6 +17,7 @@ from digest.core.model import Clipping, Country, Pair, format_date, load_all, sl
 from digest.core.notes import Notes
 from digest.core.registry import load_registry
 from digest.core.trends import Thresholds, TrendRow, trend
+from digest.core.weeks import week_of
 from digest.core.worldmap import choropleth
 from digest.plugin.planner import signature
 from digest.plugin.settings import PLURALS, PREFIX, DigestSettings
@@ -175,6 +176,10 @@ class SiteView:
     def pair_url(self, pair: Pair) -> str | None:
         return self.listing_url("pair", pair.slug) if self.index.pair(pair) else None
 
+    def group_url(self, kind: str, slug: str) -> str | None:
+        """The first page of a listing that exists (a pair under the threshold has none)."""
+        return self.listing_url(kind, slug) if self.index.by_slug(kind, slug) else None
+
     def label_url(self, kind: str, name: str) -> str | None:
         return self.listing_url(kind, slugify(name))
 
@@ -221,6 +226,9 @@ class SiteView:
                if self.index.groups[k] and (u := self.index_url(k))]
         if self.cfg.values["MONTHS_SAVE_AS"]:
             out.append(("Months", self.cfg.values["MONTHS_URL"]))
+        if self.cfg.values["WEEKS_SAVE_AS"] and self.cfg.values["WEEK_SAVE_AS"] \
+                and self.index.clippings:
+            out.append(("Weekly", self.cfg.values["WEEKS_URL"]))
         if self.cfg.values["SEARCH_SAVE_AS"]:
             out.append(("Search", self.cfg.values["SEARCH_URL"]))
         out.extend((p.title, p.url) for p in pages)
@@ -289,6 +297,14 @@ class SiteView:
             rows.append((a, cells))
         return {"countries": shown, "rows": rows, "legend": _legend(bounds),
                 "all": len(countries), "pairs": self.index.pairs_busiest()}
+
+    def week_links(self, clippings: list[Clipping]) -> list[tuple[str, str]]:
+        """The weeks these clippings are in, newest first, as (label, address of the week's
+        issue); none when weekly pages are off."""
+        if not self.cfg.values["WEEK_SAVE_AS"]:
+            return []
+        weeks = sorted({week_of(c.day) for c in clippings}, reverse=True)
+        return [(f"week {int(w[-2:])}", self.cfg.url("WEEK", week=w)) for w in weeks]
 
     # trends and notes ---------------------------------------------------------------
     @property

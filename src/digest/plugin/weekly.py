@@ -1,0 +1,161 @@
+"""The weekly issue: a page per ISO week (`weekly/2021-W33/`), the index of weeks, and the feed
+of finished weeks, each entry the whole issue, for a service that mails a feed's entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import os
+from typing import Any
+
+from pelican.utils import sanitised_join
+
+from digest.core.model import Clipping, date_key
+from digest.core.trends import direction
+from digest.core.weeks import (
+    busiest_pairs,
+    closes_at,
+    country_counts,
+    parse_closes,
+    sections,
+    week_days,
+    week_of,
+)
+from digest.plugin.feeds import DigestAtom
+from digest.plugin.planner import Planner, signature
+
+BEFORE = 4  # weeks a week's counts are compared with
+
+
+class Weekly:
+    """The weeks of one build: which have ended (by the build's clock), their pages' data."""
+
+    def __init__(self, gen) -> None:
+        self.gen, self.cfg, self.view = gen, gen.cfg, gen.view
+        self.closes = parse_closes(self.cfg["DIGEST_WEEK_CLOSES"])
+        self.now = gen.inputs.now or dt.datetime.now(dt.timezone.utc)
+        self.tz = self.now.tzinfo or dt.timezone.utc
+        weeks: dict[str, list[Clipping]] = {}
+        for clippings in gen.index.by_month.values():  # newest first, as the weeks are
+            for c in clippings:
+                key = week_of(c.day)
+                (weeks.get(key) or weeks.setdefault(key, [])).append(c)
+        self.weeks = dict(sorted(weeks.items(), reverse=True))
+        self.keys = list(self.weeks)
+        # An issue links each pair that has a page, which a clipping of another week can
+        # give it (or take): the pairs with pages are part of every week's signature.
+        self.paired = signature(sorted(g.slug for g in gen.index.groups["pair"]))
+
+    def ended(self, week: str) -> bool:
+        return closes_at(week, self.closes, self.tz) <= self.now
+
+    @staticmethod
+    def days(week: str) -> tuple[dt.date, dt.date]:
+        return week_days(week)
+
+    def url(self, week: str) -> str:
+        return self.cfg.url("WEEK", week=week)
+
+    def before(self, week: str) -> list[str]:
+        """The weeks a week is compared with (those of the four before it that have clippings)."""
+        monday, _ = week_days(week)
+        return [w for w in (week_of(monday - dt.timedelta(days=7 * i))
+                            for i in range(1, BEFORE + 1)) if w in self.weeks]
+
+    def signature(self, week: str, i: int) -> str:
+        """What a week's page shows: its clippings, those of the weeks its rises compare with,
+        its neighbours, whether it has ended."""
+        checked = self.gen.inputs.checked
+        parts = [week, str(self.ended(week)), self.keys[i + 1] if i + 1 < len(self.keys) else "",
+                 self.keys[i - 1] if i else "", self.paired]
+        for w in [week, *self.before(week)]:
+            parts.append(w)
+            parts.extend(f"{c.path}:{checked[c.path].sha256}" for c in self.weeks[w])
+        return signature(parts)
+
+    def issue(self, week: str) -> dict[str, Any]:
+        """The data of a week's issue, for its page and its feed entry."""
+        clippings = self.weeks[week]
+        self.view.entries(clippings)  # (read at once, with their summaries)
+        monday, sunday = week_days(week)
+        counts = country_counts(clippings)
+        previous = [country_counts(self.weeks[w]) for w in self.before(week)]
+        t = self.view.thresholds
+        rises = []
+        for country, n in counts.items():
+            average = sum(p.get(country, 0) for p in previous) / BEFORE
+            if direction(n, average, t) == "up":
+                rises.append((country, n, average))
+        rises.sort(key=lambda r: (-r[1], r[0].slug))
+        return {"week": week, "number": int(week[-2:]), "year": int(week[:4]),
+                "monday": monday, "sunday": sunday, "count": len(clippings),
+                "ended": self.ended(week),
+                "closes": closes_at(week, self.closes, self.tz),
+                "sections": [(s, self.view.entries(list(s.clippings)))
+                             for s in sections(clippings)],
+                "busiest": busiest_pairs(clippings), "rises": rises[:8]}
+
+
+def week_pages(gen, out: Planner) -> Weekly | None:
+    """Plan the page of every week (rendered where its signature changed), the index of weeks
+    and the weekly feed."""
+    cfg = gen.cfg
+    if not cfg.values["WEEK_SAVE_AS"] or not gen.index.clippings:
+        return None
+    weekly = Weekly(gen)
+    template = gen.get_template("week")
+    for i, week in enumerate(weekly.keys):
+        name = cfg.save_as("WEEK", week=week)
+        out.write(name, template, sig=weekly.signature(week, i), url=weekly.url(week),
+                  weekly=weekly, week=week, template_name="week",
+                  older=weekly.keys[i + 1] if i + 1 < len(weekly.keys) else None,
+                  newer=weekly.keys[i - 1] if i else None)
+    if cfg.values["WEEKS_SAVE_AS"]:
+        out.write(cfg.values["WEEKS_SAVE_AS"], gen.get_template("weeks"),
+                  url=cfg.values["WEEKS_URL"], weekly=weekly, template_name="weeks")
+    feed = cfg.values["WEEKLY_FEED_ATOM_SAVE_AS"]
+    if feed:
+        shown = [w for w in weekly.keys if weekly.ended(w)][:cfg["DIGEST_WEEKLY_FEED_MAX"]]
+        sig = signature(["weekly-feed", *(weekly.signature(w, weekly.keys.index(w))
+                                          for w in shown)])
+        if not out.carry_if(feed, sig):
+            out.claim(feed, sig)
+            out.job("weekly-feed", shown)
+    return weekly
+
+
+def write_weekly_feed(gen, weekly: Weekly, shown: list[str]) -> None:
+    """The feed of finished weeks: each entry the whole issue, its links absolute."""
+    settings = gen.settings
+    site = settings.get("SITEURL", "").rstrip("/")
+    path = gen.cfg.values["WEEKLY_FEED_ATOM_SAVE_AS"]
+    sitename = settings.get("SITENAME", "Digest")
+    weeks_url = gen.cfg.values["WEEKS_URL"] if gen.cfg.values["WEEKS_SAVE_AS"] else ""
+    feed = DigestAtom(title=f"{sitename}: the weekly issue", link=f"{site}/{weeks_url}",
+                      description="", feed_url=f"{site}/{path}", feed_guid=f"{site}/{path}",
+                      language=settings.get("DEFAULT_LANG", "en"))
+    template = gen.get_template("week_entry")
+    for week in shown:
+        data = weekly.issue(week)
+        context = gen.context.copy()
+        context.update(SITEURL=site, localsiteurl=None, output_file=path, issue=data)
+        url = f"{site}/{weekly.url(week)}"
+        updated = max(date_key(c.date) for c in weekly.weeks[week])
+        closes = data["closes"]
+        monday, sunday = data["monday"], data["sunday"]
+        summary = f"{data['count']} clipping{'' if data['count'] == 1 else 's'}, " \
+                  f"{monday:%-d %B} to {sunday:%-d %B %Y}"
+        if data["busiest"]:
+            summary += "; busiest pairs: " + ", ".join(f"{p.name} ({n})"
+                                                       for p, n in data["busiest"])
+        feed.add_item(title=f"{sitename}, week {data['number']} of {data['year']}",
+                      link=url, unique_id=url, description=html.escape(summary),
+                      content=template.render(context), author_name=sitename,
+                      pubdate=closes, updateddate=max(closes, updated))
+    target = sanitised_join(gen.output_path, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    buffer = io.StringIO()
+    feed.write(buffer, "utf-8")
+    with open(target, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(buffer.getvalue())
