@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from digest.core.model import Clipping, Country, Pair
@@ -15,8 +16,10 @@ _CLOSES = re.compile(r"^\s*([A-Za-z]+)\s+(\d{1,2}):(\d{2})\s*$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
+@lru_cache(maxsize=8192)
 def week_of(day: dt.date) -> str:
-    """The ISO week a day is in: `2021-W33`."""
+    """The ISO week a day is in: `2021-W33` (a digest has a few hundred days per year:
+    each is worked out once)."""
     year, week, _ = day.isocalendar()
     return f"{year:04d}-W{week:02d}"
 

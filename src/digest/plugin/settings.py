@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "WEEKS_SAVE_AS": "weekly/index.html",
     "WEEKLY_FEED_ATOM_SAVE_AS": "feeds/weekly.atom.xml",
     "DIGEST_WEEK_CLOSES": "Monday 00:00",  # after the week, in TIMEZONE: its issue is final
-    "DIGEST_WEEKLY_FEED_MAX": 12,
+    "DIGEST_WEEKLY_FEED_MAX": 4,  # (a mail service reads the newest; each entry is an issue)
 }
 for _kind in LISTINGS:
     _p = PLURALS[_kind]

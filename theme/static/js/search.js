@@ -203,8 +203,12 @@
     return filled;
   }
 
-  function show() {  // the controls as the state has them
-    input.value = state.q;
+  // The controls as the state has them; the words too where the state comes from the
+  // address (never while a reader types: the panel may be filled meanwhile).
+  function show(words) {
+    if (words) {
+      input.value = state.q;
+    }
     from.value = months.indexOf(state.from) !== -1 ? state.from : "";
     to.value = months.indexOf(state.to) !== -1 ? state.to : "";
     var sort = document.getElementById("search-sort");
@@ -422,7 +426,7 @@
   window.addEventListener("popstate", function () {
     state = read();
     if (ready) {
-      show();
+      show(true);
       run();
     }
   });
