@@ -59,6 +59,9 @@ def page_types(site: Path) -> dict[str, str]:
         "topic": first(site, "topics/*/index.html"),
         "month": first(site, "[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"),
         "countries": "countries/", "pairs": "pairs/", "months": "months/",
+        "week": sorted(site.glob("weekly/*/index.html"))[-1].parent.relative_to(site).as_posix()
+        + "/" if list(site.glob("weekly/*/index.html")) else "",
+        "weeks": "weekly/" if (site / "weekly/index.html").exists() else "",
         "search": "search/?q=border", "404": "no/such/page/",
     }
     newest = sorted(site.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))
