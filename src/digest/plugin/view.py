@@ -284,7 +284,7 @@ class SiteView:
         bounds = _levels(top)
 
         def level(n: int) -> int:
-            return next(i for i, b in enumerate(bounds, 1) if n <= b) if n else 0
+            return _level(bounds, n)
 
         rows = []
         for a in shown:
@@ -391,7 +391,7 @@ class SiteView:
         bounds = _levels(max((g.count for g in groups.values()), default=0))
 
         def level(n: int) -> int:
-            return next(i for i, b in enumerate(bounds, 1) if n <= b)
+            return _level(bounds, n)
 
         found = choropleth({code: g.count for code, g in groups.items()}, level)
         if found is None:
@@ -452,6 +452,11 @@ def href(context, url: str) -> str:
     while n < limit and here[n] == there[n]:
         n += 1
     return "../" * (len(here) - n) + "/".join(there[n:]) or "./"
+
+
+def _level(bounds: list[int], n: int) -> int:
+    """The shading level of a count (0 for none) among the upper bounds of `_levels`."""
+    return next(i for i, b in enumerate(bounds, 1) if n <= b) if n else 0
 
 
 def _legend(bounds: list[int]) -> list[tuple[int, int, int]]:
