@@ -106,3 +106,132 @@ def test_a_bad_closing_time_is_a_settings_error(tmp_path, monkeypatch):
     site.add("2021/04/a.md", clipping_text())
     with pytest.raises(DigestError, match="DIGEST_WEEK_CLOSES must be a weekday and a time"):
         build(site.project)
+
+
+INTRO = """---
+title: Vorukh again
+---
+
+Fighting resumed at [Vorukh](https://rferl.org/a/vorukh.html) on Wednesday.
+<script>alert(1)</script>
+"""
+
+
+def _write_intro(site: Site, week: str, text: str) -> None:
+    folder = site.root / "content" / "weekly"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{week}.md").write_text(text, encoding="utf-8")
+
+
+def test_an_editors_introduction_heads_its_issue_page_and_feed_entry(tmp_path, monkeypatch):
+    work = Site(tmp_path / "work", CONF)
+    monkeypatch.chdir(work.root)
+    _week(work)
+    build(work.project)
+    untouched = work.root / "output/weekly/2021-W32/index.html"
+    before = untouched.stat().st_mtime_ns
+    _write_intro(work, "2021-W33", INTRO)
+    report = build(work.project)
+    assert report.incremental
+    page = BeautifulSoup(work.read("weekly/2021-W33/index.html"), "html.parser")
+    assert page.h1.get_text() == "Week 33 of 2021: Vorukh again"
+    intro = page.select_one("div.intro")
+    assert intro.a["href"] == "https://rferl.org/a/vorukh.html"
+    assert not page.select("div.intro script") and "alert(1)" not in intro.get_text()
+    feed = feedparser.parse(work.read("feeds/weekly.atom.xml"))
+    assert feed.entries[0].title.endswith("week 33 of 2021: Vorukh again")
+    assert "Fighting resumed at" in feed.entries[0].content[0].value
+    assert untouched.stat().st_mtime_ns == before  # one week's introduction, one page
+    _assert_same_as_cold(work, tmp_path / "cold", monkeypatch)
+    (work.root / "content/weekly/2021-W33.md").unlink()
+    build(work.project)
+    assert "Vorukh again" not in work.read("weekly/2021-W33/index.html")
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("2021-W33.md", "See ![map](https://x.org/m.png).\n",
+     "2021-W33.md:1: an issue has no images"),
+    ("2021-W33.md", "\n\nSee [the map](/maps/vorukh/).\n",
+     "2021-W33.md:3: link '/maps/vorukh/' is not a full address"),
+    ("2021-W33.md", "---\ntitle: T\nauthor: Me\n---\nText.\n",
+     "2021-W33.md:3: unknown key 'author' in a week's introduction"),
+    ("2021-W33.md", "---\ntitle: T\n---\n", "2021-W33.md:3: the introduction is empty"),
+    ("2021-W33.md", b"Caf\xe9 talk.\n", "2021-W33.md:1: not UTF-8"),
+    ("2021-W54.md", "Text.\n", "2021-W54.md: the weekly folder holds one introduction"),
+    ("week-33.md", "Text.\n", "week-33.md: the weekly folder holds one introduction"),
+])
+def test_a_bad_introduction_is_an_error_with_its_file_and_line(site, name, text, message):
+    from typer.testing import CliRunner
+
+    from digest.cli import app
+
+    site.add("2021/08/a.md", clipping_text(date="2021-08-18"))
+    folder = site.root / "content" / "weekly"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert f"content/weekly/{message}" in result.output
+    with pytest.raises(DigestError):
+        build(site.project)
+    assert not (site.root / "output" / "weekly").exists()
+
+
+def test_an_introduction_to_a_week_without_clippings_is_a_warning(site):
+    site.add("2021/08/a.md", clipping_text(date="2021-08-18"))
+    _write_intro(site, "2021-W40", "Nothing yet.\n")
+    report = build(site.project)
+    assert [(p.path, p.message[:39]) for p in report.warnings] == [
+        ("content/weekly/2021-W40.md", "no clipping is dated in week 40 of 2021")]
+
+
+def _publish(site: Site) -> None:
+    import ghp_import
+
+    ghp_import.ghp_import(str(site.root / "output"), branch="gh-pages", push=False,
+                          mesg="Publish the digest")
+
+
+def test_a_finished_issue_that_changes_says_it_was_updated(tmp_path, monkeypatch):
+    from tests.test_release import GIT_ENV, git
+
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    work = Site(tmp_path / "work", CONF)
+    monkeypatch.chdir(work.root)
+    git("init", "-q", cwd=work.root)
+    _week(work)
+    build(work.project, today=dt.date(2021, 8, 24))  # weeks 32 and 33 are final
+    assert "Updated" not in work.read("weekly/2021-W33/index.html")
+    _publish(work)
+    work.add("2021/08/f.md", clipping_text(title="Late news", date="2021-08-21"))
+    untouched = work.root / "output/weekly/2021-W32/index.html"
+    before = untouched.stat().st_mtime_ns
+    assert build(work.project, today=dt.date(2021, 8, 25)).incremental
+    page = BeautifulSoup(work.read("weekly/2021-W33/index.html"), "html.parser")
+    assert page.select_one("p.updated").get_text(" ", strip=True) == (
+        "Updated on 25 August 2021: clippings were added or removed after the issue was "
+        "final on 23 August, when it had 4.")
+    assert untouched.stat().st_mtime_ns == before  # nothing else changes
+    feed = feedparser.parse(work.read("feeds/weekly.atom.xml"))
+    assert feed.entries[0].updated.startswith("2021-08-25")
+    import json
+
+    record = json.loads(work.read("data/weeks.json"))["weeks"]
+    assert [(r["week"], r["count"], r["final_count"], r["updated"]) for r in record] == [
+        ("2021-W33", 5, 4, "2021-08-25"), ("2021-W32", 1, 1, None)]
+    _publish(work)  # the mark keeps its date in later builds
+    build(work.project, today=dt.date(2021, 8, 30))
+    assert "Updated on 25 August 2021" in work.read("weekly/2021-W33/index.html")
+    # A cold build of the same repository (and its last publish) on the same day agrees.
+    cold = tmp_path / "cold"
+    import shutil
+
+    shutil.copytree(work.root, cold, ignore=shutil.ignore_patterns("output", ".digest-cache"))
+    monkeypatch.chdir(cold)
+    from digest.project import Project
+
+    build(Project.find(cold), today=dt.date(2021, 8, 30))
+    from tests.test_incremental import _assert_same
+
+    _assert_same(work.root / "output", cold / "output")

@@ -90,12 +90,14 @@ def check(
                 except DigestError:
                     pass  # reported by the check below
         clippings, problems = check_paths(targets, proj.clippings, proj.display, dt.date.today())
-        if not paths:  # the whole digest: its pages and notes; published pages keep
-            from digest.content.notes import read_notes  # their addresses
+        if not paths:  # the whole digest: its pages, notes and introductions; published
+            from digest.content.intros import read_intros  # pages keep their addresses
+            from digest.content.notes import read_notes
             from digest.content.pages import check_pages
 
             problems = sorted(problems + check_pages(proj.content / "pages", proj.display)
                               + read_notes(proj.content / "notes", proj.display)[1]
+                              + read_intros(proj.content / "weekly", proj.display)[1]
                               + _release_problems(proj, clippings),
                               key=lambda p: (p.path, p.line or 0))
     except DigestError as exc:

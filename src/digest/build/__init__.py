@@ -313,7 +313,7 @@ class Build:
 
         inputs = RenderInput(MappingProxyType(checked), index, planned.plan, self.store,
                              (write_snapshot,), self.settings.get("DIGEST_JOBS"), found.notes,
-                             build_clock(self.settings, self.today))
+                             found.intros, found.issued, build_clock(self.settings, self.today))
         try:
             return render_phase(self.project, stage, self.settings, inputs)
         except Exception as exc:  # a problem across files explains it better, if there is one

@@ -12,14 +12,16 @@ from typing import Callable
 from digest.build.across import CrossCheck, near_pairs
 from digest.build.reading import HASHED, check_one, hash_files, read_listing
 from digest.content.check import field_line
+from digest.content.intros import read_intros, unused_intros
 from digest.content.notes import read_notes
 from digest.content.pages import check_pages
-from digest.content.release import release_problems
+from digest.content.release import published_weeks, release_problems
 from digest.core import across as across_rules
 from digest.core.gazetteer import load_gazetteer
 from digest.core.model import Clipping
 from digest.core.notes import Notes
 from digest.core.registry import load_registry
+from digest.core.weeks import Intro
 from digest.errors import Problem
 from digest.incremental.records import (
     URL_KEY,
@@ -51,6 +53,8 @@ class CheckResult:
     kept: list[Clipping | None]
     read: list[Clipping]
     notes: Notes = field(default_factory=Notes)  # the editors' notes on months
+    intros: dict[str, Intro] = field(default_factory=dict)  # the weeks' introductions
+    issued: dict[str, dict] = field(default_factory=dict)  # the last publish's issues
 
 
 def problem_order(p: Problem) -> tuple[str, int]:
@@ -201,8 +205,13 @@ class _Checker:
                                                   url_keys=url_keys, unchanged=unchanged,
                                                   **release))
         self.problems.extend(check_pages(self.project.content / "pages", self.project.display))
+        issued = published_weeks(self.project.root, release["data"]) if release else {}
         notes, found = read_notes(self.project.content / "notes", self.project.display)
         self.problems.extend(found)
+        weekly = self.project.content / "weekly"
+        intros, found = read_intros(weekly, self.project.display)
+        self.problems.extend(found + unused_intros(intros, clippings, weekly,
+                                                   self.project.display))
         self.problems.sort(key=problem_order)
         stored_near = store.near_pairs() if store is not None and last else []
         displays = self.displays
@@ -225,4 +234,4 @@ class _Checker:
         # rendering: their errors still stop the build before anything is published.
         fork = can_fork() and len(clippings) >= _CROSS_FORK_MIN
         return CheckResult(clippings, self.problems, checked, CrossCheck(across, fork),
-                           self.snapshot, self.kept, self.read, notes)
+                           self.snapshot, self.kept, self.read, notes, intros, issued)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from digest.core.model import Clipping
 from digest.core.schema import normalise_url, parse_date
@@ -57,6 +57,28 @@ def published_pages(root: Path, commit: str, data: str, pattern: str,
         except (KeyError, TypeError, ValueError, AttributeError):
             continue  # written by other code: what cannot be read is not compared
     return pages
+
+
+def published_weeks(root: Path, data: str) -> dict[str, dict[str, Any]]:
+    """The finished issues of the last publish (its `weeks.json`), by week: how each was when
+    it became final and whether it changed since. Empty without a publish or such a file."""
+    found = release_ref(root) if data else None
+    if found is None:
+        return {}
+    try:
+        out = subprocess.run(["git", "show", f"{found[1]}:{data}weeks.json"], cwd=root,
+                             capture_output=True, timeout=60)
+        doc = json.loads(out.stdout) if out.returncode == 0 else {}
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return {}
+    weeks: dict[str, dict[str, Any]] = {}
+    for item in doc.get("weeks", []) if isinstance(doc, dict) else []:
+        if isinstance(item, dict) and isinstance(item.get("week"), str) and \
+                all(isinstance(item.get(k), str) for k in ("final_sha", "sha")) and \
+                isinstance(item.get("final_count"), int) and \
+                isinstance(item.get("updated"), (str, type(None))):
+            weeks[item["week"]] = item  # (written by other code: the rest is not read)
+    return weeks
 
 
 def moved_problems(clippings: list[Clipping], published: dict[str, str],

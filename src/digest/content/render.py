@@ -62,6 +62,13 @@ def sanitize(fragment: str) -> str:
     )
 
 
+def strip_images(fragment: str) -> str:
+    """Sanitized HTML without images (for what is mailed and fed: no request to fetch)."""
+    return nh3.clean(fragment, tags=TAGS - {"img"}, attributes=ATTRIBUTES,
+                     url_schemes=URL_SCHEMES, link_rel="noopener noreferrer",
+                     strip_comments=True)
+
+
 def plain_text(fragment: str) -> str:
     """The text of an HTML fragment, whitespace collapsed."""
     return _WS.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()

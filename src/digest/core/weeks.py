@@ -52,6 +52,17 @@ def closes_at(week: str, closes: tuple[int, dt.time], tz: dt.tzinfo) -> dt.datet
 
 
 @dataclass(frozen=True)
+class Intro:
+    """An editor's introduction to one week's issue: its title (may be empty), its safe HTML
+    and the hash of its file's text."""
+
+    week: str
+    title: str
+    html: str
+    sha: str
+
+
+@dataclass(frozen=True)
 class Section:
     """The clippings of an issue under one pair or country."""
 

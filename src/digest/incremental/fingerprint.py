@@ -38,8 +38,9 @@ def code_fingerprint(tables: str | None = None) -> str:
 
 
 def site_key(project: Project, settings: dict[str, Any], code: str, production: bool) -> str:
-    """What every page depends on besides the clippings and the notes (which the build plan
-    follows itself): code, settings, theme, other content."""
+    """What every page depends on besides the clippings, the notes (which the build plan
+    follows itself) and the weeks' introductions (in their weeks' signatures): code,
+    settings, theme, other content."""
     h = hashlib.sha256(f"{code}\0{production}\0".encode())
     relevant = {k: v for k, v in settings.items() if k != "OUTPUT_PATH"}
     h.update(json.dumps(relevant, sort_keys=True, default=_describe).encode())
@@ -48,7 +49,7 @@ def site_key(project: Project, settings: dict[str, Any], code: str, production: 
         files = []
         for root, dirs, names in os.walk(folder):
             if prefix == "content" and Path(root) == project.content:
-                dirs[:] = [d for d in dirs if d not in (project.clippings.name, "notes")]
+                dirs[:] = [d for d in dirs if d not in (project.clippings.name, "notes", "weekly")]
             files.extend(os.path.join(root, n) for n in names)
         for path in sorted(files):
             h.update(f"{prefix}/{os.path.relpath(path, folder)}\0".encode())

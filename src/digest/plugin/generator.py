@@ -34,7 +34,7 @@ from digest.plugin.view import (
     SiteView,
     make_entry,
 )
-from digest.plugin.weekly import week_pages, write_weekly_feed
+from digest.plugin.weekly import week_pages, write_weekly_feed, write_weeks_data
 from digest.workers import fork_jobs, parallel, run_jobs
 
 GROUP = "group"  # the signature of a listing's first page and feed (rendered when it is reached)
@@ -307,6 +307,8 @@ class DigestGenerator(Generator):
             job[1]()
         elif job[0] == "weekly-feed":
             write_weekly_feed(self, self.weekly, job[1])
+        elif job[0] == "weeks-data":
+            write_weeks_data(self, self.weekly, job[1])
         elif job[0] == "feed":
             write_feed(self.output_path, self.settings, self.view, self.index, job[1], job[2])
         else:

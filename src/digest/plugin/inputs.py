@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from digest.core.index import DigestIndex
 from digest.core.notes import Notes
+from digest.core.weeks import Intro
 from digest.incremental.plan import BuildPlan
 from digest.incremental.records import Checked
 
@@ -43,6 +44,8 @@ class RenderInput:
     beside: tuple[Callable[[], None], ...] = ()
     jobs: int | None = None  # processes for page writing (None: one per core, up to 8)
     notes: Notes = field(default_factory=Notes)  # the editors' notes on months
+    intros: Mapping[str, Intro] = field(default_factory=dict)  # the weeks' introductions
+    issued: Mapping[str, Mapping] = field(default_factory=dict)  # the last publish's issues
     now: datetime | None = None  # the build's clock (which weeks have ended), aware
 
 

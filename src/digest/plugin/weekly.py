@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import json
 import os
 from typing import Any
 
+from markupsafe import Markup
 from pelican.utils import sanitised_join
 
 from digest.core.model import Clipping, date_key
@@ -46,6 +48,30 @@ class Weekly:
         # An issue links each pair that has a page, which a clipping of another week can
         # give it (or take): the pairs with pages are part of every week's signature.
         self.paired = signature(sorted(g.slug for g in gen.index.groups["pair"]))
+        self.intros = gen.inputs.intros
+        self.records = {w: self.record(w) for w in self.keys if self.ended(w)}
+
+    def record(self, week: str) -> dict[str, Any]:
+        """How a finished issue is now, and how it was when it became final (by the last
+        publish's record of it; without one, it becomes final as it is now): a clipping
+        added to or taken from it since makes it updated, on the first build that sees it."""
+        # (a clipping by its day and slug: where the digest is built does not matter)
+        paths = sorted(f"{c.day}/{c.slug}" for c in self.weeks[week])
+        sha = signature(paths)
+        last = self.gen.inputs.issued.get(week)
+        if last is None:
+            final_sha, final_count, updated = sha, len(paths), None
+        else:
+            final_sha, final_count = last["final_sha"], last["final_count"]
+            if sha == final_sha:
+                updated = None
+            elif sha == last["sha"] and last["updated"]:
+                updated = last["updated"]
+            else:
+                updated = self.now.astimezone(self.tz).date().isoformat()
+        return {"week": week, "url": self.url(week), "count": len(paths), "sha": sha,
+                "final": closes_at(week, self.closes, self.tz).isoformat(),
+                "final_count": final_count, "final_sha": final_sha, "updated": updated}
 
     def ended(self, week: str) -> bool:
         return closes_at(week, self.closes, self.tz) <= self.now
@@ -67,8 +93,11 @@ class Weekly:
         """What a week's page shows: its clippings, those of the weeks its rises compare with,
         its neighbours, whether it has ended."""
         checked = self.gen.inputs.checked
+        intro = self.intros.get(week)
+        record = self.records.get(week, {})
         parts = [week, str(self.ended(week)), self.keys[i + 1] if i + 1 < len(self.keys) else "",
-                 self.keys[i - 1] if i else "", self.paired]
+                 self.keys[i - 1] if i else "", self.paired, intro.sha if intro else "",
+                 str(record.get("updated")), str(record.get("final_count"))]
         for w in [week, *self.before(week)]:
             parts.append(w)
             parts.extend(f"{c.path}:{checked[c.path].sha256}" for c in self.weeks[w])
@@ -88,7 +117,13 @@ class Weekly:
             if direction(n, average, t) == "up":
                 rises.append((country, n, average))
         rises.sort(key=lambda r: (-r[1], r[0].slug))
-        return {"week": week, "number": int(week[-2:]), "year": int(week[:4]),
+        intro = self.intros.get(week)
+        record = self.records.get(week, {})
+        updated = record.get("updated")
+        return {"week": week, "title": intro.title if intro else "",
+                "updated": dt.date.fromisoformat(updated) if updated else None,
+                "final_count": record.get("final_count"),
+                "intro": Markup(intro.html) if intro else "", "number": int(week[-2:]), "year": int(week[:4]),
                 "monday": monday, "sunday": sunday, "count": len(clippings),
                 "ended": self.ended(week),
                 "closes": closes_at(week, self.closes, self.tz),
@@ -114,6 +149,12 @@ def week_pages(gen, out: Planner) -> Weekly | None:
     if cfg.values["WEEKS_SAVE_AS"]:
         out.write(cfg.values["WEEKS_SAVE_AS"], gen.get_template("weeks"),
                   url=cfg.values["WEEKS_URL"], weekly=weekly, template_name="weeks")
+    if cfg["DIGEST_DATA_SAVE_AS"]:  # the record the next build compares its issues with
+        name = cfg["DIGEST_DATA_SAVE_AS"] + "weeks.json"
+        sig = signature(["weeks-data", repr(sorted(weekly.records.items()))])
+        if not out.carry_if(name, sig):
+            out.claim(name, sig)
+            out.job("weeks-data", name)
     feed = cfg.values["WEEKLY_FEED_ATOM_SAVE_AS"]
     if feed:
         shown = [w for w in weekly.keys if weekly.ended(w)][:cfg["DIGEST_WEEKLY_FEED_MAX"]]
@@ -123,6 +164,18 @@ def week_pages(gen, out: Planner) -> Weekly | None:
             out.claim(feed, sig)
             out.job("weekly-feed", shown)
     return weekly
+
+
+def write_weeks_data(gen, weekly: Weekly, name: str) -> None:
+    """`data/weeks.json`: each finished issue, its address, its count and when it was final,
+    with what the next build needs to tell whether it changed since (see content/release.py)."""
+    site = gen.settings.get("SITEURL", "").rstrip("/")
+    rows = [dict(r, url=f"{site}/{r['url']}") for r in weekly.records.values()]
+    target = sanitised_join(gen.output_path, name)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w", encoding="utf-8", newline="\n") as fh:
+        json.dump({"version": 1, "weeks": rows}, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
 
 
 def write_weekly_feed(gen, weekly: Weekly, shown: list[str]) -> None:
@@ -149,10 +202,13 @@ def write_weekly_feed(gen, weekly: Weekly, shown: list[str]) -> None:
         if data["busiest"]:
             summary += "; busiest pairs: " + ", ".join(f"{p.name} ({n})"
                                                        for p, n in data["busiest"])
-        feed.add_item(title=f"{sitename}, week {data['number']} of {data['year']}",
+        title = f"{sitename}, week {data['number']} of {data['year']}"
+        feed.add_item(title=f"{title}: {data['title']}" if data["title"] else title,
                       link=url, unique_id=url, description=html.escape(summary),
                       content=template.render(context), author_name=sitename,
-                      pubdate=closes, updateddate=max(closes, updated))
+                      pubdate=closes, updateddate=max(closes, updated, *(
+                          [dt.datetime.combine(data["updated"], dt.time(), closes.tzinfo)]
+                          if data["updated"] else [])))
     target = sanitised_join(gen.output_path, path)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     buffer = io.StringIO()
