@@ -36,16 +36,21 @@ def release_ref(root: Path, branch: str = BRANCH) -> tuple[str, str] | None:
     return None
 
 
+def _published_json(root: Path, commit: str, name: str) -> Any:
+    """A JSON file of a publish, or {} when it has none (or an unreadable one)."""
+    try:
+        out = subprocess.run(["git", "show", f"{commit}:{name}"], cwd=root,
+                             capture_output=True, timeout=60)
+        return json.loads(out.stdout) if out.returncode == 0 else {}
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return {}
+
+
 def published_pages(root: Path, commit: str, data: str, pattern: str,
                     lang: str = "en") -> dict[str, str]:
     """Each clipping of a publish, by its original's normalised address: its page's address
     (by `pattern`). Empty when that publish has no open data file (or an unreadable one)."""
-    try:
-        out = subprocess.run(["git", "show", f"{commit}:{data}clippings.json"], cwd=root,
-                             capture_output=True, timeout=60)
-        doc = json.loads(out.stdout) if out.returncode == 0 else {}
-    except (OSError, subprocess.TimeoutExpired, ValueError):
-        return {}
+    doc = _published_json(root, commit, f"{data}clippings.json")
     pages: dict[str, str] = {}
     for item in doc.get("clippings", []) if isinstance(doc, dict) else []:
         try:
@@ -65,12 +70,7 @@ def published_weeks(root: Path, data: str) -> dict[str, dict[str, Any]]:
     found = release_ref(root) if data else None
     if found is None:
         return {}
-    try:
-        out = subprocess.run(["git", "show", f"{found[1]}:{data}weeks.json"], cwd=root,
-                             capture_output=True, timeout=60)
-        doc = json.loads(out.stdout) if out.returncode == 0 else {}
-    except (OSError, subprocess.TimeoutExpired, ValueError):
-        return {}
+    doc = _published_json(root, found[1], f"{data}weeks.json")
     weeks: dict[str, dict[str, Any]] = {}
     for item in doc.get("weeks", []) if isinstance(doc, dict) else []:
         if isinstance(item, dict) and isinstance(item.get("week"), str) and \
