@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Rebuild the golden fixture site's expected output (tests/fixtures/golden/expected/).
+"""Rebuild the golden fixture site's expected output (tests/fixtures/golden/expected/), with
+`digest weekly`'s email of one week under email/.
 
 Run after an intended change to the theme or the generator, then review the diff:
     .venv/bin/python scripts/regen_golden.py && git diff --stat tests/fixtures/golden
@@ -25,6 +26,10 @@ def build_golden(into: Path) -> Path:
     shutil.copytree(GOLDEN / "site", into, dirs_exist_ok=True)
     shutil.copytree(REPO / "theme", into / "theme", dirs_exist_ok=True)
     build(Project(into))
+    # The weekly email of one week, with the production settings' absolute links.
+    from digest.build.weekly import weekly_email
+
+    weekly_email(Project(into), "2021-W17", into / "output" / "email")
     # The search bundle is Pagefind's own (binary, versioned): compared by the browser tests.
     # The theme's static files are copied verbatim: comparing them would compare nothing.
     shutil.rmtree(into / "output" / "pagefind")

@@ -269,6 +269,40 @@ def build(
 
 
 @app.command()
+def weekly(
+    week: Annotated[Optional[str], typer.Option("--week", metavar="YYYY-Www", help="The ISO "
+                                                "week (default: the last that has ended).",
+                                                show_default=False)] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Where to write "
+                                                "the two files (default: email/).",
+                                                file_okay=False, show_default=False)] = None,
+    project: ProjectOption = None,
+) -> None:
+    """Write a week's issue as an email: DIR/2021-W33.html (styles inlined, 600 px, under
+    100 KB, no script, fonts or images) and DIR/2021-W33.txt (72 columns, links numbered), for
+    pasting into a mail tool. Its links are the published site's (publishconf.py's SITEURL).
+
+    Refuses a week with no clippings (exit 1) and a week not written as 2021-W33 (exit 2).
+    """
+    from digest.build.weekly import weekly_email
+
+    try:
+        proj = find_project(project)
+        made = weekly_email(proj, week, out.resolve() if out else None, dt.date.today())
+    except DigestError as exc:
+        raise fail(exc) from None
+    if not made.ended:
+        typer.echo(f"warning: week {int(made.week[-2:])} of {made.week[:4]} is in progress: "
+                   f"its issue is final on {made.closes:%-d %B at %H:%M}", err=True)
+    if made.shown < made.count:
+        typer.echo(f"warning: the issue has {made.count} clippings; the email shows "
+                   f"{made.shown} of them (to stay under 100 KB) and links the rest",
+                   err=True)
+    typer.echo(f"wrote {proj.display(made.html)} ({made.html_bytes / 1000:.1f} KB) and "
+               f"{proj.display(made.text)}: {plural(made.shown, 'clipping')}")
+
+
+@app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535,
                                       help="The port to serve on (127.0.0.1 only).")] = 8000,

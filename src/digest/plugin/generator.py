@@ -105,6 +105,12 @@ class DigestGenerator(Generator):
 
     # output ---------------------------------------------------------------------------
     def generate_output(self, writer) -> None:
+        if self.inputs.email is not None:  # `digest weekly`: the one issue, as an email
+            from digest.plugin.email import write_email
+
+            self.result.email = write_email(self, self.inputs.email)
+            self.session.result = self.result
+            return
         out = Planner(self.plan)
         started: list[tuple[int, int]] = []
         # The data files and the build's own work beside (its snapshot) cover every clipping:

@@ -47,6 +47,15 @@ class RenderInput:
     intros: Mapping[str, Intro] = field(default_factory=dict)  # the weeks' introductions
     issued: Mapping[str, Mapping] = field(default_factory=dict)  # the last publish's issues
     now: datetime | None = None  # the build's clock (which weeks have ended), aware
+    email: EmailRequest | None = None  # (`digest weekly`)
+
+
+@dataclass(frozen=True)
+class EmailRequest:
+    """`digest weekly`: render this week's issue as an email into `folder`, and nothing else."""
+
+    week: str
+    folder: str
 
 
 @dataclass
@@ -58,6 +67,7 @@ class RenderResult:
     owners: dict[str, str] = field(default_factory=dict)
     article_pages: dict[str, str] = field(default_factory=dict)  # clipping path → its page
     rendered: int = 0
+    email: dict[str, Any] = field(default_factory=dict)  # what `digest weekly` wrote
 
 
 class RenderSession:
