@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,9 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
     cwd = Path.cwd()
     try:
         os.chdir(project.root)  # Pelican resolves relative paths in settings from here
+        # publishconf.py imports pelicanconf: that of this project, not one imported before
+        # in this process (`digest serve`, tests)
+        sys.modules.pop("pelicanconf", None)
         settings = dict(read_settings(str(conf), override=dict(PELICAN_OFF)))
         # Pelican silently drops a trailing slash from SITEURL; production must not guess.
         raw_siteurl = get_settings_from_file(str(conf)).get("SITEURL", "")
