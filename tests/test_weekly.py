@@ -235,3 +235,39 @@ def test_a_finished_issue_that_changes_says_it_was_updated(tmp_path, monkeypatch
     from tests.test_incremental import _assert_same
 
     _assert_same(work.root / "output", cold / "output")
+
+
+def test_each_country_has_a_weekly_feed_of_its_clippings(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from tests.test_feeds import problems_of
+
+    site = Site(tmp_path, CONF)
+    monkeypatch.chdir(tmp_path)
+    _week(site)
+    build(site.project, today=dt.date(2021, 8, 24))
+    russia = feedparser.parse(site.read("feeds/weekly/russia.atom.xml"))
+    assert [e.title for e in russia.entries] == ["Test Digest, week 33 of 2021, Russia"]
+    assert "Moscow talks" in russia.entries[0].content[0].value
+    assert "Water deal" not in russia.entries[0].content[0].value
+    kg = feedparser.parse(site.read("feeds/weekly/kyrgyzstan.atom.xml"))
+    assert [e.link for e in kg.entries] == ["https://digest.example.org/weekly/2021-W33/",
+                                            "https://digest.example.org/weekly/2021-W32/"]
+    assert "Moscow talks" not in kg.entries[0].content[0].value
+    assert kg.entries[0].summary.startswith("3 clippings, 16 August to 22 August 2021")
+    for name in ("weekly.atom.xml", "weekly/russia.atom.xml", "weekly/kyrgyzstan.atom.xml"):
+        path = Path(site.root / "output/feeds" / name)
+        assert problems_of(path) == []
+        ids = [e.id for e in feedparser.parse(path.read_text()).entries]
+        assert ids and all(i.startswith("https://") for i in ids)  # full IRIs
+    index = BeautifulSoup(site.read("weekly/index.html"), "html.parser")
+    assert any(a["href"].endswith("/feeds/weekly/russia.atom.xml")
+               for a in index.select("ul.country-feeds a"))
+    # A clipping on Russia changes Russia's feed, not Kyrgyzstan's.
+    kept = site.root / "output/feeds/weekly/kyrgyzstan.atom.xml"
+    before = kept.stat().st_mtime_ns
+    site.add("2021/08/g.md", clipping_text(title="Moscow again", date="2021-08-19",
+                                           countries=["Russia"]))
+    assert build(site.project, today=dt.date(2021, 8, 24)).incremental
+    assert "Moscow again" in site.read("feeds/weekly/russia.atom.xml")
+    assert kept.stat().st_mtime_ns == before

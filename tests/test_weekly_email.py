@@ -73,13 +73,13 @@ def test_the_last_finished_week_as_email_html_and_text(digest):
     assert "wrote email/2021-W33.html" in result.output and "4 clippings" in result.output
     html = (digest.root / "email/2021-W33.html").read_text()
     tags = _check_html(html)
-    assert "<title>Central Asia Security Digest, week 33 of 2021: Vorukh again</title>" in html
+    assert "<title>Test Digest, week 33 of 2021: Vorukh again</title>" in html
     assert "prefers-color-scheme: dark" in html  # kept as a media query
     assert sum(1 for t, a in tags.tags if "style" in a) > 20  # the stylesheet, inlined
     assert "alert(1)" not in html
     text = (digest.root / "email/2021-W33.txt").read_text()
     _check_text(text)
-    assert text.startswith("Central Asia Security Digest, week 33 of 2021: Vorukh again\n")
+    assert text.startswith("Test Digest, week 33 of 2021: Vorukh again\n")
     assert "Fighting resumed at Vorukh [2] on Wednesday." in text
     assert "[2] https://rferl.org/a/vorukh.html" in text
     assert "KYRGYZSTAN–TAJIKISTAN (3)" in text

@@ -76,14 +76,18 @@ def pelican_settings(project: Project, output: Path, production: bool = False) -
     try:
         os.chdir(project.root)  # Pelican resolves relative paths in settings from here
         # publishconf.py imports pelicanconf: that of this project, not one imported before
-        # in this process (`digest serve`, tests)
+        # in this process (`digest serve`, tests) nor one found first on the path
         sys.modules.pop("pelicanconf", None)
+        sys.path.insert(0, str(project.root))
         settings = dict(read_settings(str(conf), override=dict(PELICAN_OFF)))
         # Pelican silently drops a trailing slash from SITEURL; production must not guess.
         raw_siteurl = get_settings_from_file(str(conf)).get("SITEURL", "")
     except Exception as exc:  # the settings file is user code: report, do not crash
         raise UsageError(f"{project.display(conf)} could not be read: {exc}") from None
     finally:
+        if str(project.root) in sys.path:
+            sys.path.remove(str(project.root))
+        sys.modules.pop("pelicanconf", None)
         os.chdir(cwd)
     problem = siteurl_problem(str(raw_siteurl or ""), production)
     if problem:

@@ -312,7 +312,7 @@ class DigestGenerator(Generator):
         elif job[0] == "beside":
             job[1]()
         elif job[0] == "weekly-feed":
-            write_weekly_feed(self, self.weekly, job[1])
+            write_weekly_feed(self, self.weekly, job[1], job[2])
         elif job[0] == "weeks-data":
             write_weeks_data(self, self.weekly, job[1])
         elif job[0] == "feed":

@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "WEEKS_URL": "weekly/",
     "WEEKS_SAVE_AS": "weekly/index.html",
     "WEEKLY_FEED_ATOM_SAVE_AS": "feeds/weekly.atom.xml",
+    "COUNTRY_WEEKLY_FEED_ATOM_SAVE_AS": "feeds/weekly/{slug}.atom.xml",  # the issue cut to one
     "DIGEST_WEEK_CLOSES": "Monday 00:00",  # after the week, in TIMEZONE: its issue is final
     "DIGEST_WEEKLY_FEED_MAX": 4,  # (a mail service reads the newest; each entry is an issue)
 }

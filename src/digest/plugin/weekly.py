@@ -13,7 +13,7 @@ from typing import Any
 from markupsafe import Markup
 from pelican.utils import sanitised_join
 
-from digest.core.model import Clipping, date_key
+from digest.core.model import Clipping, Country, date_key
 from digest.core.trends import direction
 from digest.core.weeks import (
     busiest_pairs,
@@ -49,6 +49,7 @@ class Weekly:
         # give it (or take): the pairs with pages are part of every week's signature.
         self.paired = signature(sorted(g.slug for g in gen.index.groups["pair"]))
         self.intros = gen.inputs.intros
+        self.country_feeds: list[tuple[Country, str]] = []  # (country_feeds)
         self.records = {w: self.record(w) for w in self.keys if self.ended(w)}
 
     def record(self, week: str) -> dict[str, Any]:
@@ -103,19 +104,23 @@ class Weekly:
             parts.extend(f"{c.path}:{checked[c.path].sha256}" for c in self.weeks[w])
         return signature(parts)
 
-    def issue(self, week: str) -> dict[str, Any]:
-        """The data of a week's issue, for its page and its feed entry."""
-        clippings = self.weeks[week]
+    def of_country(self, week: str, country: Country) -> list[Clipping]:
+        return [c for c in self.weeks[week] if country in c.countries]
+
+    def issue(self, week: str, country: Country | None = None) -> dict[str, Any]:
+        """The data of a week's issue, for its page and its feed entry (cut to the clippings
+        naming `country`, for that country's weekly feed: without the rises)."""
+        clippings = self.weeks[week] if country is None else self.of_country(week, country)
         self.view.entries(clippings)  # (read at once, with their summaries)
         monday, sunday = week_days(week)
         counts = country_counts(clippings)
         previous = [country_counts(self.weeks[w]) for w in self.before(week)]
         t = self.view.thresholds
         rises = []
-        for country, n in counts.items():
-            average = sum(p.get(country, 0) for p in previous) / BEFORE
+        for x, n in counts.items() if country is None else ():
+            average = sum(p.get(x, 0) for p in previous) / BEFORE
             if direction(n, average, t) == "up":
-                rises.append((country, n, average))
+                rises.append((x, n, average))
         rises.sort(key=lambda r: (-r[1], r[0].slug))
         intro = self.intros.get(week)
         record = self.records.get(week, {})
@@ -146,9 +151,6 @@ def week_pages(gen, out: Planner) -> Weekly | None:
                   weekly=weekly, week=week, template_name="week",
                   older=weekly.keys[i + 1] if i + 1 < len(weekly.keys) else None,
                   newer=weekly.keys[i - 1] if i else None)
-    if cfg.values["WEEKS_SAVE_AS"]:
-        out.write(cfg.values["WEEKS_SAVE_AS"], gen.get_template("weeks"),
-                  url=cfg.values["WEEKS_URL"], weekly=weekly, template_name="weeks")
     if cfg["DIGEST_DATA_SAVE_AS"]:  # the record the next build compares its issues with
         name = cfg["DIGEST_DATA_SAVE_AS"] + "weeks.json"
         sig = signature(["weeks-data", repr(sorted(weekly.records.items()))])
@@ -157,13 +159,49 @@ def week_pages(gen, out: Planner) -> Weekly | None:
             out.job("weeks-data", name)
     feed = cfg.values["WEEKLY_FEED_ATOM_SAVE_AS"]
     if feed:
-        shown = [w for w in weekly.keys if weekly.ended(w)][:cfg["DIGEST_WEEKLY_FEED_MAX"]]
+        shown = [w for w in weekly.keys if weekly.ended(w)][:cfg_max(gen)]
         sig = signature(["weekly-feed", *(weekly.signature(w, weekly.keys.index(w))
                                           for w in shown)])
         if not out.carry_if(feed, sig):
             out.claim(feed, sig)
-            out.job("weekly-feed", shown)
+            out.job("weekly-feed", shown, None)
+    if cfg.values["COUNTRY_WEEKLY_FEED_ATOM_SAVE_AS"]:
+        country_feeds(gen, weekly, out)
+    if cfg.values["WEEKS_SAVE_AS"]:
+        out.write(cfg.values["WEEKS_SAVE_AS"], gen.get_template("weeks"),
+                  url=cfg.values["WEEKS_URL"], weekly=weekly, template_name="weeks")
     return weekly
+
+
+def country_feeds(gen, weekly: Weekly, out: Planner) -> None:
+    """A weekly feed for each country with a page: its finished weeks, each entry the issue
+    cut to the clippings naming it (rendered where what they show changed)."""
+    most, cfg = cfg_max(gen), gen.cfg
+    ended = [w for w in weekly.keys if weekly.ended(w)]
+    for group in gen.index.groups["country"]:
+        country, shown, parts = group.entity, [], ["weekly-country", group.slug, weekly.paired]
+        for w in ended:
+            mine = weekly.of_country(w, country)
+            if mine:
+                shown.append(w)
+                intro, record = weekly.intros.get(w), weekly.records[w]
+                parts += [w, intro.sha if intro else "", str(record["updated"]),
+                          str(record["final_count"]) if record["updated"] else "",
+                          *(f"{c.path}:{gen.inputs.checked[c.path].sha256}" for c in mine)]
+                if len(shown) == most:
+                    break
+        if not shown:
+            continue  # (no finished week names it yet)
+        name = cfg.values["COUNTRY_WEEKLY_FEED_ATOM_SAVE_AS"].format(slug=group.slug)
+        weekly.country_feeds.append((country, name))
+        sig = signature(parts)
+        if not out.carry_if(name, sig):
+            out.claim(name, sig)
+            out.job("weekly-feed", shown, country)
+
+
+def cfg_max(gen) -> int:
+    return gen.cfg["DIGEST_WEEKLY_FEED_MAX"]
 
 
 def write_weeks_data(gen, weekly: Weekly, name: str) -> None:
@@ -178,23 +216,30 @@ def write_weeks_data(gen, weekly: Weekly, name: str) -> None:
         fh.write("\n")
 
 
-def write_weekly_feed(gen, weekly: Weekly, shown: list[str]) -> None:
-    """The feed of finished weeks: each entry the whole issue, its links absolute."""
+def write_weekly_feed(gen, weekly: Weekly, shown: list[str], country: Country | None) -> None:
+    """The feed of finished weeks (or of those naming `country`): each entry the whole
+    issue (or the issue cut to the country), its links absolute."""
     settings = gen.settings
     site = settings.get("SITEURL", "").rstrip("/")
-    path = gen.cfg.values["WEEKLY_FEED_ATOM_SAVE_AS"]
     sitename = settings.get("SITENAME", "Digest")
-    weeks_url = gen.cfg.values["WEEKS_URL"] if gen.cfg.values["WEEKS_SAVE_AS"] else ""
-    feed = DigestAtom(title=f"{sitename}: the weekly issue", link=f"{site}/{weeks_url}",
+    if country is None:
+        path = gen.cfg.values["WEEKLY_FEED_ATOM_SAVE_AS"]
+        weeks_url = gen.cfg.values["WEEKS_URL"] if gen.cfg.values["WEEKS_SAVE_AS"] else ""
+        heading = f"{sitename}: the weekly issue"
+    else:
+        path = gen.cfg.values["COUNTRY_WEEKLY_FEED_ATOM_SAVE_AS"].format(slug=country.slug)
+        weeks_url = gen.view.country_url(country) or ""
+        heading = f"{sitename}: the weekly issue, {country.name}"
+    feed = DigestAtom(title=heading, link=f"{site}/{weeks_url}",
                       description="", feed_url=f"{site}/{path}", feed_guid=f"{site}/{path}",
                       language=settings.get("DEFAULT_LANG", "en"))
     template = gen.get_template("week_entry")
     for week in shown:
-        data = weekly.issue(week)
+        data = weekly.issue(week, country)
         context = gen.context.copy()
         context.update(SITEURL=site, localsiteurl=None, output_file=path, issue=data)
         url = f"{site}/{weekly.url(week)}"
-        updated = max(date_key(c.date) for c in weekly.weeks[week])
+        updated = max(date_key(e.clipping.date) for _s, es in data["sections"] for e in es)
         closes = data["closes"]
         monday, sunday = data["monday"], data["sunday"]
         summary = f"{data['count']} clipping{'' if data['count'] == 1 else 's'}, " \
@@ -203,6 +248,8 @@ def write_weekly_feed(gen, weekly: Weekly, shown: list[str]) -> None:
             summary += "; busiest pairs: " + ", ".join(f"{p.name} ({n})"
                                                        for p, n in data["busiest"])
         title = f"{sitename}, week {data['number']} of {data['year']}"
+        if country is not None:
+            title += f", {country.name}"
         feed.add_item(title=f"{title}: {data['title']}" if data["title"] else title,
                       link=url, unique_id=url, description=html.escape(summary),
                       content=template.render(context), author_name=sitename,
