@@ -174,3 +174,16 @@ def test_the_email_in_chromium_fits_and_fetches_nothing(digest, width):
             context.close()
         browser.close()
     assert requests == [path.as_uri()] * 2  # the document itself, nothing else
+
+
+def test_hostile_text_stays_text_in_the_email(digest):
+    digest.add("2021/08/x.md", clipping_text(
+        title="<img src=x onerror=alert(1)> & <script>alert(2)</script>", date="2021-08-19",
+        summary="<b onmouseover=alert(3)>bold</b>", source_url="https://rferl.org/a/x.html"))
+    assert runner.invoke(app, ["weekly"]).exit_code == 0
+    html = (digest.root / "email/2021-W33.html").read_text()
+    _check_html(html)  # no img, no script, no handler
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &lt;script&gt;" in html
+    text = (digest.root / "email/2021-W33.txt").read_text()
+    assert "<img src=x onerror=alert(1)> & <script>alert(2)</script>" in text  # as written
+    assert "<b onmouseover=alert(3)>bold</b>" in text

@@ -56,8 +56,10 @@ class Weekly:
         """How a finished issue is now, and how it was when it became final (by the last
         publish's record of it; without one, it becomes final as it is now): a clipping
         added to or taken from it since makes it updated, on the first build that sees it."""
-        # (a clipping by its day and slug: where the digest is built does not matter)
-        paths = sorted(f"{c.day}/{c.slug}" for c in self.weeks[week])
+        # (a clipping by its file below the clippings folder: where the digest is built
+        # does not matter)
+        checked = self.gen.inputs.checked
+        paths = sorted(checked[c.path].rel for c in self.weeks[week])
         sha = signature(paths)
         last = self.gen.inputs.issued.get(week)
         if last is None:
