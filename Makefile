@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: site test check serve clean venv compile map-data lighthouse reader-checks
+.PHONY: site test check serve clean venv compile map-data lighthouse reader-checks admin-bundle
 
 venv: $(STAMP)
 
@@ -40,6 +40,11 @@ clean:
 # The map's shapes (src/digest/data/world.txt, committed): Natural Earth through the npm
 # package world-atlas, fetched into a temporary folder and converted (needs npm).
 WORLD_ATLAS := world-atlas@2.0.2
+# The web editor's bundle (Decap CMS from npm, integrity pinned in the script): optional;
+# without it the site builds and the admin is off.
+admin-bundle: $(STAMP)
+	$(BIN)/python scripts/admin_bundle.py .admin-bundle
+
 map-data: $(STAMP)
 	rm -rf .map-data && mkdir .map-data
 	cd .map-data && npm pack --silent $(WORLD_ATLAS) && tar xzf world-atlas-*.tgz

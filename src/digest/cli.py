@@ -303,6 +303,34 @@ def weekly(
 
 
 @app.command()
+def admin(
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Where to write "
+                                                "the editor (default: output/admin/).",
+                                                file_okay=False, show_default=False)] = None,
+    project: ProjectOption = None,
+) -> None:
+    """Write the web editor (Decap CMS) for contributors who do not use git: DIR/config.yml,
+    made from the clipping schema, the gazetteer, the registry and the categories in use, and,
+    with the bundle fetched (`make admin-bundle`), DIR/index.html and the bundle.
+
+    Each save in the editor is a commit to the GitHub repository (DIGEST_ADMIN_REPO, or
+    origin's), which the Pages workflow checks and publishes.
+    """
+    from digest.build.admin import admin_command
+
+    try:
+        proj = find_project(project)
+        made = admin_command(proj, out.resolve() if out else None, dt.date.today())
+    except DigestError as exc:
+        raise fail(exc) from None
+    typer.echo(f"wrote {proj.display(made.folder / 'config.yml')} (commits to {made.repo})")
+    if made.bundled:
+        typer.echo(f"the editor is at {proj.display(made.folder / 'index.html')}")
+    else:
+        typer.echo("the admin is off: its bundle is not fetched (run `make admin-bundle`)")
+
+
+@app.command()
 def serve(
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535,
                                       help="The port to serve on (127.0.0.1 only).")] = 8000,

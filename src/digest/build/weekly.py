@@ -70,38 +70,51 @@ def weekly_email(project: Project, week: str | None = None, out: Path | None = N
         held = lock(project)
         try:
             return _email(project, week, out or project.root / "email", today, build_clock,
-                          _content_errors)
+                          _content_errors)  # noqa
         finally:
             held.close()
 
 
+def checked_digest(project: Project, settings: dict, today, store_out: list):
+    """The check phase of a command that builds no site (`digest weekly`, `digest admin`):
+    with the build's store (its checks reused), every content error raised as a build's."""
+    from digest.build import _content_errors
+    from digest.build.check import check_phase
+    from digest.core.gazetteer import load_gazetteer
+    from digest.core.registry import load_registry
+    from digest.incremental.fingerprint import code_fingerprint
+    from digest.incremental.store import Store
+
+    use_project_data(project.data)
+    tables = refresh()
+    load_gazetteer(), load_registry()
+    store = Store(project.root / CACHE_FILE, code_fingerprint(tables))
+    store_out.append(store)
+    found = check_phase(project, today, store=store, release=release_settings(settings),
+                        jobs=settings.get("DIGEST_JOBS"))
+    if any(p.is_error for p in found.problems):
+        try:
+            _content_errors(found.problems, found.cross)
+        finally:
+            found.cross.close()
+    return found, store
+
+
 def _email(project: Project, week: str | None, out: Path, today, build_clock,
            content_errors) -> WeeklyEmail:
-    from digest.build.check import check_phase
     from digest.build.pelican import render_phase
-    from digest.core.gazetteer import load_gazetteer
     from digest.core.index import DigestIndex
-    from digest.core.registry import load_registry
     from digest.core.weeks import closes_at, parse_closes, week_of
-    from digest.incremental.fingerprint import code_fingerprint
     from digest.incremental.plan import full_plan
-    from digest.incremental.store import Store
     from digest.plugin.inputs import EmailRequest, RenderInput
     from digest.plugin.settings import digest_settings
 
     stage = Path(tempfile.mkdtemp(prefix=".digest-email-", dir=project.root))
-    store = found = None
+    found, stores = None, []
     try:
         settings = pelican_settings(project, stage, production=True)
         cfg = digest_settings(settings)
-        use_project_data(project.data)
-        tables = refresh()
-        load_gazetteer(), load_registry()
-        store = Store(project.root / CACHE_FILE, code_fingerprint(tables))
-        found = check_phase(project, today, store=store, release=release_settings(settings),
-                            jobs=settings.get("DIGEST_JOBS"))
-        if any(p.is_error for p in found.problems):
-            content_errors(found.problems, found.cross)
+        found, store = checked_digest(project, settings, today, stores)
         now = build_clock(settings, today)
         closes = parse_closes(cfg["DIGEST_WEEK_CLOSES"])
         weeks = {w: closes_at(w, closes, now.tzinfo) <= now
@@ -125,6 +138,6 @@ def _email(project: Project, week: str | None, out: Path, today, build_clock,
     finally:
         if found is not None:
             found.cross.close()
-        if store is not None:
+        for store in stores:
             store.close()
         shutil.rmtree(stage, ignore_errors=True)
