@@ -44,6 +44,9 @@ WORLD_ATLAS := world-atlas@2.0.2
 # without it the site builds and the admin is off.
 admin-bundle: $(STAMP)
 	$(BIN)/python scripts/admin_bundle.py .admin-bundle
+	rm -rf .admin-bundle/server && mkdir -p .admin-bundle/server
+	cp tools/decap-server/package.json tools/decap-server/package-lock.json .admin-bundle/server/
+	cd .admin-bundle/server && npm ci --ignore-scripts --no-audit --no-fund --silent
 
 map-data: $(STAMP)
 	rm -rf .map-data && mkdir .map-data

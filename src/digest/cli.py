@@ -334,12 +334,16 @@ def admin(
 def serve(
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535,
                                       help="The port to serve on (127.0.0.1 only).")] = 8000,
+    admin: Annotated[bool, typer.Option("--admin", help="Build the web editor into admin/ and "
+                                        "run its local proxy on 127.0.0.1:8081 (saves go to "
+                                        "the files here); needs `make admin-bundle`.")] = False,
     project: ProjectOption = None,
 ) -> None:
     """Build the site, serve output/ on http://127.0.0.1:PORT/, and rebuild on every change to
     content, theme, settings or data/. Open pages reload after a good rebuild; a failed one's
     problems (and a good one's warnings) show on the page and here, and the last good site
-    stays served. Stop with Ctrl-C."""
+    stays served. With --admin the editor is at http://127.0.0.1:PORT/admin/. Stop with
+    Ctrl-C."""
     from digest.serve import serve as serve_site
 
     def report(result, error) -> None:
@@ -353,7 +357,7 @@ def serve(
             typer.echo(f"{result.summary()}; serving http://127.0.0.1:{port}/")
 
     try:
-        serve_site(find_project(project), port, on_build=report)
+        serve_site(find_project(project), port, on_build=report, admin=admin)
     except DigestError as exc:
         raise fail(exc) from None
     except OSError as exc:

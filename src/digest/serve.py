@@ -10,11 +10,17 @@ Content Security Policy allows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import io
 import json
+import os
+import shutil
+import socket
+import subprocess
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Callable
@@ -23,7 +29,7 @@ from watchfiles import watch
 
 from digest.build import build
 from digest.build.report import BuildReport
-from digest.errors import DigestError
+from digest.errors import DigestError, UsageError
 from digest.project import Project
 
 STATUS, SCRIPT = "/__digest/status", "/__digest/reload.js"
@@ -63,17 +69,68 @@ def watched_paths(project: Project) -> list[Path]:
                         project.settings_file, project.publish_settings_file) if p.exists()]
 
 
+PROXY = Path(".admin-bundle/server/node_modules/decap-server/dist/index.js")
+PROXY_PORT = 8081  # (the port the editor's config names for its local backend)
+
+
+@contextlib.contextmanager
+def local_proxy(project: Project, site_port: int):
+    """The web editor's local proxy (decap-server, from `make admin-bundle`) on
+    127.0.0.1:8081 for as long as the block runs: the editor's saves are written to the
+    project's files, as `git` would find them."""
+    script = project.root / PROXY
+    node = shutil.which("node")
+    if not script.is_file():
+        raise UsageError("the web editor's local proxy is not installed: run `make "
+                         "admin-bundle` (it needs npm)")
+    if node is None:
+        raise UsageError("the web editor's local proxy needs Node.js (`node`) on the PATH")
+    env = {"PATH": os.environ.get("PATH", ""), "PORT": str(PROXY_PORT),
+           "BIND_HOST": "127.0.0.1", "MODE": "fs", "LOG_LEVEL": "warn",
+           "GIT_REPO_DIRECTORY": str(project.root),
+           "ORIGIN": f"http://127.0.0.1:{site_port}"}
+    proc = subprocess.Popen([node, str(script)], cwd=script.parent, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", PROXY_PORT), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    detail = proc.stderr.read().decode("utf-8", "replace")[-400:] \
+                        if proc.poll() is not None else "it did not start in 20 s"
+                    raise UsageError(f"the web editor's local proxy could not start on "
+                                     f"127.0.0.1:{PROXY_PORT}: {detail.strip()}") from None
+                time.sleep(0.1)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def serve(project: Project, port: int, production: bool = False,
           on_build: Callable[[BuildReport | None, Exception | None], None] | None = None,
-          stop: Callable[[], bool] | None = None) -> None:
+          stop: Callable[[], bool] | None = None, admin: bool = False) -> None:
     """Build, serve `output/` on 127.0.0.1:`port`, and rebuild when content, theme, settings
     or data files change; a failed rebuild is reported (and shown in the browser) and the
-    last good site stays served."""
+    last good site stays served. With `admin`, the web editor is built into admin/ and its
+    local proxy runs beside."""
+    with local_proxy(project, port) if admin else contextlib.nullcontext():
+        _serve(project, port, production, on_build, stop, admin)
+
+
+def _serve(project: Project, port: int, production: bool, on_build, stop, admin: bool) -> None:
     preview = Preview()
 
     def rebuild() -> None:
         try:
-            report = build(project, production=production)
+            report = build(project, production=production, admin=admin)
         except DigestError as exc:
             preview.record(None, exc)
             if on_build:
@@ -116,6 +173,9 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the built site as Pages would (the site's own 404.html with status 404 for a
     missing page, 400 for an address no file can have, nothing logged per request), and the
     preview: the status, the reload script, and that script added to every HTML page sent."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".yml": "text/yaml", ".wasm": "application/wasm"}
 
     def __init__(self, *args, preview: Preview | None = None, **kwargs):
         self.preview = preview

@@ -53,7 +53,8 @@ if TYPE_CHECKING:
 # clipping files while they load. Each phase imports what it needs.
 
 def build(project: Project, production: bool = False, today=None,
-          progress: Callable[[int, int], None] | None = None, full: bool = False) -> BuildReport:
+          progress: Callable[[int, int], None] | None = None, full: bool = False,
+          admin: bool = False) -> BuildReport:
     """Check, build and put the result in `output/`; raises `BuildError` (see `Build`).
 
     A build store found damaged on the way (it is written without waiting for the disk: a
@@ -61,14 +62,14 @@ def build(project: Project, production: bool = False, today=None,
     with few_collections():
         try:
             try:
-                return Build(project, production, today, progress, full).run()
+                return Build(project, production, today, progress, full, admin).run()
             except sqlite3.OperationalError:
                 raise  # (the disk, not the store: below)
             except sqlite3.DatabaseError:
                 from digest.incremental.store import remove_store
 
                 remove_store(project.root)
-                return Build(project, production, today, progress, full=True).run()
+                return Build(project, production, today, progress, True, admin).run()
         except (OSError, sqlite3.OperationalError) as exc:
             raise BuildError(write_failure(exc, project)) from None
 
@@ -112,8 +113,10 @@ class Build:
     touch, and changes the output only when all of that succeeded."""
 
     def __init__(self, project: Project, production: bool = False, today=None,
-                 progress: Callable[[int, int], None] | None = None, full: bool = False):
+                 progress: Callable[[int, int], None] | None = None, full: bool = False,
+                 admin: bool = False):  # (admin: the web editor on, as `digest serve --admin`)
         self.project, self.production, self.today = project, production, today
+        self.admin = admin
         self.progress, self.full = progress, full
         self.phases: dict[str, float] = {}
         self._clock = time.perf_counter()
@@ -147,6 +150,8 @@ class Build:
             from digest.incremental.store import Store
 
             self.settings = pelican_settings(project, project.output, self.production)
+            if self.admin:
+                self.settings["DIGEST_ADMIN"] = True
             use_project_data(project.data)
             self.tables = refresh()
             load_gazetteer(), load_registry()  # (the project's data files' problems, first)
@@ -210,7 +215,7 @@ class Build:
         self.mark("record")
         self.phases["rss_build_mib"] = python_peak
         self.phases["rss_all_mib"] = peak_mib()
-        warnings = [p for p in problems if not p.is_error] + [
+        warnings = [p for p in problems if not p.is_error] + result.warnings + [
             Problem(f"{self.project.display(self.project.output)}/{name}", None,
                     "removed: no build wrote it (put files for the site in content/ or the "
                     "theme)", "warning") for name in foreign]

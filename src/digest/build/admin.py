@@ -1,112 +1,12 @@
-"""`digest admin`: the web editor (Decap CMS) for contributors who do not use git, written
-into the site's `admin/`: its configuration made from the schema, gazetteer, registry and the
-categories in use, its page under a Content Security Policy of its own, and the bundle
-fetched by `make admin-bundle` (pinned by integrity; without it the admin is off)."""
+"""`digest admin`: the digest checked (for its categories), then the web editor written."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-import json
-import re
-import shutil
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from digest.errors import UsageError
+from digest.plugin.admin import AdminReport, write_admin
 from digest.project import Project
-
-BUNDLE = Path(".admin-bundle") / "decap-cms-3.16.3"
-# What the editor needs and nothing more: its own files, GitHub's API and avatars, the local
-# proxy on 127.0.0.1; its styles are inline (emotion), its Markdown parser is WebAssembly.
-CSP = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' "
-       "'unsafe-inline'; img-src 'self' data: blob: https://avatars.githubusercontent.com "
-       "https://raw.githubusercontent.com; font-src 'self' data:; connect-src 'self' "
-       "https://api.github.com https://github.com http://127.0.0.1:8081 "
-       "http://localhost:8081; frame-src 'none'; worker-src 'self' blob:; "
-       "base-uri 'none'; form-action 'none'")
-_GITHUB = re.compile(r"github\.com[:/]([A-Za-z0-9-]+/[A-Za-z0-9._-]+?)(?:\.git)?/?$")
-
-
-@dataclass(frozen=True)
-class AdminReport:
-    folder: Path
-    bundled: bool  # the bundle was copied (else the admin is off: config only)
-    repo: str
-
-
-def github_repo(root: Path, setting: str) -> str:
-    """The repository the editor commits to: DIGEST_ADMIN_REPO, else origin's on GitHub."""
-    if setting:
-        if not re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", setting):
-            raise UsageError(f"DIGEST_ADMIN_REPO = {setting!r} is not a GitHub repository: "
-                             "write it as 'owner/name'")
-        return setting
-    try:
-        out = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root,
-                             capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        out = None
-    found = _GITHUB.search(out.stdout.strip()) if out and out.returncode == 0 else None
-    if found is None:
-        raise UsageError("the web editor commits to a GitHub repository, and origin is not "
-                         "one: set DIGEST_ADMIN_REPO = 'owner/name' in pelicanconf.py")
-    return found.group(1)
-
-
-def admin_page(sitename: str, integrity: str) -> str:
-    """The editor's page: the bundle by its integrity, under its own policy, not indexed."""
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="referrer" content="no-referrer">
-<title>Editor · {html.escape(sitename)}</title>
-<link href="config.yml" type="text/yaml" rel="cms-config-url">
-</head>
-<body>
-<script src="decap-cms.js" integrity="{integrity}"></script>
-</body>
-</html>
-"""
-
-
-def write_admin(project: Project, settings: dict, categories: list[str], folder: Path,
-                today: dt.date) -> AdminReport:
-    """Write `folder/config.yml`, and, with the bundle fetched, `index.html` and the bundle."""
-    from digest.core.cmsconfig import cms_config
-    from digest.core.gazetteer import load_gazetteer
-    from digest.core.registry import load_registry
-
-    repo = github_repo(project.root, str(settings.get("DIGEST_ADMIN_REPO") or ""))
-    site = str(settings.get("SITEURL") or "")
-    config = cms_config(load_gazetteer(), load_registry(), categories, repo,
-                        str(settings.get("DIGEST_ADMIN_BRANCH") or "main"),
-                        site if site.startswith("https://") else "", today)
-    folder.mkdir(parents=True, exist_ok=True)
-    text = "# Made by `digest admin` from the clipping schema, the gazetteer and the registry:\n" \
-           "# edit those, not this file.\n" + yaml.safe_dump(
-               config, sort_keys=False, allow_unicode=True, width=100)
-    (folder / "config.yml").write_text(text, encoding="utf-8")
-    bundle = project.root / BUNDLE
-    manifest = bundle / "manifest.json"
-    if not manifest.is_file():
-        for stale in ("index.html", "decap-cms.js"):
-            (folder / stale).unlink(missing_ok=True)
-        return AdminReport(folder, False, repo)
-    files = json.loads(manifest.read_text())["files"]
-    for name in files:
-        shutil.copyfile(bundle / name, folder / name)
-    (folder / "index.html").write_text(
-        admin_page(str(settings.get("SITENAME") or "Digest"), files["decap-cms.js"]),
-        encoding="utf-8")
-    return AdminReport(folder, True, repo)
 
 
 def admin_command(project: Project, out: Path | None, today: dt.date) -> AdminReport:
@@ -123,7 +23,7 @@ def admin_command(project: Project, out: Path | None, today: dt.date) -> AdminRe
             settings = pelican_settings(project, project.output)
             found, _store = checked_digest(project, settings, today, stores)
             categories = sorted({c.category for c in found.clippings})
-            return write_admin(project, settings, categories,
+            return write_admin(project.root, settings, categories,
                                out or project.output / "admin", today)
         finally:
             if found is not None:

@@ -132,6 +132,10 @@ class DigestGenerator(Generator):
             self.home_and_month_pages(out)
             self.weekly = week_pages(self, out)
             self.fixed_pages(out)
+            if self.cfg["DIGEST_ADMIN"]:
+                from digest.plugin.admin import admin_pages
+
+                admin_pages(self, out)
             self.digest_feed(out)
             self._load_html(out.jobs)
             try:
@@ -313,6 +317,10 @@ class DigestGenerator(Generator):
             job[1]()
         elif job[0] == "weekly-feed":
             write_weekly_feed(self, self.weekly, job[1], job[2])
+        elif job[0] == "admin":
+            from digest.plugin.admin import write_admin_job
+
+            write_admin_job(self, *job[1:])
         elif job[0] == "weeks-data":
             write_weeks_data(self, self.weekly, job[1])
         elif job[0] == "feed":

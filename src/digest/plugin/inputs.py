@@ -68,6 +68,7 @@ class RenderResult:
     article_pages: dict[str, str] = field(default_factory=dict)  # clipping path → its page
     rendered: int = 0
     email: dict[str, Any] = field(default_factory=dict)  # what `digest weekly` wrote
+    warnings: list[Any] = field(default_factory=list)  # (Problems) for the build's report
 
 
 class RenderSession:

@@ -56,6 +56,11 @@ DEFAULTS: dict[str, Any] = {
     "COUNTRY_WEEKLY_FEED_ATOM_SAVE_AS": "feeds/weekly/{slug}.atom.xml",  # the issue cut to one
     "DIGEST_WEEK_CLOSES": "Monday 00:00",  # after the week, in TIMEZONE: its issue is final
     "DIGEST_WEEKLY_FEED_MAX": 4,  # (a mail service reads the newest; each entry is an issue)
+    # The web editor in admin/ (Decap CMS; its bundle from `make admin-bundle`), committing to
+    # DIGEST_ADMIN_REPO ('owner/name'; default: origin's on GitHub) on DIGEST_ADMIN_BRANCH.
+    "DIGEST_ADMIN": False,
+    "DIGEST_ADMIN_REPO": "",
+    "DIGEST_ADMIN_BRANCH": "main",
 }
 for _kind in LISTINGS:
     _p = PLURALS[_kind]
