@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from pathlib import PurePosixPath
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,3 +94,86 @@ def test_a_pattern_refuses_what_the_check_refuses():
     assert not re.match(_pattern("author"), "<b>Me</b>")
     assert not re.match(_pattern("date"), "2027-01-01")  # after this year
     assert re.match(_pattern("source_url"), "https://www.rferl.org/a/31234567.html")
+
+
+def _fake_bundle(root) -> str:
+    """A bundle as `make admin-bundle` leaves it (its script a line, its integrity true)."""
+    import base64
+    import hashlib
+    import json
+
+    folder = root / ".admin-bundle" / "decap-cms-3.16.3"
+    folder.mkdir(parents=True)
+    data = b"window.CMS_LOADED = true;\n"
+    (folder / "decap-cms.js").write_bytes(data)
+    (folder / "1.decap-cms.js").write_bytes(b"// a chunk\n")
+    (folder / "ab12.wasm").write_bytes(b"\0asm\1\0\0\0")
+    integrity = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+    (folder / "manifest.json").write_text(json.dumps({"files": {
+        "decap-cms.js": integrity, "1.decap-cms.js": "x", "ab12.wasm": "y"}}))
+    return integrity
+
+
+def test_digest_admin_writes_the_config_and_says_when_the_admin_is_off(site):
+    from typer.testing import CliRunner
+
+    from digest.cli import app
+
+    site.add("2021/04/a.md", category="Opinion")
+    runner = CliRunner()
+    result = runner.invoke(app, ["admin"])
+    assert result.exit_code == 2
+    assert "set DIGEST_ADMIN_REPO = 'owner/name' in pelicanconf.py" in result.output
+    with open(site.root / "pelicanconf.py", "a") as fh:
+        fh.write('DIGEST_ADMIN_REPO = "example/digest"\n')
+    result = runner.invoke(app, ["admin"])
+    assert result.exit_code == 0, result.output
+    assert "the admin is off: its bundle is not fetched (run `make admin-bundle`)" in \
+        result.output
+    import yaml
+
+    config = yaml.safe_load((site.root / "output/admin/config.yml").read_text())
+    fields = {f["name"]: f for f in config["collections"][0]["fields"]}
+    assert "Opinion" in fields["category"]["options"]  # the categories in use
+    assert config["backend"]["repo"] == "example/digest"
+    assert not (site.root / "output/admin/index.html").exists()
+    integrity = _fake_bundle(site.root)
+    result = runner.invoke(app, ["admin", "--out", "adm"])
+    assert result.exit_code == 0 and "the editor is at adm/index.html" in result.output
+    page = (site.root / "adm/index.html").read_text()
+    assert f'<script src="decap-cms.js" integrity="{integrity}"></script>' in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def test_the_build_publishes_the_editor_and_scans_it(site):
+    from digest.build import build
+    from digest.errors import BuildError
+
+    site.add("2021/04/a.md")
+    with open(site.root / "pelicanconf.py", "a") as fh:
+        fh.write('SITEURL = "https://digest.example.org"\nRELATIVE_URLS = False\n'
+                 'DIGEST_ADMIN = True\nDIGEST_ADMIN_REPO = "example/digest"\n')
+    report = build(site.project)
+    assert [w.message[:44] for w in report.warnings] == [
+        "the web editor's bundle is not fetched (run "]
+    assert (site.root / "output/admin/config.yml").is_file()
+    _fake_bundle(site.root)
+    report = build(site.project)
+    assert report.warnings == []
+    out = site.root / "output/admin"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "1.decap-cms.js", "ab12.wasm", "config.yml", "decap-cms.js", "index.html"]
+    assert "admin/" not in (site.root / "output/sitemap.xml").read_text()
+    kept = (out / "decap-cms.js").stat().st_mtime_ns
+    site.add("2021/04/b.md", title="Another clipping", source_url="https://rferl.org/a/2.html")
+    assert build(site.project).incremental
+    assert (out / "decap-cms.js").stat().st_mtime_ns == kept  # the editor, unchanged, kept
+    # The editor's page may load its bundle and nothing else.
+    bundle = site.root / ".admin-bundle/decap-cms-3.16.3"
+    import json
+
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"]["decap-cms.js"] = "sha384-x\"></script><script src=\"https://evil.example/x.js"
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BuildError, match="safety scan"):
+        build(site.project)

@@ -85,6 +85,13 @@ def local_proxy(project: Project, site_port: int):
                          "admin-bundle` (it needs npm)")
     if node is None:
         raise UsageError("the web editor's local proxy needs Node.js (`node`) on the PATH")
+    try:  # (another proxy there would serve another project's files)
+        socket.create_connection(("127.0.0.1", PROXY_PORT), timeout=0.5).close()
+        raise UsageError(f"127.0.0.1:{PROXY_PORT}, the web editor's local proxy port, is in "
+                         "use: stop the program that holds it (another `digest serve "
+                         "--admin`?)")
+    except OSError:
+        pass
     env = {"PATH": os.environ.get("PATH", ""), "PORT": str(PROXY_PORT),
            "BIND_HOST": "127.0.0.1", "MODE": "fs", "LOG_LEVEL": "warn",
            "GIT_REPO_DIRECTORY": str(project.root),
@@ -121,8 +128,27 @@ def serve(project: Project, port: int, production: bool = False,
     or data files change; a failed rebuild is reported (and shown in the browser) and the
     last good site stays served. With `admin`, the web editor is built into admin/ and its
     local proxy runs beside."""
-    with local_proxy(project, port) if admin else contextlib.nullcontext():
+    with local_proxy(project, port) if admin else contextlib.nullcontext(), _terminated():
         _serve(project, port, production, on_build, stop, admin)
+
+
+@contextlib.contextmanager
+def _terminated():
+    """SIGTERM ends the server as Ctrl-C does (its proxy stopped, nothing left running)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _serve(project: Project, port: int, production: bool, on_build, stop, admin: bool) -> None:

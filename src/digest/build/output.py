@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -234,8 +233,6 @@ _SEARCH_SUFFIXES = {".pagefind", ".pf_meta", ".pf_fragment", ".pf_index", ".pf_f
 _OUTPUT_SUFFIXES = {".html", ".xml", ".json", ".csv", ".css", ".js", ".png", ".jpg", ".jpeg",
                     ".gif", ".webp", ".svg", ".ico", ".pdf", ".txt", ".woff2"}
 _ADMIN_SUFFIXES = {".yml", ".wasm"}  # the web editor's config and its bundle's WebAssembly
-# The web editor's page loads its bundle, by its integrity, and nothing else.
-_ADMIN_SCRIPT = re.compile(r'<script src="decap-cms\.js" integrity="sha384-[A-Za-z0-9+/]+=*">')
 
 
 def scan_output(output: Path, scanned: set[str] | frozenset[str] = frozenset(),
@@ -267,9 +264,7 @@ def scan_output(output: Path, scanned: set[str] | frozenset[str] = frozenset(),
             if name.endswith(".html") and rel not in scanned:
                 with open(path, "rb") as fh:
                     page = fh.read().decode("utf-8", "replace")
-                if rel == "admin/index.html":
-                    page = _ADMIN_SCRIPT.sub("", page, count=1)
-                found = script_problems(page)
+                found = script_problems(page, admin=rel == "admin/index.html")
                 problems.extend(Problem(rel, None, message) for message in found)
     if problems:
         raise BuildError("the output failed the safety scan: nothing was published", problems)

@@ -89,11 +89,15 @@ def clipping_fields(gazetteer: Gazetteer, registry: Registry, categories: Iterab
 
 
 def cms_config(gazetteer: Gazetteer, registry: Registry, categories: Iterable[str],
-               repo: str, branch: str, site_url: str, today: dt.date) -> dict[str, Any]:
-    """Decap CMS's configuration for this digest: the GitHub backend (the local proxy on
-    127.0.0.1 when the editor is opened there), clippings and pages."""
+               repo: str, branch: str, site_url: str, today: dt.date,
+               auth_url: str = "") -> dict[str, Any]:
+    """Decap CMS's configuration for this digest: the GitHub backend (signing in through the
+    OAuth service at `auth_url`; the local proxy on 127.0.0.1 when the editor is opened
+    there), clippings and pages."""
     return {
-        "backend": {"name": "github", "repo": repo, "branch": branch,
+        # (GraphQL: a folder's entries in a few requests, not one per file)
+        "backend": {"name": "github", "repo": repo, "branch": branch, "use_graphql": True,
+                    **({"base_url": auth_url} if auth_url else {}),
                     "commit_messages": {"create": "Add the clipping {{slug}}",
                                         "update": "Edit the clipping {{slug}}",
                                         "delete": "Remove the clipping {{slug}}"}},
@@ -107,7 +111,7 @@ def cms_config(gazetteer: Gazetteer, registry: Registry, categories: Iterable[st
             {"name": "clippings", "label": "Clippings", "label_singular": "Clipping",
              "folder": CLIPPINGS, "create": True, "delete": True, "extension": "md",
              "format": "yaml-frontmatter",
-             "path": "{{fields.date | date('YYYY')}}/{{fields.date | date('MM')}}/{{slug}}",
+             "path": "{{year}}/{{month}}/{{slug}}",
              "slug": "{{title | truncate(60, '')}}",
              "summary": "{{date}} · {{title}}",
              "sortable_fields": ["date", "title", "source"],

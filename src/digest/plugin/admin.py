@@ -73,7 +73,7 @@ def admin_page(sitename: str, integrity: str) -> str:
 <link href="config.yml" type="text/yaml" rel="cms-config-url">
 </head>
 <body>
-<script src="decap-cms.js" integrity="{integrity}"></script>
+<script src="decap-cms.js" integrity="{html.escape(integrity)}"></script>
 </body>
 </html>
 """
@@ -91,7 +91,8 @@ def admin_files(root: Path, settings: dict, categories: list[str], today: dt.dat
     site = str(settings.get("SITEURL") or "")
     config = cms_config(load_gazetteer(), load_registry(), categories, repo,
                         str(settings.get("DIGEST_ADMIN_BRANCH") or "main"),
-                        site if site.startswith("https://") else "", today)
+                        site if site.startswith("https://") else "", today,
+                        str(settings.get("DIGEST_ADMIN_OAUTH") or ""))
     text = "# Made by `digest admin` from the clipping schema, the gazetteer and the registry:\n" \
            "# edit those, not this file.\n" + yaml.safe_dump(
                config, sort_keys=False, allow_unicode=True, width=100)
@@ -113,9 +114,7 @@ def write_admin(root: Path, settings: dict, categories: list[str], folder: Path,
         return AdminReport(folder, False, repo)
     for name in files:
         shutil.copyfile(root / BUNDLE / name, folder / name)
-    (folder / "index.html").write_text(
-        admin_page(str(settings.get("SITENAME") or "Digest"), files["decap-cms.js"]),
-        encoding="utf-8")
+    (folder / "index.html").write_text(scanned_page(settings, files), encoding="utf-8")
     return AdminReport(folder, True, repo)
 
 
@@ -149,6 +148,19 @@ def write_admin_job(gen, root: Path, text: str, files: dict[str, str] | None) ->
     for name in files or ():
         shutil.copyfile(root / BUNDLE / name, folder / name)
     if files is not None:
-        (folder / "index.html").write_text(
-            admin_page(str(gen.settings.get("SITENAME") or "Digest"), files["decap-cms.js"]),
-            encoding="utf-8")
+        (folder / "index.html").write_text(scanned_page(gen.settings, files), encoding="utf-8")
+
+
+def scanned_page(settings: dict, files: dict[str, str]) -> str:
+    """The editor's page, refused if it would load anything but its bundle (a damaged
+    manifest, whose integrity is not one)."""
+    from digest.content.render import script_problems
+    from digest.errors import BuildError
+
+    page = admin_page(str(settings.get("SITENAME") or "Digest"), files["decap-cms.js"])
+    found = script_problems(page, admin=True)
+    if found:
+        raise BuildError("the web editor's page failed the safety scan: run `make "
+                         "admin-bundle` again", [Problem("admin/index.html", None, m)
+                                                 for m in found])
+    return page

@@ -61,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "DIGEST_ADMIN": False,
     "DIGEST_ADMIN_REPO": "",
     "DIGEST_ADMIN_BRANCH": "main",
+    "DIGEST_ADMIN_OAUTH": "",  # the OAuth service editors sign in to GitHub through
 }
 for _kind in LISTINGS:
     _p = PLURALS[_kind]
@@ -126,6 +127,15 @@ def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
                 or (high is not None and value >= high):
             bounds = f"above {low}" + (f" and below {high}" if high is not None else "")
             problems.append(f"{key} must be a number {bounds}, not {value!r}")
+    oauth, repo = values["DIGEST_ADMIN_OAUTH"], values["DIGEST_ADMIN_REPO"]
+    if oauth and not (isinstance(oauth, str) and re.fullmatch(r"https://[A-Za-z0-9.-]+(?::\d+)?"
+                                                             r"(?:/[^\s?#]*)?", oauth)):
+        problems.append(f"DIGEST_ADMIN_OAUTH must be an https:// address (the OAuth service "
+                        f"editors sign in through), not {oauth!r}")
+    if repo and not (isinstance(repo, str) and re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+",
+                                                            repo)):
+        problems.append(f"DIGEST_ADMIN_REPO must be a GitHub repository as 'owner/name', "
+                        f"not {repo!r}")
     try:
         parse_closes(values["DIGEST_WEEK_CLOSES"])
     except ValueError as exc:
