@@ -24,6 +24,7 @@ compile: $(STAMP)
 
 site: $(STAMP) compile
 	$(BIN)/digest build
+	@[ -f .admin-bundle/decap-cms-3.16.3/manifest.json ] || echo "the web editor (admin/) is off: make admin-bundle, then DIGEST_ADMIN = True (README: The web editor)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -66,7 +66,8 @@ def test_every_field_of_the_schema_is_in_the_form_with_its_rules():
     names = [f["name"] for f in CONFIG["collections"][0]["fields"]]
     assert names[:-1] == [n for n in FIELD_NAMES if n in names]  # the schema's order
     assert names[-1] == "body"
-    assert set(FIELD_NAMES) - set(names) == {"source_site", "slug", "redirect_from"}
+    # (the slug is the file's name; redirect_from follows a rename, which the form cannot do)
+    assert set(FIELD_NAMES) - set(names) == {"slug", "redirect_from"}
     assert FIELDS["countries"]["options"] == [c.name for c in GZ.countries]
     assert "Kyrgyzstan" in FIELDS["countries"]["options"]
     assert {s.name for s in REG.sources} == set(FIELDS["source"]["options"])
@@ -137,6 +138,13 @@ def test_digest_admin_writes_the_config_and_says_when_the_admin_is_off(site):
     assert "Opinion" in fields["category"]["options"]  # the categories in use
     assert config["backend"]["repo"] == "example/digest"
     assert not (site.root / "output/admin/index.html").exists()
+    (site.root / "data").mkdir()
+    (site.root / "data/categories.yml").write_text("categories: [Interview, '<b>x</b>']\n")
+    assert runner.invoke(app, ["admin"]).exit_code == 0
+    config = yaml.safe_load((site.root / "output/admin/config.yml").read_text())
+    options = config["collections"][0]["fields"][2]["options"]
+    assert "Interview" in options and "<b>x</b>" not in options  # an editor's own list
+    assert config["collections"][1]["files"][0]["file"] == "data/categories.yml"
     integrity = _fake_bundle(site.root)
     result = runner.invoke(app, ["admin", "--out", "adm"])
     assert result.exit_code == 0 and "the editor is at adm/index.html" in result.output

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from digest.core.gazetteer import Gazetteer
 from digest.core.languages import _USUAL
 from digest.core.registry import Registry
-from digest.core.schema import FIELDS, MAX_SUMMARY, MAX_TEXT, MAX_TITLE, SPECS
+from digest.core.schema import _DOMAIN, FIELDS, MAX_SUMMARY, MAX_TEXT, MAX_TITLE, SPECS
 
 CLIPPINGS = "content/clippings"
 PAGES = "content/pages"
@@ -20,6 +20,10 @@ _LINE = r"[^\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2
 _NAME = r"[^<>\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
 # An http(s) address with a host that has a dot, and no space or control character.
 URL_PATTERN = r"^(?=.{1,2000}$)https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:[/?#][^\s\u0000-\u001f\u007f-\u009f]*)?$"
+
+
+DOMAIN_PATTERN = _DOMAIN.pattern  # (source_site's own rule)
+CATEGORIES_FILE = "data/categories.yml"  # the categories an editor may add in the editor
 
 
 def _text(limit: int, name: bool = False) -> list[str]:
@@ -69,6 +73,8 @@ def clipping_fields(gazetteer: Gazetteer, registry: Registry, categories: Iterab
         "source_url": _field("source_url", "Address of the original", "string",
                              pattern=[URL_PATTERN, "a full address, as https://www.rferl.org/a/"
                                       "kyrgyzstan-tajikistan/31234567.html"]),
+        "source_site": _field("source_site", "The original's site", "string", pattern=[
+            DOMAIN_PATTERN, "a domain in lower case, as rferl.org"]),
         "source_title": _field("source_title", "The original's headline", "string",
                                pattern=_text(MAX_TITLE)),
         "lang": _field("lang", "Language of the original", "select",
@@ -118,6 +124,14 @@ def cms_config(gazetteer: Gazetteer, registry: Registry, categories: Iterable[st
              "view_groups": [{"label": "Year", "field": "date",
                                                   "pattern": r"\d{4}"}],
              "fields": clipping_fields(gazetteer, registry, categories, today)},
+            {"name": "lists", "label": "Lists", "editor": {"preview": False}, "files": [
+                {"name": "categories", "label": "Categories", "file": CATEGORIES_FILE,
+                 "format": "yaml", "fields": [
+                     {"name": "categories", "label": "Categories", "widget": "list",
+                      "hint": "Categories to choose from besides those in use (a new one "
+                              "appears in the clipping form after the next publish).",
+                      "field": {"name": "category", "label": "Category",
+                                "widget": "string", "pattern": _text(60, name=True)}}]}]},
             {"name": "pages", "label": "Pages", "label_singular": "Page", "folder": PAGES,
              "create": True, "extension": "md", "format": "yaml-frontmatter",
              "slug": "{{title | truncate(60, '')}}",

@@ -59,6 +59,20 @@ def github_repo(root: Path, setting: str) -> str:
     return found.group(1)
 
 
+def listed_categories(root: Path) -> list[str]:
+    """The categories an editor listed in data/categories.yml (through the editor's Lists),
+    each that a clipping may have; an unreadable file lists none."""
+    from digest.core.cmsconfig import CATEGORIES_FILE
+
+    try:
+        data = yaml.safe_load((root / CATEGORIES_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    items = data.get("categories") if isinstance(data, dict) else None
+    return [c.strip() for c in items or [] if isinstance(c, str) and
+            re.fullmatch(r"[^<>\x00-\x1f\x7f-\x9f]{1,60}", c.strip())]
+
+
 def admin_page(sitename: str, integrity: str) -> str:
     """The editor's page: the bundle by its integrity, under its own policy, not indexed."""
     return f"""<!DOCTYPE html>
@@ -88,6 +102,7 @@ def admin_files(root: Path, settings: dict, categories: list[str], today: dt.dat
     from digest.core.registry import load_registry
 
     repo = github_repo(root, str(settings.get("DIGEST_ADMIN_REPO") or ""))
+    categories = [*categories, *listed_categories(root)]
     site = str(settings.get("SITEURL") or "")
     config = cms_config(load_gazetteer(), load_registry(), categories, repo,
                         str(settings.get("DIGEST_ADMIN_BRANCH") or "main"),
