@@ -187,3 +187,12 @@ def test_hostile_text_stays_text_in_the_email(digest):
     text = (digest.root / "email/2021-W33.txt").read_text()
     assert "<img src=x onerror=alert(1)> & <script>alert(2)</script>" in text  # as written
     assert "<b onmouseover=alert(3)>bold</b>" in text
+
+
+def test_without_weekly_pages_the_email_links_the_site(digest):
+    with open(digest.root / "pelicanconf.py", "a") as fh:
+        fh.write('WEEK_SAVE_AS = ""\n')
+    assert runner.invoke(app, ["weekly"]).exit_code == 0
+    text = (digest.root / "email/2021-W33.txt").read_text()
+    assert "[1] https://digest.example.org/\n" in text and "/weekly/" not in text
+    assert "weekly.atom.xml" not in (digest.root / "email/2021-W33.html").read_text()

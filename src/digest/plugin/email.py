@@ -158,8 +158,9 @@ def write_email(gen, request: EmailRequest) -> dict[str, Any]:
     site = str(gen.settings.get("SITEURL", "")).rstrip("/")
     sitename = gen.settings.get("SITENAME", "Digest")
     title = subject(sitename, data)
-    web = f"{site}/{weekly.url(request.week)}"
-    feed = gen.cfg.values["WEEKLY_FEED_ATOM_SAVE_AS"]
+    # (the page, or the site's home where weekly pages are off)
+    web = f"{site}/{weekly.url(request.week)}" if gen.cfg.values["WEEK_SAVE_AS"] else f"{site}/"
+    feed = gen.cfg.values["WEEKLY_FEED_ATOM_SAVE_AS"] if gen.cfg.values["WEEK_SAVE_AS"] else ""
     context = dict(gen.context, SITEURL=site, localsiteurl=None, output_file="email.html",
                    subject=title, web_url=web, feed_url=f"{site}/{feed}" if feed else "")
     page, fitted = fitted_html(gen, data, site, context)
