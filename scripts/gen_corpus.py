@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """Generate a deterministic digest of N clippings for benchmarks: `gen_corpus.py N OUT`.
 
+The shape can be changed to that of another benchmark: `--outlets 60` (a third of them not in the
+registry: those are written to the project's data/sources.yml, as a digest with outlets of its
+own has them), `--authors 250` (an author on each clipping), `--regions` (a third name 1–2
+regions), `--paragraphs 3` (1 to that many paragraphs of 150–400 words each, instead of
+150–400 words in all).
+
 The distribution follows the performance issue: each clipping names 1–5 of 40 countries with a
 skew (a few countries dominate, as Kyrgyzstan and Tajikistan do), one of the registry's outlets
 (24; the issue's 60 counts outlets the registry does not know), one of 4 categories, dates
@@ -37,13 +43,34 @@ WORDS = ("border talks troops water dispute ceasefire villagers officials minist
          "road bridge shelling casualties mediation treaty alliance base airfield").split()
 
 
-def make(n: int, seed: int = 20240501):
+FIRST = ("Aziz Bakyt Dilnoza Elena Farrukh Gulnara Ivan Jamshid Kamila Leila Marat Nodira "
+         "Oleg Parviz Rustam Saida Timur Umida Viktor Zarina Anna Bruce Claire Daniel").split()
+LAST = ("Akhmedov Bekova Chen Davletov Ergashev Fedorova Grant Hasanov Isakova Jones Karimov "
+        "Lebedev Mirzoev Nazarova Orlov Petrova Quinn Rahimov Saidov Turgunov").split()
+
+
+def extra_outlets(count: int) -> list[str]:
+    """The outlets of a corpus of `count` outlets that the registry does not know: a third
+    of them (the rest are the registry's)."""
+    known = [s.name for s in load_registry().sources]
+    return [f"Regional Monitor {i}" for i in range(1, count - min(len(known), 2 * count // 3) + 1)]
+
+
+def make(n: int, seed: int = 20240501, outlets_n: int = 0, authors_n: int = 0,
+         regions: bool = False, paragraphs: int = 0):
     """Yield (relative path, front matter lines, body, pelican metadata) for N clippings."""
     rng = random.Random(seed)
     gz = load_gazetteer()
     countries = [gz.by_code[c] for c in COUNTRY_CODES]
     weights = [1 / (i + 1) ** 0.9 for i in range(len(countries))]
     outlets = [s.name for s in load_registry().sources]
+    if outlets_n:
+        more = extra_outlets(outlets_n)
+        outlets = outlets[:outlets_n - len(more)] + more
+    people = [f"{FIRST[i % len(FIRST)]} {LAST[(i * 7 + i // len(FIRST)) % len(LAST)]}"
+              + (f" {i // (len(FIRST) * len(LAST))}" if i >= len(FIRST) * len(LAST) else "")
+              for i in range(authors_n)]
+    places = [r.name for r in gz.regions][:12]
     start = dt.date(2022, 1, 1)
     taken: set[str] = set()
     for i in range(n):
@@ -55,7 +82,9 @@ def make(n: int, seed: int = 20240501):
                 chosen.append(c)
         day = start + dt.timedelta(days=int(730 * i / max(n, 1)) + rng.randint(0, 2))
         day = min(day, start + dt.timedelta(days=729))
-        words = [rng.choice(WORDS) for _ in range(rng.randint(150, 400))]
+        count = sum(rng.randint(150, 400) for _ in range(rng.randint(1, paragraphs))) \
+            if paragraphs else rng.randint(150, 400)
+        words = [rng.choice(WORDS) for _ in range(count)]
         title = " ".join(w.capitalize() for w in words[:rng.randint(5, 11)])
         slug = headline_slug(f"{title} {i}")  # as `digest new` and the importers name files
         if slug in taken:
@@ -69,8 +98,12 @@ def make(n: int, seed: int = 20240501):
         rel = f"{day.year:04d}/{day.month:02d}/{slug}.md"
         fm = [f"title: {title}", f"date: {day.isoformat()}", f"category: {category}",
               f"countries: [{', '.join(c.name for c in chosen)}]"]
+        if regions and places and i % 3 == 0:
+            fm.append(f"regions: [{', '.join(rng.sample(places, rng.randint(1, 2)))}]")
         if topics:
             fm.append(f"topics: [{', '.join(topics)}]")
+        if people:
+            fm.append(f"author: {people[int(rng.paretovariate(1.1)) % len(people)]}")
         fm += [f"source: {outlet}", f"source_url: https://example.org/{day:%Y/%m/%d}/{slug}"]
         ordered = sorted(chosen, key=lambda c: c.slug)
         tags = [c.slug for c in chosen] + [f"{a.slug}-{b.slug}" for a, b in combinations(ordered, 2)]
@@ -106,17 +139,23 @@ DEFAULT_PAGINATION = 10
 '''
 
 
-def write(n: int, out: Path, pelican_out: Path | None = None) -> None:
-    """Write the digest project (and optionally the plain Pelican site)."""
+def write(n: int, out: Path, pelican_out: Path | None = None, **shape) -> None:
+    """Write the digest project (and optionally the plain Pelican site); `shape`: the
+    options of `make`."""
     clippings = out / "content" / "clippings"
     clippings.mkdir(parents=True, exist_ok=True)
+    more = extra_outlets(shape.get("outlets_n") or 0)
+    if more:
+        (out / "data").mkdir(exist_ok=True)
+        (out / "data" / "sources.yml").write_text("".join(
+            f"- name: {name}\n  kind: news site\n" for name in more), encoding="utf-8")
     (out / "pelicanconf.py").write_text(DIGEST_CONF)
     if not (out / "theme").exists():
         shutil.copytree(REPO / "theme", out / "theme")
     if pelican_out:
         (pelican_out / "content").mkdir(parents=True, exist_ok=True)
         (pelican_out / "pelicanconf.py").write_text(PELICAN_CONF)
-    for rel, fm, body, meta in make(n):
+    for rel, fm, body, meta in make(n, **shape):
         path = clippings / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("---\n" + "\n".join(fm) + "\n---\n\n" + body + "\n", encoding="utf-8")
@@ -130,8 +169,15 @@ def main() -> int:
     parser.add_argument("n", type=int)
     parser.add_argument("out", type=Path)
     parser.add_argument("--pelican", type=Path, help="also write a plain Pelican site here")
+    parser.add_argument("--outlets", type=int, default=0, help="outlets in all (default: the "
+                        "registry's)")
+    parser.add_argument("--authors", type=int, default=0, help="authors (default: none)")
+    parser.add_argument("--regions", action="store_true", help="a third name regions")
+    parser.add_argument("--paragraphs", type=int, default=0,
+                        help="1 to this many paragraphs of 150-400 words")
     args = parser.parse_args()
-    write(args.n, args.out, args.pelican)
+    write(args.n, args.out, args.pelican, outlets_n=args.outlets, authors_n=args.authors,
+          regions=args.regions, paragraphs=args.paragraphs)
     return 0
 
 
