@@ -67,9 +67,12 @@ def make(n: int, seed: int = 20240501, outlets_n: int = 0, authors_n: int = 0,
     if outlets_n:
         more = extra_outlets(outlets_n)
         outlets = outlets[:outlets_n - len(more)] + more
+    # (busy outlets first, as the registry lists them; the unknown ones are the quieter)
+    outlet_weights = [1 / (i + 1) ** (0.7 if outlets_n else 2.5) for i in range(len(outlets))]
     people = [f"{FIRST[i % len(FIRST)]} {LAST[(i * 7 + i // len(FIRST)) % len(LAST)]}"
               + (f" {i // (len(FIRST) * len(LAST))}" if i >= len(FIRST) * len(LAST) else "")
               for i in range(authors_n)]
+    author_weights = [1 / (i + 1) ** 0.8 for i in range(len(people))]
     places = [r.name for r in gz.regions][:12]
     start = dt.date(2022, 1, 1)
     taken: set[str] = set()
@@ -92,7 +95,8 @@ def make(n: int, seed: int = 20240501, outlets_n: int = 0, authors_n: int = 0,
         taken.add(slug)
         paras = [" ".join(words[j:j + 60]).capitalize() + "." for j in range(0, len(words), 60)]
         body = "\n\n".join(paras)
-        outlet = outlets[int(rng.paretovariate(1.2)) % len(outlets)]
+        outlet = rng.choices(outlets, outlet_weights)[0] if outlets_n else \
+            outlets[int(rng.paretovariate(1.2)) % len(outlets)]
         category = rng.choice(CATEGORIES)
         topics = rng.sample(TOPICS, rng.randint(0, 2))
         rel = f"{day.year:04d}/{day.month:02d}/{slug}.md"
@@ -103,7 +107,7 @@ def make(n: int, seed: int = 20240501, outlets_n: int = 0, authors_n: int = 0,
         if topics:
             fm.append(f"topics: [{', '.join(topics)}]")
         if people:
-            fm.append(f"author: {people[int(rng.paretovariate(1.1)) % len(people)]}")
+            fm.append(f"author: {rng.choices(people, author_weights)[0]}")
         fm += [f"source: {outlet}", f"source_url: https://example.org/{day:%Y/%m/%d}/{slug}"]
         ordered = sorted(chosen, key=lambda c: c.slug)
         tags = [c.slug for c in chosen] + [f"{a.slug}-{b.slug}" for a, b in combinations(ordered, 2)]
