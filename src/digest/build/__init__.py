@@ -245,7 +245,8 @@ class Build:
         key = site_key(project, self.settings, store.fingerprint, self.production)
         pair_min = digest_settings(self.settings)["DIGEST_PAIR_MIN_CLIPPINGS"]
         last, why = (None, "a full build was asked for") if self.full else \
-            store.last_build(key, output_id(project.output))
+            store.last_build(key, output_id(project.output),
+                             lambda: folder_sizes(project.output))
         if last is None:
             return self.full_plan(found, why, DigestIndex(found.clippings, pair_min), key)
         index, restored, unchanged = None, None, None

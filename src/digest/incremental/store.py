@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from digest.incremental import CACHE_FILE  # noqa: F401 - where the store is
 from digest.incremental.outputs import (
@@ -244,27 +244,32 @@ class Store:
                 "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?, ?)",
                 ((i.sha256, i.rel, i.data[0], i.data[1], i.html or "") for i in items))
 
-    def last_build(self, site_key: str, output_id: str) -> tuple[LastBuild | None, str]:
+    def last_build(self, site_key: str, output_id: str,
+                   sizes_now: Callable[[], dict[str, int]] | None = None
+                   ) -> tuple[LastBuild | None, str]:
         """The last build, if it was made with this site key (code, data, settings, theme,
         pages) into this very output folder and finished; else None (the next build is a
-        full one) and why."""
+        full one) and why. A folder that is not the one written (another device and inode)
+        is still the last build's output when its bytes by top-level entry (`sizes_now`) are
+        those the build recorded: a copy restored with the store, as a CI cache does."""
         if self.meta("state") != "clean":
             return None, "no finished build to follow" if self.meta("state") != "updating" \
                 else "the last build was stopped while it changed the output"
         if self.meta("site") != site_key:
             return None, "the code, data, settings, theme or pages changed"
-        if self.meta("output") != output_id:
-            return None, "output/ is not the folder the last build wrote"
-        outputs = read_outputs(self.path.parent, self.meta("outputs"))
-        if outputs is None:
-            return None, "the list of the last build's files is missing or damaged"
-        files, owners = outputs
         try:
             sizes = json.loads(self.meta("sizes") or "null")
         except ValueError:
             sizes = None
         if not (isinstance(sizes, dict) and all(isinstance(v, int) for v in sizes.values())):
             sizes = None  # (counted again from output/)
+        if self.meta("output") != output_id and (
+                sizes is None or sizes_now is None or sizes_now() != sizes):
+            return None, "output/ is not the folder the last build wrote"
+        outputs = read_outputs(self.path.parent, self.meta("outputs"))
+        if outputs is None:
+            return None, "the list of the last build's files is missing or damaged"
+        files, owners = outputs
         try:
             notes = json.loads(self.meta("notes") or "null")
         except ValueError:
