@@ -196,3 +196,18 @@ def test_without_weekly_pages_the_email_links_the_site(digest):
     text = (digest.root / "email/2021-W33.txt").read_text()
     assert "[1] https://digest.example.org/\n" in text and "/weekly/" not in text
     assert "weekly.atom.xml" not in (digest.root / "email/2021-W33.html").read_text()
+
+
+def test_which_week_is_sent():
+    from digest.build.weekly import pick_week
+    from digest.errors import DigestError, UsageError
+
+    weeks = {"2021-W32": True, "2021-W33": True, "2021-W34": False}
+    assert pick_week(weeks, None) == "2021-W33"  # the last that has ended
+    assert pick_week(weeks, "2021-w34") == "2021-W34"  # (in progress, when asked for)
+    with pytest.raises(DigestError, match="the digest has no clippings yet"):
+        pick_week({}, None)
+    with pytest.raises(DigestError, match="for example --week 2021-W34"):
+        pick_week({"2021-W34": False}, None)
+    with pytest.raises(UsageError, match="write it as 2021-W33"):
+        pick_week(weeks, "2021-W60")

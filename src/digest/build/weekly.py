@@ -39,12 +39,14 @@ def pick_week(weeks: dict[str, bool], asked: str | None) -> str:
     ended. `weeks` maps each week with clippings to whether it has ended."""
     from digest.core.weeks import week_days
 
+    if not weeks:
+        raise DigestError("the digest has no clippings yet: there is no issue to send")
     if asked is None:
         ended = sorted((w for w, done in weeks.items() if done), reverse=True)
         if not ended:
             raise DigestError("no week with clippings has ended yet: name one with --week "
-                              "(for example --week " + (max(weeks) if weeks else "2021-W33")
-                              + ") to see its issue in progress")
+                              f"(for example --week {max(weeks)}) to see its issue in "
+                              "progress")
         return ended[0]
     try:
         monday, sunday = week_days(asked.strip().upper())
@@ -70,7 +72,7 @@ def weekly_email(project: Project, week: str | None = None, out: Path | None = N
         held = lock(project)
         try:
             return _email(project, week, out or project.root / "email", today, build_clock,
-                          _content_errors)  # noqa
+                          _content_errors)
         finally:
             held.close()
 
