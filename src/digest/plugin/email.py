@@ -128,7 +128,8 @@ def issue_text(data: dict[str, Any], site: str, title: str, web: str) -> str:
                                                      for p, n in data["busiest"]) + "."), ""]
     if data["rises"]:
         out += [*_para("More than in the four weeks before: " + ", ".join(
-            f"{x.name} ({n}, against {avg:.1f} a week)" for x, n, avg in data["rises"]) + "."),
+            f"{x.name} ({n}, against {f'{avg:.1f} a week' if avg else 'none'})"
+            for x, n, avg in data["rises"]) + "."),
                 ""]
     for section, entries in data["sections"]:
         head = f"{section.name} ({len(entries)})"
