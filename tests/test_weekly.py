@@ -84,14 +84,19 @@ def test_the_feed_has_finished_weeks_whole_with_absolute_links(tmp_path, monkeyp
     assert "in progress" not in site.read("weekly/2021-W33/index.html")
 
 
-def test_a_clipping_added_to_last_week_renders_its_week_as_a_cold_build_does(tmp_path,
-                                                                            monkeypatch):
+def _built_weeks(tmp_path, monkeypatch):
+    """The two weeks built; the older week's page and its change time, to see it kept."""
     work = Site(tmp_path / "work", CONF)
     monkeypatch.chdir(work.root)
     _week(work)
     build(work.project)
     untouched = work.root / "output/weekly/2021-W32/index.html"
-    before = untouched.stat().st_mtime_ns
+    return work, untouched, untouched.stat().st_mtime_ns
+
+
+def test_a_clipping_added_to_last_week_renders_its_week_as_a_cold_build_does(tmp_path,
+                                                                            monkeypatch):
+    work, untouched, before = _built_weeks(tmp_path, monkeypatch)
     work.add("2021/08/f.md", clipping_text(title="Late news", date="2021-08-21"))
     report = build(work.project)
     assert report.incremental
@@ -124,12 +129,7 @@ def _write_intro(site: Site, week: str, text: str) -> None:
 
 
 def test_an_editors_introduction_heads_its_issue_page_and_feed_entry(tmp_path, monkeypatch):
-    work = Site(tmp_path / "work", CONF)
-    monkeypatch.chdir(work.root)
-    _week(work)
-    build(work.project)
-    untouched = work.root / "output/weekly/2021-W32/index.html"
-    before = untouched.stat().st_mtime_ns
+    work, untouched, before = _built_weeks(tmp_path, monkeypatch)
     _write_intro(work, "2021-W33", INTRO)
     report = build(work.project)
     assert report.incremental

@@ -65,14 +65,13 @@ def pick_week(weeks: dict[str, bool], asked: str | None) -> str:
 def weekly_email(project: Project, week: str | None = None, out: Path | None = None,
                  today: dt.date | None = None) -> WeeklyEmail:
     """Write one week's issue as `<out>/<week>.html` and `<out>/<week>.txt`."""
-    from digest.build import _content_errors, build_clock, few_collections
+    from digest.build import few_collections
     from digest.build.output import lock
 
     with few_collections():
         held = lock(project)
         try:
-            return _email(project, week, out or project.root / "email", today, build_clock,
-                          _content_errors)
+            return _email(project, week, out or project.root / "email", today)
         finally:
             held.close()
 
@@ -102,8 +101,8 @@ def checked_digest(project: Project, settings: dict, today, store_out: list):
     return found, store
 
 
-def _email(project: Project, week: str | None, out: Path, today, build_clock,
-           content_errors) -> WeeklyEmail:
+def _email(project: Project, week: str | None, out: Path, today) -> WeeklyEmail:
+    from digest.build import _content_errors, build_clock
     from digest.build.pelican import render_phase
     from digest.core.index import DigestIndex
     from digest.core.weeks import closes_at, parse_closes, week_of
@@ -132,7 +131,7 @@ def _email(project: Project, week: str | None, out: Path, today, build_clock,
         result = render_phase(project, stage, settings, inputs)
         across = found.cross.result()[1]
         if any(p.is_error for p in across):
-            content_errors(found.problems + across, None)
+            _content_errors(found.problems + across, None)
         made = result.email
         return WeeklyEmail(chosen, Path(made["html"]), Path(made["text"]), made["html_bytes"],
                            made["shown"], made["count"], weeks[chosen],
