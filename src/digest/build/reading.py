@@ -38,7 +38,10 @@ def check_one(job: tuple[str, str, str, str, dt.date | None]):
         return display, "", [Problem(display, None, f"cannot read the file: {exc.strerror}: "
                                      "check that it exists and is readable")], None
     digest = hashlib.sha256(data).hexdigest()
-    result = validate_file(Path(path), Path(root), display, today, data=data)
+    # (its place below the clippings folder is the listing's, but for a link to a file,
+    # which is where it points)
+    result = validate_file(Path(path), Path(root), display, today, data=data,
+                           rel=None if os.path.islink(path) else rel)
     if result.clipping is None:
         return display, digest, result.problems, None
     try:

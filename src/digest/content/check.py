@@ -10,15 +10,17 @@ from digest.core.across import corpus_problems
 from digest.core.frontmatter import FrontMatter, decode, parse, read_file
 from digest.core.model import Clipping
 from digest.core.rules import validate
-from digest.core.schema import _INTERNAL, _LINK_TARGET, Result, link_problem
+from digest.core.schema import _INTERNAL, Result, link_problem, link_targets
 from digest.errors import FrontMatterError, Problem
 
 
 def validate_file(path: Path, root: Path | None = None, display: str | None = None,
-                  today: dt.date | None = None, data: bytes | None = None) -> Result:
+                  today: dt.date | None = None, data: bytes | None = None,
+                  rel: str | None = None) -> Result:
     """Read and validate one clipping file; `root` is the clippings folder it should live in.
 
-    `data`, when given, is the file's content already read (the build hashes it too).
+    `data`, when given, is the file's content already read (the build hashes it too); `rel`,
+    its path below `root` with `/` (the build has it from its listing).
     """
     display = display or str(path)
     try:
@@ -28,13 +30,14 @@ def validate_file(path: Path, root: Path | None = None, display: str | None = No
             fm = parse(decode(data, display), display)
     except FrontMatterError as exc:
         return Result(None, [exc.problem])
-    rel = None
-    if root is not None:
+    where = PurePosixPath(rel) if rel is not None else None
+    if root is not None and where is None:
         try:
-            rel = PurePosixPath(Path(path).resolve().relative_to(Path(root).resolve()).as_posix())
+            where = PurePosixPath(Path(path).resolve().relative_to(Path(root).resolve())
+                                  .as_posix())
         except ValueError:
-            rel = PurePosixPath(Path(path).name)
-    result = validate(fm, rel=rel, today=today)
+            where = PurePosixPath(Path(path).name)
+    result = validate(fm, rel=where, today=today)
     if root is not None:
         result.problems.extend(_missing_targets(fm, Path(path), Path(root).parent))
         if result.clipping is not None and any(p.is_error for p in result.problems):
@@ -45,7 +48,7 @@ def validate_file(path: Path, root: Path | None = None, display: str | None = No
 def _missing_targets(fm: FrontMatter, path: Path, content: Path) -> list[Problem]:
     """`{filename}`, `{static}` and `{attach}` links whose target does not exist."""
     problems = []
-    for match in _LINK_TARGET.finditer(fm.body):
+    for match in link_targets(fm.body):
         internal = _INTERNAL.match(match.group(1))
         if not internal or link_problem(match.group(1)):
             continue

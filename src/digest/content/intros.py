@@ -9,7 +9,7 @@ from typing import Callable
 
 from digest.content.render import shared_renderer, strip_images
 from digest.core.frontmatter import FrontMatter, decode, normalise_body, parse
-from digest.core.schema import _LINK_TARGET, MAX_TITLE, body_problems
+from digest.core.schema import MAX_TITLE, body_problems, link_targets
 from digest.core.weeks import Intro, week_days
 from digest.errors import FrontMatterError, Problem
 
@@ -61,7 +61,7 @@ def intro_problems(fm: FrontMatter) -> list[Problem]:
         problems.append(Problem(fm.path, line, message.replace("the excerpt", "the "
                                                                "introduction")))
     images = {m.start(1) for m in _IMAGE.finditer(fm.body)}
-    for match in _LINK_TARGET.finditer(fm.body):
+    for match in link_targets(fm.body):
         line = fm.body_line + fm.body.count("\n", 0, match.start(1))
         if match.start(1) in images or match.group(0).lower().lstrip().startswith("src"):
             problems.append(Problem(fm.path, line, "an issue has no images (mail tools block "

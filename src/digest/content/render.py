@@ -35,6 +35,29 @@ EXTENSIONS = ["extra", "sane_lists", "toc"]
 _WS = re.compile(r"\s+")
 
 
+# What may make Markdown of an excerpt more than paragraphs of its text: anywhere, a character
+# that starts inline markup or an entity, tables, attributes, fences, tabs, carriage returns
+# and control characters; at a line's start, a header, setext or rule line, a quote, a
+# definition or a list item; whitespace at either end of a line (code, lazy lists, a line
+# break; Markdown strips the rest).
+_MARKUP = re.compile(r"[\\`*_\[\]<>&|{}\t\r\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]")
+_LINE_MARKUP = frozenset("#=~:>+-")
+_ORDERED = re.compile(r"\d+[.)]")
+_BLANK_LINES = re.compile(r"\n{2,}")
+
+
+def prose_html(body: str) -> str | None:
+    """Markdown's HTML of an excerpt that is only paragraphs of plain text (most are), made
+    without Markdown's parser: the same HTML, in a tenth of the time; None for any other."""
+    if _MARKUP.search(body) is not None or not body.strip():
+        return None
+    for line in body.split("\n"):
+        if line and (line[0] in _LINE_MARKUP or line[0].isspace() or line[-1].isspace()
+                     or (line[0].isdigit() and _ORDERED.match(line))):
+            return None
+    return "\n".join(f"<p>{block}</p>" for block in _BLANK_LINES.split(body.strip("\n")))
+
+
 class Renderer:
     """One Markdown instance reused for every excerpt (creating one per file costs time)."""
 
@@ -43,8 +66,11 @@ class Renderer:
 
     def html(self, body: str) -> str:
         """Sanitized HTML of a Markdown excerpt."""
-        self._md.reset()
-        return sanitize(self._md.convert(body))
+        fragment = prose_html(body)
+        if fragment is None:
+            self._md.reset()
+            fragment = self._md.convert(body)
+        return sanitize(fragment)
 
 
 @functools.lru_cache(maxsize=1)

@@ -37,6 +37,7 @@ class Registry:
         self.sources = tuple(sorted(sources, key=lambda s: s.slug))
         self._names: dict[str, SourceMatch] = {}
         self._domains: dict[str, Source] = {}
+        self._suggested: dict[tuple[str, int], list[str]] = {}  # (a digest repeats its outlets)
         for s in self.sources:
             self._names[normalise(s.name)] = SourceMatch(s, "canonical")
         for s in self.sources:
@@ -65,11 +66,15 @@ class Registry:
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
         """Registry names close to an unknown outlet name."""
+        known = self._suggested.get((name, n))
+        if known is not None:
+            return list(known)
         keys = difflib.get_close_matches(normalise(name), self._names.keys(), n=n * 2, cutoff=0.7)
         out: list[str] = []
         for k in keys:
             if self._names[k].source.name not in out:
                 out.append(self._names[k].source.name)
+        self._suggested[(name, n)] = out[:n]
         return out[:n]
 
 

@@ -16,7 +16,6 @@ from digest.core.registry import Registry, domain_of, load_registry
 from digest.core.schema import (
     _DATETIME_NAIVE,
     _DOMAIN,
-    _LINK_TARGET,
     _SITE_PATH,
     FIELD_NAMES,
     FUTURE_DAYS,
@@ -30,6 +29,7 @@ from digest.core.schema import (
     _text_problem,
     body_problems,
     link_problem,
+    link_targets,
     markup_problem,
     parse_date,
     url_problem,
@@ -356,7 +356,7 @@ class _Validator:
             return body
         for line, message in body_problems(body, self.fm.body_line):
             self.error(line, message)
-        for match in _LINK_TARGET.finditer(body):
+        for match in link_targets(body):
             target = match.group(1)
             line = self.fm.body_line + body.count("\n", 0, match.start(1))
             problem = link_problem(target)

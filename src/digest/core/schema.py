@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.core.frontmatter import Value, dump
@@ -113,6 +114,14 @@ _LINK_TARGET = re.compile(
     r"""(?:\]\(\s*<?|\b(?:href|src)\s*=\s*["']?|^\s{0,3}\[[^\]]+\]:\s*<?)([^)\s"'>]+)""",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+def link_targets(body: str) -> Iterator[re.Match]:
+    """The link and image targets of Markdown (`_LINK_TARGET`). Each follows a `]` or an
+    `=`: an excerpt with neither (most) is not searched (a tenth of a search's time)."""
+    if "]" not in body and "=" not in body:
+        return iter(())
+    return _LINK_TARGET.finditer(body)
 
 
 @dataclass
