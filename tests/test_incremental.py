@@ -500,11 +500,16 @@ def test_summaries_are_read_when_needed_in_any_process(site):
         store.close()
 
 
-def test_search_reindexes_only_the_quarters_that_changed(tmp_path, monkeypatch):
-    """The search index is one Pagefind bundle per quarter: a rebuild re-indexes the quarters
-    whose clipping pages changed and keeps the others as they are; a new quarter gets its
-    bundle, and a quarter left without clippings loses it."""
+def test_search_indexes_what_changed_into_recent_and_merges_it_past_its_limit(
+        tmp_path, monkeypatch):
+    """The search index is one Pagefind bundle per quarter and `recent`: a rebuild indexes
+    the pages it wrote into `recent` and keeps the quarters as they are, their copies of
+    those pages (and of the pages removed) listed as dead; past the limit the quarters
+    concerned are indexed again, a quarter left without clippings loses its bundle, and
+    `recent` goes."""
     import json
+
+    import digest.build.search_tiers as tiers
 
     site = Site(tmp_path, CONF.replace("DIGEST_SEARCH = False", "DIGEST_SEARCH = True"))
     monkeypatch.chdir(tmp_path)
@@ -513,24 +518,40 @@ def test_search_reindexes_only_the_quarters_that_changed(tmp_path, monkeypatch):
     build(site.project)
     found = site.root / "output/pagefind"
 
-    def bundles() -> list[str]:
-        return json.loads((found / "bundles.json").read_text())
+    def listed() -> dict[str, tuple[int, list]]:
+        data = json.loads((found / "bundles.json").read_text())
+        assert data["version"] == 2 and data["token"]
+        return {b["name"]: (sum(n for _day, n in b["days"]), sorted(b["dead"].values(),
+                                                                  key=str))
+                for b in data["bundles"]}
 
-    assert bundles() == ["2021-q3", "2021-q2"]
-    assert (found / "2021-q2/pagefind.js").is_file()
-    kept = (found / "2021-q2/pagefind.js").stat().st_ino
-    meta = sorted(p.name for p in (found / "2021-q3").glob("*.pf_meta"))
+    assert listed() == {"2021-q3": (1, []), "2021-q2": (1, [])}
+    assert json.loads((found / "bundles.json").read_text())["bundles"][1]["days"] == \
+        [["2021-04-02", 1]]
+    inodes = {q: (found / q / "pagefind.js").stat().st_ino for q in ("2021-q2", "2021-q3")}
     site.add("2021/09/c.md", title="Gamma", date="2021-09-01")
     report = build(site.project)
     assert report.incremental and report.search_seconds > 0
-    assert (found / "2021-q2/pagefind.js").stat().st_ino == kept
-    assert sorted(p.name for p in (found / "2021-q3").glob("*.pf_meta")) != meta
+    assert list(listed()) == ["recent", "2021-q3", "2021-q2"]
+    assert listed()["recent"] == (1, [])
+    assert {q: (found / q / "pagefind.js").stat().st_ino for q in inodes} == inodes
+    site.add("2021/04/a.md", title="Alpha, edited", date="2021-04-02")
+    assert build(site.project).incremental
+    dead = listed()["2021-q2"]
+    assert dead[0] == 1 and len(dead[1]) == 1 and dead[1][0]["month"] == ["2021-04"]
+    assert listed()["recent"][0] == 2
     site.add("2022/01/d.md", title="Delta", date="2022-01-05")
     assert build(site.project).incremental
-    assert bundles() == ["2022-q1", "2021-q3", "2021-q2"]
+    assert list(listed()) == ["recent", "2021-q3", "2021-q2"] and listed()["recent"][0] == 3
     (site.root / "content/clippings/2021/04/a.md").unlink()
     assert build(site.project).incremental
-    assert bundles() == ["2022-q1", "2021-q3"] and not (found / "2021-q2").exists()
+    assert listed()["recent"][0] == 2 and len(listed()["2021-q2"][1]) == 1
+    assert {q: (found / q / "pagefind.js").stat().st_ino for q in inodes} == inodes
+    monkeypatch.setattr(tiers, "RECENT_LIMIT", 2)
+    site.add("2021/08/e.md", title="Epsilon", date="2021-08-09")
+    assert build(site.project).incremental
+    assert listed() == {"2022-q1": (1, []), "2021-q3": (3, [])}
+    assert not (found / "2021-q2").exists() and not (found / "recent").exists()
 
 
 def test_stored_clippings_are_read_when_asked_for(site):

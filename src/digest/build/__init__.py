@@ -203,8 +203,7 @@ class Build:
         self.mark("finish")
         plan = planned.plan
         foreign, search_seconds = self.search_and_publish(plan, stage, files, owners,
-                                                          result.article_pages.values(),
-                                                          problems)
+                                                          _page_days(found, result), problems)
         # (the change times of the folders of the output as the next build will find it:
         # those of the stage that became it, or those seen before this build changed it)
         if not planned.plan.full:
@@ -347,7 +346,8 @@ class Build:
             owners.update(search_owners)
             problems += self.size_warnings()
             return state.foreign, seconds
-        search_files, search_owners, seconds = search_phase(self.settings, stage, pages)
+        search_files, search_owners, seconds = search_phase(self.settings, stage, pages,
+                                                            cache=self.store.path.parent)
         self.mark("search")
         self.sizes = folder_sizes(stage)
         problems += self.size_warnings()
@@ -381,9 +381,11 @@ class Build:
         moved: list[tuple[str, bool]] = []
         try:
             move_in(stage, output, moved)
+            token = str(plan.last.files.get(f"{SEARCH}/bundles.json") or "")
             search_files, search_owners, seconds = search_phase(
                 self.settings, stage, pages, output, changed,
-                lambda name: plan.signature(name) is not None)
+                lambda name: plan.signature(name) is not None, self.store.path.parent,
+                token.removeprefix("search:") or None)
             change = search_size_change(stage, output, {**files, **search_files})
             if change:
                 sizes[SEARCH] = sizes.get(SEARCH, 0) + change
@@ -437,6 +439,13 @@ def build_clock(settings: dict[str, Any], today=None) -> dt.datetime:
     if today is None:
         return dt.datetime.now(tz)
     return dt.datetime.combine(today, dt.time(12), tzinfo=tz)
+
+
+def _page_days(found: CheckResult, result: RenderResult) -> dict[str, str]:
+    """Each clipping page with its day, as its page gives it to the search index (the first
+    ten characters of its `data-pagefind-sort` date, which `Clipping.day` is)."""
+    pages = result.article_pages
+    return {pages[c.path]: c.day.isoformat() for c in found.clippings if c.path in pages}
 
 
 def _changed_files(files: dict[str, str], last: Any) -> set[str]:

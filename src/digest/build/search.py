@@ -1,70 +1,151 @@
-"""The search index: one Pagefind bundle per quarter, built into the stage."""
+"""The search index: Pagefind bundles (one per quarter and `recent`), built into the stage."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from digest.build import search_tiers
 from digest.build.output import path_size, remove_later, scan_output
+from digest.build.search_tiers import (
+    RECENT,
+    Tiers,
+    day_table,
+    new_token,
+    same_for_search,
+)
 from digest.errors import BuildError
 
 SEARCH = "pagefind"  # the search index's folder in the output
 _NEW = ".pagefind-new"  # where the stage holds the bundles this build made
+_RECENT_SITE = ".pagefind-recent"  # where it links the pages of `recent` for the indexer
 
 
-def search_phase(settings: dict[str, Any], stage: Path, pages: Iterable[str],
+def search_phase(settings: dict[str, Any], stage: Path, pages: Mapping[str, str],
                  live: Path | None = None, changed: set[str] | None = None,
-                 recorded: Callable[[str], bool] | None = None
-                 ) -> tuple[dict[str, str], dict[str, str], float]:
-    """Index the clipping pages (`pages`) with Pagefind, one bundle per quarter
-    (`search_bundles`), into the stage. A full build's pages are all in the stage. An
-    incremental one (`live`: the output folder, which has its new pages by now; `changed`:
-    the files it wrote or removed) keeps the bundles of quarters with no changed file as
-    they are (`recorded(f"pagefind/{bundle}/")`: whether the last build listed it), and
-    indexes the others from `live`. Returns
-    the search files (bundles made and kept: name → signature, name → owner) and the
-    seconds it took; nothing when search is off."""
+                 recorded: Callable[[str], bool] | None = None, cache: Path | None = None,
+                 token: str | None = None) -> tuple[dict[str, str], dict[str, str], float]:
+    """Index the clipping pages (`pages`: page → its day) with Pagefind into the stage: one
+    base bundle per quarter (`search_bundles`) and the bundle `recent` (search_tiers). A full
+    build's pages are all in the stage, and every bundle is made. An incremental one (`live`:
+    the output folder, which has its new pages by now; `changed`: the files it wrote or
+    removed; `recorded(f"pagefind/{bundle}/")`: whether the last build listed a bundle;
+    `token`: the one the last build recorded for bundles.json) indexes the pages written
+    into `recent` and keeps the base bundles, where the manifest in `cache` agrees with the
+    output; else it makes every bundle from `live`. Returns the search files (name →
+    signature, name → owner) and the seconds it took; nothing when search is off."""
     if not settings.get("DIGEST_SEARCH", True):
         return {}, {}, 0.0
     started = time.perf_counter()
-    pages = list(pages)
+    pages = dict(pages)
     if not pages:  # a digest with no clippings yet: nothing to index (its pages say so)
         return {}, {}, 0.0
-    bundles = search_bundles(settings["DIGEST_ARTICLE_SAVE_AS"], pages)
-    kept: set[str] = set()
-    if live is not None and changed is not None:
-        try:
-            before = set(json.loads((live / SEARCH / "bundles.json").read_text("utf-8")))
-        except (OSError, ValueError, TypeError):
-            before = set()
-        dirty = {"all"} if "all" in bundles else {_quarter_of(name) for name in changed}
-        dirty.update(name.split("/")[1] for name in changed  # (a bundle's file went missing)
-                     if name.startswith(SEARCH + "/") and name.count("/") >= 2)
-        kept = {b for b in bundles if b in before and b not in dirty
-                and (live / SEARCH / b / "pagefind.js").is_file()
-                and recorded is not None and recorded(f"{SEARCH}/{b}/")}
+    globs = search_bundles(settings["DIGEST_ARTICLE_SAVE_AS"], pages)
+    groups: dict[str, dict[str, str]] = {}
+    for page, day in pages.items():
+        name = _bundle_of(page, globs)
+        if name is not None:
+            groups.setdefault(name, {})[page] = day
+    site = stage if live is None else live
+    tiers, todo = None, None
+    if live is not None and changed is not None and cache is not None:
+        tiers = Tiers.load(cache, live, token)
+        todo = None if tiers is None else _tier_plan(
+            tiers, groups, changed, live, stage / ".replaced", globs,
+            recorded or (lambda _name: False))
+    if tiers is None or todo is None:  # every bundle made
+        tiers = Tiers()
+        tiers.base = {name: {"days": day_table(group.values()), "ids": None}
+                      for name, group in groups.items()}
+        todo = {name: (site, globs[name]) for name in groups}
     new = stage / _NEW
     new.mkdir()
-    todo = {name: glob for name, glob in bundles.items() if name not in kept}
-    search_index(stage if live is None else live, todo, new, min(os.cpu_count() or 1, 2))
-    # The search page (theme/static/js/search.js) loads the newest bundle's pagefind.js and
-    # merges the others, as bundles.json lists them, newest first.
-    (new / "bundles.json").write_text(json.dumps(sorted(bundles, reverse=True)) + "\n",
+    if RECENT in todo:  # (the pages of `recent`, linked into a folder of their own)
+        ext = os.path.splitext(settings["DIGEST_ARTICLE_SAVE_AS"])[1] or ".html"
+        todo[RECENT] = (_recent_site(live or stage, stage / _RECENT_SITE, tiers.recent),
+                        f"**/*{ext}")
+    search_index(todo, new, min(os.cpu_count() or 1, 2))
+    tiers.token = new_token()
+    # The search page (theme/static/js/search.js) loads every bundle bundles.json lists.
+    (new / "bundles.json").write_text(json.dumps(tiers.listing(), separators=(",", ":")) + "\n",
                                       encoding="utf-8")
+    if cache is not None:
+        tiers.save(cache)
     scan_output(new, prefix=SEARCH + "/")  # what Pagefind wrote is published too
     # The list of outputs names each bundle by its folder (Pagefind writes thousands of
-    # files a bundle, replaced together), and the shared files one by one.
-    files = {f"{SEARCH}/{entry.name}" + ("/" if entry.is_dir() else ""): "search"
-             for entry in os.scandir(new)}
-    files.update({f"{SEARCH}/{b}/": "search" for b in kept})
+    # files a bundle, replaced together), and bundles.json by the token it shares with the
+    # manifest.
+    names = set(tiers.base) | ({RECENT} if tiers.recent else set())
+    files = {f"{SEARCH}/{name}/": "search" for name in names}
+    files[f"{SEARCH}/bundles.json"] = f"search:{tiers.token}"
     owners: dict[str, str] = {}
     if live is None:  # a full build: the stage is the site
         os.replace(new, stage / SEARCH)
     return files, owners, time.perf_counter() - started
+
+
+def _tier_plan(tiers: Tiers, groups: dict[str, dict[str, str]], changed: set[str],
+               live: Path, replaced: Path, globs: dict[str, str],
+               recorded: Callable[[str], bool]) -> dict[str, tuple[Path, str]] | None:
+    """Bring the manifest up to the pages of this build (`groups`: bundle → page → day;
+    `replaced`: where the pages they replace were put) and say which bundles to make (name
+    → the site and glob of its pages); None where the manifest does not describe the
+    output's bundles (then every bundle is made)."""
+    for name in [*tiers.base, *([RECENT] if tiers.recent else [])]:
+        if not ((live / SEARCH / name / "pagefind.js").is_file()
+                and recorded(f"{SEARCH}/{name}/")):
+            return None
+    pages = {page: day for group in groups.values() for page, day in group.items()}
+    damaged = {name.split("/")[1] for name in changed
+               if name.startswith(SEARCH + "/") and name.count("/") >= 2}
+    before = dict(tiers.recent)
+    for name in changed:
+        if name in pages and same_for_search(replaced / name, live / name):
+            continue  # (written again for its links to other clippings only)
+        bundle = _bundle_of(name, globs)
+        if bundle is not None and bundle in tiers.base:
+            tiers.kill(bundle, name, live)  # (a page written again, or removed)
+        if name in pages:
+            tiers.recent[name] = pages[name]
+        else:
+            tiers.recent.pop(name, None)
+    merge = {name for name in damaged if name in tiers.base}
+    if (len(tiers.recent) > search_tiers.RECENT_LIMIT or RECENT in damaged
+            or sum(map(len, tiers.dead.values())) > search_tiers.RECENT_LIMIT):
+        merge |= {_bundle_of(page, globs) for page in tiers.recent}
+        merge |= {name for name, dead in tiers.dead.items() if dead}
+    for name in merge:  # made again of every page of its quarter
+        tiers.dead.pop(name, None)
+        for page in groups.get(name, {}):
+            tiers.recent.pop(page, None)
+        if name in groups:
+            tiers.base[name] = {"days": day_table(groups[name].values()), "ids": None}
+        else:
+            tiers.base.pop(name, None)
+    if tiers.live_count() != len(pages):
+        return None
+    todo = {name: (live, globs[name]) for name in merge if name in groups}
+    if tiers.recent and (tiers.recent != before or RECENT in damaged or merge):
+        todo[RECENT] = (live, "")
+    return todo
+
+
+def _recent_site(live: Path, folder: Path, pages: Iterable[str]) -> Path:
+    """A folder with the pages of `recent` (links to those of `live`, or copies), so that
+    Pagefind reads them and nothing else."""
+    for page in pages:
+        target = folder / page
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(live / page, target)
+        except OSError:
+            shutil.copyfile(live / page, target)
+    return folder
 
 
 def apply_search(stage: Path, output: Path, files: Mapping[str, str]) -> None:
@@ -113,6 +194,11 @@ _DATED = re.compile(r"(\d{4})/(\d{2})/")
 _QUARTER_MONTHS = ("01,02,03", "04,05,06", "07,08,09", "10,11,12")
 
 
+def _bundle_of(page: str, globs: Mapping[str, str]) -> str | None:
+    """The base bundle of a page: its quarter, or `all` where there is one bundle."""
+    return "all" if "all" in globs else _quarter_of(page)
+
+
 def _quarter_of(page: str) -> str | None:
     """The quarter (`2021-q2`) of a page saved under its year and month, else None."""
     m = _DATED.match(page)
@@ -139,13 +225,14 @@ def search_bundles(pattern: str, pages: Iterable[str]) -> dict[str, str]:
     return bundles or {"all": glob}
 
 
-def search_index(output: Path, bundles: dict[str, str], folder: Path, processes: int = 1) -> None:
-    """Build Pagefind bundles of the pages of `output` (name → glob of the pages) into
+def search_index(bundles: Mapping[str, tuple[Path, str]], folder: Path,
+                 processes: int = 1) -> None:
+    """Build Pagefind bundles (name → the site and the glob of its pages to index) into
     `folder/name/`, without the network, up to `processes` at a time."""
     import subprocess
     import sys
 
-    todo = sorted(bundles.items())
+    todo = sorted(bundles.items(), key=lambda item: item[0])
     running: list[tuple[str, subprocess.Popen]] = []
     failed: list[str] = []
 
@@ -163,9 +250,9 @@ def search_index(output: Path, bundles: dict[str, str], folder: Path, processes:
     try:
         while todo or running:
             while todo and len(running) < max(1, processes):
-                name, glob = todo.pop(0)
+                name, (site, glob) = todo.pop(0)
                 running.append((name, subprocess.Popen(
-                    [sys.executable, "-m", "pagefind", "--site", str(output), "--silent",
+                    [sys.executable, "-m", "pagefind", "--site", str(site), "--silent",
                      "--glob", glob, "--output-path", str(folder / name)],
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
             collect(*running.pop(0))

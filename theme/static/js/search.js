@@ -1,10 +1,13 @@
-// The search page: Pagefind's search over the digest's bundles (one per quarter, listed newest
-// first in pagefind/bundles.json, merged here, each older quarter's scores weighted a thousand
-// times less so that results come newest quarter first), with the words, filters, dates and
-// page kept in the address (`?q=border&country=Kyrgyzstan&from=2021-04&page=2`): a search
-// can be shared, and the back button goes back through it. Everything the index holds is
-// text written by contributors: it is put on the page as text, never as HTML (an excerpt's
-// <mark> tags, which Pagefind adds, are made here as elements).
+// The search page: Pagefind's search over the digest's bundles, with the words, filters, dates
+// and page kept in the address (`?q=border&country=Kyrgyzstan&from=2021-04&page=2`): a search
+// can be shared, and the back button goes back through it. The bundles (pagefind/bundles.json:
+// `recent` first, then one per quarter, newest first) are each loaded as a Pagefind module of
+// their own and searched together here: results newest first by each bundle's table of days
+// (Pagefind gives a result's position in its bundle's date order; the table says which day
+// that is), or best match first by Pagefind's score; a bundle's dead pages (pages since
+// indexed again in `recent`, or removed) are dropped, and taken off the filters' counts.
+// Everything the index holds is text written by contributors: it is put on the page as text,
+// never as HTML (an excerpt's <mark> tags, which Pagefind adds, are made here as elements).
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -25,7 +28,7 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var pager = document.getElementById("search-pages");
-  var pagefind = null;
+  var bundles = [];  // {name, module, days, ends (running counts of days), dead: id → filters}
   var ready = false;  // the index loaded and the controls made
   var raw = {};  // facet → shown value → the value Pagefind holds
   var boxes = {};  // facet → shown value → its checkbox
@@ -189,7 +192,7 @@
   var filled = null;
   function fill() {
     if (!filled) {
-      filled = pagefind.filters().then(function (all) {
+      filled = allFilters().then(function (all) {
         FACETS.forEach(function (f) { facet(f[0], f[1], all[f[0]] || {}); });
         months = Object.keys(all.month || {}).sort();
         months.forEach(function (m) {
@@ -197,7 +200,11 @@
           to.appendChild(element("option", monthName(m), {value: m}));
         });
         show();
-        counts(lastFound);
+        // (Pagefind counts a filter's values only once it has loaded them: the search of
+        // the moment is made again for its counts)
+        if (lastFound) {
+          run();
+        }
       });
     }
     return filled;
@@ -334,6 +341,12 @@
         return;
       }
     }
+    if (filled) {  // (the panel's values first, so that the counts are of this search)
+      await filled;
+      if (token !== latest) {
+        return;
+      }
+    }
     var chosen = filters();
     if (!state.q && !Object.keys(chosen).length) {
       list.textContent = "";
@@ -347,7 +360,7 @@
     if (!state.sort) {
       options.sort = {date: "desc"};
     }
-    var found = await pagefind.search(state.q || null, options);
+    var found = await search(state.q || null, options);
     if (token !== latest || !found) {
       return;
     }
@@ -372,29 +385,111 @@
     }
   }
 
-  // start -------------------------------------------------------------------------------
+  // the bundles -------------------------------------------------------------------------
   function bundle(name) {
     return new URL("pagefind/" + name + "/", root).pathname;
   }
 
+  function dayAt(b, position) {  // the day of the page at `position` of a bundle's date order
+    var lo = 0;
+    var hi = b.ends.length - 1;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (b.ends[mid] > position) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return b.days.length ? b.days[lo][0] : "";
+  }
+
+  function add(into, counts, sign) {  // filter → value → count, added (or taken off)
+    Object.keys(counts || {}).forEach(function (name) {
+      var values = counts[name];
+      var target = into[name] = into[name] || {};
+      (Array.isArray(values) ? values : Object.keys(values)).forEach(function (v) {
+        target[v] = (target[v] || 0) + sign * (Array.isArray(values) ? 1 : values[v]);
+      });
+    });
+    return into;
+  }
+
+  function newest(a, b) {  // newer day first; on one day, `recent` first, then the later page
+    return a.day < b.day ? 1 : a.day > b.day ? -1 : a.bundle - b.bundle || b.score - a.score;
+  }
+
+  async function search(term, options) {
+    var all = await Promise.all(bundles.map(function (b) {
+      return b.module.search(term, options);
+    }));
+    var found = [];
+    var filters = {};
+    all.forEach(function (one, i) {
+      var b = bundles[i];
+      add(filters, one.filters, 1);
+      one.results.forEach(function (r) {
+        var dead = b.dead[r.id];
+        if (dead) {
+          add(filters, dead, -1);
+        } else {
+          found.push({result: r, bundle: i, score: r.score,
+                      day: options.sort ? dayAt(b, Math.round(r.score)) : ""});
+        }
+      });
+    });
+    found.sort(options.sort ? newest : function (a, b) { return b.score - a.score; });
+    return {results: found.map(function (f) { return f.result; }), filters: filters};
+  }
+
+  async function allFilters() {  // every value of every filter, with its count of pages
+    var all = await Promise.all(bundles.map(function (b) { return b.module.filters(); }));
+    var counts = {};
+    all.forEach(function (one, i) {
+      add(counts, one, 1);
+      Object.keys(bundles[i].dead).forEach(function (id) { add(counts, bundles[i].dead[id], -1); });
+    });
+    Object.keys(counts).forEach(function (name) {
+      Object.keys(counts[name]).forEach(function (v) {
+        if (counts[name][v] <= 0) {
+          delete counts[name][v];
+        }
+      });
+    });
+    return counts;
+  }
+
+  async function load(b) {
+    if (!/^[A-Za-z0-9_-]+$/.test(String(b.name)) || !Array.isArray(b.days)) {
+      throw new Error("pagefind/bundles.json lists a bundle it cannot name");
+    }
+    var module = await import(bundle(b.name) + "pagefind.js");
+    await module.options({baseUrl: root.pathname});
+    await module.init();
+    var ends = [];
+    b.days.reduce(function (sum, d) { ends.push(sum + d[1]); return sum + d[1]; }, 0);
+    return {name: b.name, module: module, days: b.days, ends: ends, dead: b.dead || {}};
+  }
+
+  // start -------------------------------------------------------------------------------
   async function start() {
     var response = await fetch(new URL("pagefind/bundles.json", root));
     if (!response.ok) {
       throw new Error("pagefind/bundles.json: " + response.status);
     }
-    var bundles = await response.json();
-    if (!Array.isArray(bundles) || !bundles.length) {
+    var listed = await response.json();
+    if (!listed || listed.version !== 2 || !Array.isArray(listed.bundles)) {
+      throw new Error("pagefind/bundles.json is not one this page reads");
+    }
+    if (!listed.bundles.length) {
       status.textContent = "The digest has no clippings to search yet.";
       return;
     }
-    pagefind = await import(bundle(bundles[0]) + "pagefind.js");
-    await pagefind.options({baseUrl: root.pathname});
-    for (var i = 1; i < bundles.length; i++) {
-      await pagefind.mergeIndex(bundle(bundles[i]),
-                                {baseUrl: root.pathname, indexWeight: Math.pow(0.001, i)});
-    }
-    await pagefind.init();
+    bundles = await Promise.all(listed.bundles.map(load));
     setup();
+    if (panel.open) {
+      fill();  // (now, not on the toggle event to come: the first search waits for it)
+    }
     ready = true;
     // (what was typed while the index loaded counts)
     state.q = input.value.trim() || state.q;
