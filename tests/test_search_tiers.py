@@ -12,7 +12,8 @@ import pytest
 
 import digest.build.search_tiers as tiers
 from digest.build import build
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, Server, free_port, guard_page, require_chromium
+from tests.browser import (CHROMIUM, CHROMIUM_ARGS, Server, free_port, guard_page,
+                           require_chromium)
 from tests.conftest import Site, clipping_text
 from tests.test_incremental import CONF
 
