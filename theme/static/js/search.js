@@ -180,8 +180,8 @@
       changed(false);
     });
     panel.addEventListener("toggle", function () {
-      if (panel.open) {
-        fill();
+      if (panel.open) {  // (after the first search: its results come first)
+        first.then(fill);
       }
     });
     panel.hidden = false;
@@ -190,6 +190,8 @@
   }
 
   var filled = null;
+  var first = Promise.resolve();  // the first search
+  var valuesLoaded = false;  // the panel's values loaded (and with them the filters' counts)
   function fill() {
     if (!filled) {
       filled = allFilters().then(function (all) {
@@ -202,6 +204,7 @@
         show();
         // (Pagefind counts a filter's values only once it has loaded them: the search of
         // the moment is made again for its counts)
+        valuesLoaded = true;
         if (lastFound) {
           run();
         }
@@ -264,8 +267,11 @@
     return out;
   }
 
-  function counts(found) {
+  function counts(found, early) {  // (early: Pagefind had not loaded the values to count)
     lastFound = found;
+    if (early) {
+      found = null;
+    }
     Object.keys(boxes).forEach(function (name) {
       var known = (found && found.filters && found.filters[name]) || {};
       Object.keys(boxes[name]).forEach(function (v) {
@@ -341,12 +347,7 @@
         return;
       }
     }
-    if (filled) {  // (the panel's values first, so that the counts are of this search)
-      await filled;
-      if (token !== latest) {
-        return;
-      }
-    }
+    var loaded = valuesLoaded;
     var chosen = filters();
     if (!state.q && !Object.keys(chosen).length) {
       list.textContent = "";
@@ -375,13 +376,16 @@
     list.textContent = "";
     list.start = (state.page - 1) * PER_PAGE + 1;
     data.forEach(function (d) { list.appendChild(result(d)); });
-    counts(found);
+    counts(found, !loaded);
     pages(total);
     status.textContent = total ? total + " clipping" + (total === 1 ? "" : "s") + " found" +
       (total > PER_PAGE ? ", " + (list.start) + " to " + (list.start + data.length - 1) + " shown" : "")
       : "No clipping found: try fewer words or filters.";
     if (moved) {
       status.scrollIntoView();
+    }
+    if (!loaded && valuesLoaded) {  // (the panel's values came meanwhile: counts of them)
+      run();
     }
   }
 
@@ -487,15 +491,12 @@
     }
     bundles = await Promise.all(listed.bundles.map(load));
     setup();
-    if (panel.open) {
-      fill();  // (now, not on the toggle event to come: the first search waits for it)
-    }
     ready = true;
     // (what was typed while the index loaded counts)
     state.q = input.value.trim() || state.q;
     show();
     remember(false);
-    run();
+    first = run();
   }
 
   // Typing and the address work from the start; a search waits for the index (`run` does
