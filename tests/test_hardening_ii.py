@@ -386,6 +386,34 @@ def test_a_site_past_the_pages_limit_fails_naming_what_costs_most(site, monkeypa
     assert (site.root / "output/index.html").is_file()  # the last good site stays
 
 
+def test_the_site_limit_is_a_setting_for_hosts_other_than_github_pages(tmp_path, monkeypatch):
+    """DIGEST_SITE_LIMIT_MB: a lower limit refuses a site past it (naming the setting), 0
+    publishes any size; a limit that is not a whole number is refused before anything."""
+    import digest.build.output as output
+    from digest.errors import UsageError
+    from tests.conftest import PELICANCONF, Site
+
+    monkeypatch.setattr(output, "MAX_BYTES", 2000)  # (GitHub's limit, were it in force)
+    site = Site(tmp_path / "s", PELICANCONF + "\nDIGEST_SITE_LIMIT_MB = 0\n")
+    monkeypatch.chdir(site.root)
+    site.add("2021/04/a.md")
+    report = build(site.project)
+    assert not [p for p in report.warnings if "GB" in p.message or "MB" in p.message]
+    conf = site.root / "pelicanconf.py"
+    conf.write_text(conf.read_text().replace("DIGEST_SITE_LIMIT_MB = 0",
+                                             "DIGEST_SITE_LIMIT_MB = 1"))
+    for k in range(40):
+        site.add(f"2021/04/b{k}.md", title=f"Long {k}", source_url=f"https://e.org/b{k}",
+                 body=f"A long excerpt {k}. " * 300)
+    with pytest.raises(BuildError, match="too large to publish") as caught:
+        build(site.project)
+    assert "DIGEST_SITE_LIMIT_MB allows (1 MB)" in str(caught.value.problems)
+    conf.write_text(conf.read_text().replace("DIGEST_SITE_LIMIT_MB = 1",
+                                             "DIGEST_SITE_LIMIT_MB = -5"))
+    with pytest.raises(UsageError, match="DIGEST_SITE_LIMIT_MB must be a whole number"):
+        build(site.project)
+
+
 @pytest.mark.parametrize("search", [False, True])
 def test_incremental_builds_count_the_sites_size_as_they_change_it(tmp_path, monkeypatch,
                                                                    search):

@@ -403,7 +403,9 @@ class Build:
     def size_warnings(self) -> list[Problem]:
         """The warning for a site past 500 MB (`output.size_verdict` of `self.sizes`);
         raises BuildError past GitHub Pages' 1 GB."""
-        found = size_verdict(self.sizes, f"{self.project.display(self.project.output)}/")
+        mb = self.settings.get("DIGEST_SITE_LIMIT_MB")  # (None: GitHub Pages' 1 GB)
+        found = size_verdict(self.sizes, f"{self.project.display(self.project.output)}/",
+                             None if mb in (None, 1000) else mb * 1000 ** 2)
         if any(p.is_error for p in found):
             raise BuildError("the site is too large to publish: nothing was published", found)
         return found

@@ -123,20 +123,27 @@ def top_of(rel: str) -> str:
     return head if slash else "(top level)"
 
 
-def size_verdict(sizes: Mapping[str, int], shown: str = "output/") -> list[Problem]:
-    """The warning past 500 MB or the error past 1 GB for a site of these sizes."""
+def size_verdict(sizes: Mapping[str, int], shown: str = "output/",
+                 limit: int | None = None) -> list[Problem]:
+    """The warning past WARN_BYTES or the error past MAX_BYTES (GitHub Pages' 1 GB) for a
+    site of these sizes; with `limit` (DIGEST_SITE_LIMIT_MB, in bytes), the error past it
+    and the warning past half of it, none where it is 0 (a host with no such limit)."""
     total = sum(sizes.values())
-    if total <= WARN_BYTES:
+    most, warn = (MAX_BYTES, WARN_BYTES) if limit is None else (limit, limit // 2)
+    if not most or total <= warn:
         return []
     largest = sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
     costs = ", ".join(f"{name}/ {size / 1000 ** 2:,.0f} MB" for name, size in largest)
-    if total > MAX_BYTES:
+    where = ("GitHub Pages publishes (1 GB)" if limit is None else
+             f"DIGEST_SITE_LIMIT_MB allows ({limit / 1000 ** 2:,.0f} MB)")
+    if total > most:
         return [Problem(shown, None, f"the site is {total / 1000 ** 3:.2f} GB, more than "
-                        f"GitHub Pages publishes (1 GB); most of it: {costs}. Switch off page "
+                        f"{where}; most of it: {costs}. Switch off page "
                         "types it can do without (an empty *_SAVE_AS), raise "
-                        "DIGEST_PAIR_MIN_CLIPPINGS, or split the digest")]
+                        "DIGEST_PAIR_MIN_CLIPPINGS, split the digest, or publish it on a host "
+                        "without that limit (DIGEST_SITE_LIMIT_MB = 0)")]
     return [Problem(shown, None, f"the site is {total / 1000 ** 2:,.0f} MB, half of what "
-                    f"GitHub Pages publishes (1 GB); most of it: {costs}", "warning")]
+                    f"{where}; most of it: {costs}", "warning")]
 
 
 def size_change(stage: Path, output: Path, written: Iterable[str],

@@ -21,6 +21,9 @@ PLURALS = {"country": "countries", "pair": "pairs", "region": "regions",
 
 DEFAULTS: dict[str, Any] = {
     "DIGEST_PAIR_MIN_CLIPPINGS": 1,
+    # The largest site a build publishes, in MB: GitHub Pages' 1 GB (warned of from half of
+    # it); 0 for a host with no such limit.
+    "DIGEST_SITE_LIMIT_MB": 1000,
     "DIGEST_LISTING_LATEST": 20,
     "DIGEST_FEED_MAX_ITEMS": 20,
     # A listing of at most this many clippings shows them all, by month, on its one page
@@ -77,7 +80,7 @@ for _kind in LISTINGS:
 _INT_KEYS = ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES", "DIGEST_MONTH_MAX", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
              "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED",
              "DIGEST_TREND_MONTHS", "DIGEST_TREND_LEAST", "DIGEST_HOME_RISES",
-             "DIGEST_WEEKLY_FEED_MAX")
+             "DIGEST_WEEKLY_FEED_MAX", "DIGEST_SITE_LIMIT_MB")
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,8 @@ def digest_settings(settings: Mapping[str, Any]) -> DigestSettings:
         value = values[key]
         # 0: month pages for every listing; every country in the matrix
         least = 0 if key in ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES",
-                             "DIGEST_TREND_MONTHS", "DIGEST_HOME_RISES") else 1
+                             "DIGEST_TREND_MONTHS", "DIGEST_HOME_RISES",
+                             "DIGEST_SITE_LIMIT_MB") else 1
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
             problems.append(f"{key} must be a whole number of at least {least}, not {value!r}")
     for key, low, high in (("DIGEST_TREND_RISE", 1, None), ("DIGEST_TREND_FALL", 0, 1)):
