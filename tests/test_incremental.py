@@ -547,10 +547,15 @@ def test_search_indexes_what_changed_into_recent_and_merges_it_past_its_limit(
     assert build(site.project).incremental
     assert listed()["recent"][0] == 2 and len(listed()["2021-q2"][1]) == 1
     assert {q: (found / q / "pagefind.js").stat().st_ino for q in inodes} == inodes
-    monkeypatch.setattr(tiers, "RECENT_LIMIT", 2)
+    monkeypatch.setattr(tiers, "RECENT_LIMIT", 2)  # (1 left: the quarter holding most goes)
     site.add("2021/08/e.md", title="Epsilon", date="2021-08-09")
     assert build(site.project).incremental
-    assert listed() == {"2022-q1": (1, []), "2021-q3": (3, [])}
+    assert listed()["2021-q3"] == (3, []) and listed()["recent"][0] == 1
+    assert len(listed()["2021-q2"][1]) == 1
+    monkeypatch.setattr(tiers, "RECENT_LIMIT", 0)  # (none left: every quarter concerned)
+    site.add("2021/08/f.md", title="Zeta", date="2021-08-10")
+    assert build(site.project).incremental
+    assert listed() == {"2022-q1": (1, []), "2021-q3": (4, [])}
     assert not (found / "2021-q2").exists() and not (found / "recent").exists()
 
 

@@ -115,10 +115,9 @@ def _tier_plan(tiers: Tiers, groups: dict[str, dict[str, str]], changed: set[str
         else:
             tiers.recent.pop(name, None)
     merge = {name for name in damaged if name in tiers.base}
-    if (len(tiers.recent) > search_tiers.RECENT_LIMIT or RECENT in damaged
-            or sum(map(len, tiers.dead.values())) > search_tiers.RECENT_LIMIT):
-        merge |= {_bundle_of(page, globs) for page in tiers.recent}
-        merge |= {name for name, dead in tiers.dead.items() if dead}
+    limit = search_tiers.RECENT_LIMIT
+    if len(tiers.recent) > limit or sum(map(len, tiers.dead.values())) > limit:
+        merge |= tiers.to_merge(lambda page: _bundle_of(page, globs), limit // 2)
     for name in merge:  # made again of every page of its quarter
         tiers.dead.pop(name, None)
         for page in groups.get(name, {}):

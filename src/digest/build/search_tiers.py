@@ -6,8 +6,8 @@ changes a few pages indexes only `recent` again (hundreds of pages at most, not 
 thousands); the base copies of the pages it holds, and those of pages removed, are *dead*:
 listed in `pagefind/bundles.json` by their Pagefind id, with their filters, so that the search
 page drops them from its results and its counts. Past `RECENT_LIMIT` pages (or as many dead
-ones) the quarters concerned are indexed again and `recent` starts empty, as log-structured
-stores merge their levels.
+ones) the quarters holding most of them are indexed again, with their pages, until half the
+limit is left, as log-structured stores merge their levels.
 
 Where the pages are in the bundles is kept in the manifest (`.digest-cache/search.json`),
 under the token that bundles.json and the build's record of it carry too: if any of the
@@ -22,10 +22,10 @@ import secrets
 import zlib
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 RECENT = "recent"
-RECENT_LIMIT = 300  # pages in `recent` (or dead in the base) before the quarters are merged
+RECENT_LIMIT = 300  # pages in `recent` (or dead in the base) before quarters are merged
 MANIFEST = "search.json"
 _VERSION = 1
 _HEADER = len(b"pagefind_dcd")  # (a fragment: gzip of this signature, then its JSON)
@@ -159,6 +159,23 @@ class Tiers:
         if fid is not None:
             filters = fragment_filters(live / "pagefind" / name, fid)
             self.dead.setdefault(name, {})[page] = [fid, filters]
+
+    def to_merge(self, bundle_of: Callable[[str], str | None], keep: int) -> set[str]:
+        """The quarters to index again so that at most `keep` pages stay in `recent` and as
+        many dead: those holding most of them first (new clippings are mostly of the last
+        quarter, which is then the one indexed again)."""
+        recent = Counter(bundle_of(page) for page in self.recent)
+        dead = Counter({name: len(pages) for name, pages in self.dead.items()})
+        left_recent, left_dead = len(self.recent), sum(dead.values())
+        chosen: set[str] = set()
+        for name, _n in sorted((recent + dead).items(), key=lambda kv: (-kv[1], str(kv[0]))):
+            if left_recent <= keep and left_dead <= keep:
+                break
+            if name is not None:
+                chosen.add(name)
+            left_recent -= recent[name]
+            left_dead -= dead[name]
+        return chosen
 
     def listing(self) -> dict[str, Any]:
         """bundles.json: the bundles, `recent` first and then the quarters newest first, each
