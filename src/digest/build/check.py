@@ -33,6 +33,7 @@ from digest.incremental.snapshot import Snapshot, SnapshotLoader
 from digest.project import Project
 from digest.workers import InChild, can_fork
 
+_SAVE_EVERY = 1000  # checks stored at a time (and, in a build of that many, let go)
 _CROSS_FORK_MIN = 2000  # clippings: below this, a process costs more than it saves
 _POOL_MIN = 200  # files to check: below this, a pool of processes costs more than it saves
 
@@ -88,7 +89,7 @@ class _Checker:
         self.displays: list[str] = []
         self.todo: list[tuple] = []
         self.reuse: list[tuple[str, str, str, str]] = []
-        self.fresh: list[Checked] = []
+        self._unsaved: list[Checked] = []  # checked here, not yet in the store
         self.read: list[Clipping] = []
         # The last build's snapshot, if there is one: its clippings unchanged since are taken
         # from it unread, instead of every stored check being read.
@@ -160,14 +161,15 @@ class _Checker:
             load_gazetteer(), load_registry()  # loaded once, inherited by forked workers
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 for n, result in enumerate(pool.imap(check_one, todo, chunksize=64), 1):
-                    results.append(result)
+                    self._take(result, results)
                     if progress:
                         progress(total - len(todo) + n, total)
         else:
             for n, job in enumerate(todo, 1):
-                results.append(check_one(job))
+                self._take(check_one(job), results)
                 if progress:
                     progress(total - len(todo) + n, total)
+        self._save()
         gazetteer = self.gazetteer
         first = len(self.clippings)  # (those before were kept unread)
         for sha, rel, display, _f in self.reuse:
@@ -181,10 +183,26 @@ class _Checker:
             if item is not None:
                 self.clippings.append(clipping_from_record(item.record, gazetteer, display))
                 self.checked[display] = item
-                self.fresh.append(item)
         self.read = self.clippings[first:]
-        if self.store is not None and self.fresh:
-            self.store.save_checked(self.fresh)
+
+    def _take(self, result: tuple, results: list) -> None:
+        """A file's check, stored (a thousand at a time). Where a build checks that many
+        files, each one's excerpt HTML and data rows are then dropped: its page and the data
+        files read them back from the store, and a cold build does not hold every excerpt
+        of the digest at once."""
+        results.append(result)
+        if self.store is not None and result[3] is not None:
+            self._unsaved.append(result[3])
+            if len(self._unsaved) >= _SAVE_EVERY:
+                self._save(drop=True)
+
+    def _save(self, drop: bool = False) -> None:
+        if self._unsaved:
+            self.store.save_checked(self._unsaved)
+            drop = drop or len(self.todo) >= _SAVE_EVERY
+            for item in self._unsaved if drop else ():
+                item.html = item.data = None
+            self._unsaved = []
 
     def finish(self, release: dict[str, str] | None) -> CheckResult:
         """The comparison with the last publish, and the checks across files started."""

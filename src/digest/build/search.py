@@ -83,10 +83,9 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Mapping[str, str]
     names = set(tiers.base) | ({RECENT} if tiers.recent else set())
     files = {f"{SEARCH}/{name}/": "search" for name in names}
     files[f"{SEARCH}/bundles.json"] = f"search:{tiers.token}"
-    owners: dict[str, str] = {}
     if live is None:  # a full build: the stage is the site
         os.replace(new, stage / SEARCH)
-    return files, owners, time.perf_counter() - started
+    return files, {}, time.perf_counter() - started
 
 
 def _tier_plan(tiers: Tiers, groups: dict[str, dict[str, str]], changed: set[str],

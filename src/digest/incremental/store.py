@@ -226,7 +226,7 @@ class Store:
             path.unlink(missing_ok=True)
 
     def html(self, sha: str, rel: str) -> str:
-        row = self.db.execute("SELECT html FROM bodies WHERE sha256 = ? AND rel = ?",
+        row = self._reader().execute("SELECT html FROM bodies WHERE sha256 = ? AND rel = ?",
                               (sha, rel)).fetchone()
         if row is None:
             raise KeyError((sha, rel))

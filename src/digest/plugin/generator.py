@@ -137,7 +137,6 @@ class DigestGenerator(Generator):
 
                 admin_pages(self, out)
             self.digest_feed(out)
-            self._load_html(out.jobs)
             try:
                 run_jobs(out.jobs, self._run_job, self.inputs.jobs, started)
             finally:
@@ -298,14 +297,13 @@ class DigestGenerator(Generator):
             out.job("feed", None, None)
 
     # rendering ------------------------------------------------------------------------
-    def _load_html(self, jobs: list[tuple]) -> None:
-        """Fetch the excerpt HTML of the clipping pages to render, before work is split."""
-        checked, memory = self.inputs.checked, self.inputs.memory
-        for job in jobs:
-            if job[0] == "page" and "clipping" in job[3]:
-                item = checked[job[3]["clipping"].path]
-                if item.html is None:
-                    item.html = memory.html(item.sha256, item.rel)
+    def _html(self, c: Clipping) -> str:
+        """The excerpt HTML of a clipping, read from the store when its page is written (a
+        cold build does not hold every excerpt in memory)."""
+        item, memory = self.inputs.checked[c.path], self.inputs.memory
+        if item.html is not None or memory is None:
+            return item.html or ""
+        return memory.html(item.sha256, item.rel)
 
     def _run_job(self, job: tuple) -> None:
         if job[0] == "data":
@@ -335,7 +333,7 @@ class DigestGenerator(Generator):
             siteurl = (path_to_url(get_relative_path(name)) if kwargs["relative_urls"]
                        else self.settings.get("SITEURL", ""))
             entry = self.view.entry(c)
-            content = self._links(self.inputs.checked[c.path].html or "", c, siteurl)
+            content = self._links(self._html(c), c, siteurl)
             kwargs["article"] = ArticleView(c, entry.summary, content, entry.url)
         self._write_page(name, template, kwargs)
 
