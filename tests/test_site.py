@@ -436,6 +436,46 @@ def test_search_bundles_are_quarters_of_dated_pages_or_one():
     assert search_bundles(dated, []) == {"all": "*/*/*/index.html"}
 
 
+def test_the_search_tiers_parts(tmp_path):
+    """A page written again only for its links to other clippings is the same page for the
+    indexer (not where those parts hold what the indexer reads); the day table; the
+    addresses; the quarters merged first are those holding most of `recent` and the dead."""
+    from digest.build.search_tiers import Tiers, day_table, page_url, same_for_search
+
+    body = ('<article data-pagefind-body><h1>A</h1><p>Text</p>'
+            '<nav class="pair-nav" data-pagefind-ignore><a href="../b/">B</a></nav>'
+            '<aside class="related" data-pagefind-ignore><a href="../c/">C</a></aside></article>')
+    old, new = tmp_path / "old.html", tmp_path / "new.html"
+    old.write_text(body)
+    new.write_text(body.replace("../b/\">B", "../d/\">D").replace(">C<", ">E<"))
+    assert same_for_search(old, new)
+    new.write_text(body.replace("<p>Text", "<p>Other text"))
+    assert not same_for_search(old, new)
+    sneaky = body.replace('<a href="../b/">B</a>', '<span data-pagefind-filter="country">X</span>')
+    old.write_text(sneaky)
+    new.write_text(sneaky.replace(">X<", ">Y<"))
+    assert not same_for_search(old, new)
+    assert not same_for_search(tmp_path / "missing.html", new)
+    assert day_table(["2021-04-02", "2021-04-01", "2021-04-02"]) == [["2021-04-01", 1],
+                                                                     ["2021-04-02", 2]]
+    assert page_url("2021/04/a/index.html") == "/2021/04/a/"
+    assert page_url("news/a.html") == "/news/a.html"
+    tiers = Tiers({"base": {"2021-q1": {"days": []}, "2021-q2": {"days": []}},
+                   "recent": {"2021/05/a/index.html": "2021-05-01",
+                              "2021/05/b/index.html": "2021-05-02",
+                              "2021/05/e/index.html": "2021-05-03",
+                              "2021/02/c/index.html": "2021-02-01"},
+                   "dead": {"2021-q1": {"2021/01/d/index.html": ["en_1", {}]}}})
+
+    def quarter(page: str) -> str:
+        return "2021-q2" if page.startswith("2021/05") else "2021-q1"
+
+    assert tiers.to_merge(quarter, 0) == {"2021-q2", "2021-q1"}
+    assert tiers.to_merge(quarter, 1) == tiers.to_merge(quarter, 2) == {"2021-q2"}
+    assert tiers.to_merge(quarter, 4) == set()
+    assert tiers.live_count() == 4 - 1
+
+
 def test_a_pair_page_links_both_countries_and_every_page_has_its_icon(site):
     from digest.build import build
 

@@ -411,7 +411,7 @@
   function add(into, counts, sign) {  // filter → value → count, added (or taken off)
     Object.keys(counts || {}).forEach(function (name) {
       var values = counts[name];
-      var target = into[name] = into[name] || {};
+      var target = into[name] = into[name] || Object.create(null);  // (values are text)
       (Array.isArray(values) ? values : Object.keys(values)).forEach(function (v) {
         target[v] = (target[v] || 0) + sign * (Array.isArray(values) ? 1 : values[v]);
       });
