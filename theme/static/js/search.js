@@ -206,7 +206,7 @@
         // the moment is made again for its counts)
         valuesLoaded = true;
         if (lastFound) {
-          run();
+          run(false, true);
         }
       });
     }
@@ -339,7 +339,7 @@
     }
   }
 
-  async function run(moved) {
+  async function run(moved, again) {  // (again: the same search, for its counts)
     var token = ++latest;
     if ((state.from || state.to) && !months.length) {
       await fill();  // (the months the dates choose among)
@@ -356,7 +356,9 @@
       status.textContent = "Type words to search for, or choose a country, a pair or another filter.";
       return;
     }
-    status.textContent = "Searching\u2026";
+    if (!again) {
+      status.textContent = "Searching\u2026";
+    }
     var options = {filters: chosen};
     if (!state.sort) {
       options.sort = {date: "desc"};
@@ -385,7 +387,7 @@
       status.scrollIntoView();
     }
     if (!loaded && valuesLoaded) {  // (the panel's values came meanwhile: counts of them)
-      run();
+      run(false, true);
     }
   }
 
