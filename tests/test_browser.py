@@ -87,8 +87,8 @@ def test_search_finds_a_headline_and_filters_by_country(page, served):
     result.wait_for(timeout=15000)
     assert "Porosity of Tajik-Afghan Border" in result.inner_text()
     assert result.get_attribute("href").startswith("/digest/2021/08/porosity")
-    # The index is one bundle per quarter, merged in the browser: April's clipping is in the
-    # bundle of 2021-q2, August's in that of 2021-q3 (the first one loaded).
+    # The index is one bundle per quarter, each loaded as a module and searched together:
+    # April's clipping is in the bundle of 2021-q2, August's in that of 2021-q3.
     box.fill("killed")
     killed = page.locator(RESULT, has_text="31 killed")
     killed.first.wait_for(timeout=15000)
