@@ -194,13 +194,12 @@ class _Checker:
         if self.store is not None and result[3] is not None:
             self._unsaved.append(result[3])
             if len(self._unsaved) >= _SAVE_EVERY:
-                self._save(drop=True)
+                self._save()
 
-    def _save(self, drop: bool = False) -> None:
+    def _save(self) -> None:
         if self._unsaved:
             self.store.save_checked(self._unsaved)
-            drop = drop or len(self.todo) >= _SAVE_EVERY
-            for item in self._unsaved if drop else ():
+            for item in self._unsaved if len(self.todo) >= _SAVE_EVERY else ():
                 item.html = item.data = None
             self._unsaved = []
 
