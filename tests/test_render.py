@@ -8,7 +8,7 @@ import markdown
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from digest.content.render import EXTENSIONS, Renderer, prose_html, sanitize
+from digest.content.render import EXTENSIONS, Renderer, plain_text, prose_html, sanitize
 
 _md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
 
@@ -37,6 +37,17 @@ def test_prose_html_is_markdowns_html(body):
     fast = prose_html(body)
     if fast is not None:
         assert fast == markdown_html(body)
+    assert_renders_as_markdown(body)
+
+
+_renderer = Renderer()
+
+
+def assert_renders_as_markdown(body: str) -> None:
+    """The renderer's HTML and text, whichever way they were made, are the sanitizer's HTML
+    of Markdown's and that HTML's plain text."""
+    slow = sanitize(markdown_html(body))
+    assert _renderer.html_and_text(body) == (slow, plain_text(slow))
 
 
 # Prose only, with the characters that matter at a line's ends: the shortcut is taken often.
@@ -49,6 +60,24 @@ def test_prose_html_is_markdowns_html_on_prose(body):
     fast = prose_html(body)
     if fast is not None:
         assert fast == markdown_html(body)
+    assert_renders_as_markdown(body)
+
+
+def test_the_sanitizer_changes_prose_only_by_its_no_break_spaces():
+    """What `Renderer.html_and_text` relies on to skip the sanitizer for plain prose: every
+    character a paragraph of prose may hold, between letters and at a paragraph's ends."""
+    chars = [chr(cp) for cp in [*range(0x20, 0x3400), *range(0xa000, 0xd800),
+                                *range(0xe000, 0x10000), 0x1f600, 0xe0041, 0x10fffd]
+             if prose_html(f"a{chr(cp)}b") is not None]
+    assert len(chars) > 30000
+    checked = 0
+    for i in range(0, len(chars), 150):
+        run = "".join(chars[i:i + 150])
+        for body in (f"a{run}b", f"x{run[:75]}\n\n{run[75:]}y\n"):
+            if prose_html(body) is not None:
+                assert_renders_as_markdown(body)
+                checked += 1
+    assert checked > 400
 
 
 def test_paragraphs_take_the_shortcut():
@@ -81,4 +110,5 @@ def test_real_excerpts_render_alike():
     renderer = Renderer()
     for body in bodies:
         assert renderer.html(body) == sanitize(markdown_html(body))
+        assert_renders_as_markdown(body)
     assert sum(prose_html(b) is not None for b in bodies) > len(bodies) // 4

@@ -294,3 +294,25 @@ def test_near_duplicates_of_fresh_clippings_complete_the_earlier_pairs():
         kept = {(a, b) for a, b in every if a not in fresh and b not in fresh}
         new = {(a.path, b.path) for a, b in near_duplicate_pairs(clippings, fresh=fresh)}
         assert kept | new == every
+
+
+# What the checks of text look for, with the characters near it: the quick looks at a whole
+# value or excerpt must find what the character-by-character and line-by-line ones find.
+_TRICKY = st.sampled_from(list("ab .*_>\t\n \u00a0\u00ad\u200b\u202e\u2066\u061c\u2028\u3000"
+                                "\x00\x07\x0b\x1f\x7f\x85\x9f\ufeff\U000e0041\u0301")
+                          + ["*" * 20, "_" * 21, ">" * 9, " " * 8, "\t" * 4, "\n> > "])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TRICKY, max_size=30).map("".join))
+def test_the_quick_looks_at_text_find_what_the_slow_ones_find(text):
+    import unicodedata
+
+    from digest.core import schema
+
+    assert schema.body_problems(text, 3) == schema._line_problems(text, 3)
+    assert schema._text_problem("title", text) == schema._char_problem("title", text)
+    url = f"https://example.org/{text}"
+    spaced = url != url.strip() or any(ch.isspace() or unicodedata.category(ch) == "Cc"
+                                       for ch in url)
+    assert (schema.url_problem(url) or "").startswith(f"source_url {url!r} contains") == spaced

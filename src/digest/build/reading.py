@@ -27,7 +27,7 @@ _LINKS_OUT = re.compile(rb"\{(?:filename|static|attach)\}")
 def check_one(job: tuple[str, str, str, str, dt.date | None]):
     """Validate and render one file (runs in a worker process)."""
     from digest.content.check import validate_file
-    from digest.content.render import plain_text, shared_renderer, summary
+    from digest.content.render import shared_renderer, summary
     from digest.core.schema import normalise_url
     from digest.incremental.records import Checked, clipping_record, open_data_rows
 
@@ -45,7 +45,7 @@ def check_one(job: tuple[str, str, str, str, dt.date | None]):
     if result.clipping is None:
         return display, digest, result.problems, None
     try:
-        html = shared_renderer().html(result.clipping.body)
+        html, text = shared_renderer().html_and_text(result.clipping.body)
     except RecursionError:  # (the rules' limits keep excerpts well below this)
         return display, digest, [Problem(display, None, "the excerpt nests too deeply for "
                                          "Markdown (emphasis, lists, quotes or links): "
@@ -56,7 +56,7 @@ def check_one(job: tuple[str, str, str, str, dt.date | None]):
                              if result.clipping.source_url else None)
     return display, digest, result.problems, Checked(
         digest, rel, record, warnings,
-        result.clipping.summary or summary(plain_text(html)),
+        result.clipping.summary or summary(text),
         open_data_rows(result.clipping), html)
 
 

@@ -162,7 +162,8 @@ def normalise_url(url: str) -> str:
 
 def url_problem(url: str) -> str | None:
     """Why `url` cannot be a clipping's source_url, or None when it is a proper http(s) address."""
-    if url != url.strip() or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+    if url != url.strip() or " " in url or not url.isprintable() and any(
+            ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
         return f"source_url {url!r} contains spaces or control characters"
     try:
         parts = urlsplit(url)
@@ -181,6 +182,13 @@ def _text_problem(key: str, value: str) -> str | None:
     """Why a one-line value cannot be shown as it is: a character that hides or reorders
     text (any Unicode format character: bidi controls and isolates, zero-width characters,
     tag characters), a line or paragraph separator, or a control character."""
+    if value.isprintable() and _INVISIBLE.search(value) is None:
+        return None  # (no character of those categories: most values, at a glance)
+    return _char_problem(key, value)
+
+
+def _char_problem(key: str, value: str) -> str | None:
+    """`_text_problem`, character by character."""
     for ch in value:
         category = unicodedata.category(ch)
         if category == "Cf" or _INVISIBLE.match(ch) or category in ("Zl", "Zp"):
@@ -215,14 +223,33 @@ def markup_problem(key: str, value: str) -> str | None:
 MAX_EMPHASIS_RUN = 40  # `*` or `_` in a row
 MAX_NESTING = 16  # levels of lists (4 spaces each) or of quotes (`>`)
 _EMPHASIS_RUN = re.compile(r"[*_]{%d,}" % (MAX_EMPHASIS_RUN + 1))
+# A line that could nest too deep starts with at least MAX_NESTING of these (fewer cannot
+# indent 4 * MAX_NESTING columns, a tab counting 4, nor quote MAX_NESTING + 1 times).
+_DEEP_START = re.compile(r"^[ \t>]{%d,}" % MAX_NESTING, re.MULTILINE)
 _BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e"
                            "\u2066-\u2069\u061c]")
+
+
+def _nothing_to_flag(body: str) -> bool:
+    """Whether `body_problems` has nothing to say of an excerpt, found without looking at it
+    line by line (most excerpts): every character printable but line ends and tabs, no `*`
+    or `_` (or no run of them too long) and no line starting with what could nest deep."""
+    printable = body.replace("\n", "").replace("\t", "").replace("\r", "").isprintable()
+    return ((printable or _BODY_CONTROL.search(body) is None)
+            and ("*" not in body and "_" not in body or _EMPHASIS_RUN.search(body) is None)
+            and (body[:1] not in (" ", "\t", ">") and "\n " not in body and "\n\t" not in body
+                 and "\n>" not in body or _DEEP_START.search(body) is None))
 
 
 def body_problems(body: str, first_line: int) -> list[tuple[int, str]]:
     """(line, message) for what in an excerpt cannot be rendered or shown safely: control
     characters (C0 and C1: a Windows-1252 export read as latin-1 has them), bidi controls,
     and nesting deeper than the limits; each kind once, at its first line."""
+    return [] if _nothing_to_flag(body) else _line_problems(body, first_line)
+
+
+def _line_problems(body: str, first_line: int) -> list[tuple[int, str]]:
+    """`body_problems`, line by line."""
     out: list[tuple[int, str]] = []
     seen: set[str] = set()
 
