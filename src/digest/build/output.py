@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from digest.errors import BuildError, Problem
 from digest.incremental import ALWAYS, hold_lock
@@ -251,30 +251,44 @@ def scan_output(output: Path, scanned: set[str] | frozenset[str] = frozenset(),
 
     problems = []
     base = len(str(output)) + 1
-    for folder, dirs, files in os.walk(output):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            rel = prefix + path[base:].replace(os.sep, "/")
-            if name.startswith(".") and rel not in (".nojekyll",):
-                problems.append(Problem(rel, None, "hidden file in the output"))
-            if os.path.islink(path):
-                problems.append(Problem(rel, None, "symbolic link in the output"))
-        for name in files:
-            path = os.path.join(folder, name)
-            rel = prefix + path[base:].replace(os.sep, "/")
+    for path, name, link, is_file in _entries(str(output)):
+        rel = prefix + path[base:].replace(os.sep, "/")
+        if name.startswith(".") and rel not in (".nojekyll",):
+            problems.append(Problem(rel, None, "hidden file in the output"))
+        if link:
+            problems.append(Problem(rel, None, "symbolic link in the output"))
+        if is_file:
             suffix = os.path.splitext(name)[1].lower()
             if suffix not in _OUTPUT_SUFFIXES and name not in ("CNAME", ".nojekyll") and \
                     not (suffix in _SEARCH_SUFFIXES and rel.startswith("pagefind/")) and \
                     not (suffix in _ADMIN_SUFFIXES and rel.startswith("admin/")):
                 problems.append(Problem(rel, None, f"unexpected file type '{suffix}' in "
                                         "the output"))
-            if name.endswith(".html") and rel not in scanned:
+            if name.endswith(".html") and not link and rel not in scanned:
                 with open(path, "rb") as fh:
                     page = fh.read().decode("utf-8", "replace")
                 found = script_problems(page, admin=rel == "admin/index.html")
                 problems.extend(Problem(rel, None, message) for message in found)
     if problems:
         raise BuildError("the output failed the safety scan: nothing was published", problems)
+
+
+def _entries(folder: str) -> Iterator[tuple[str, str, bool, bool]]:
+    """(path, name, is a link, is a file or a link to one) of everything below `folder`, as
+    os.walk lists them (links not followed), told by the folders' listings alone (os.walk
+    and os.path.islink ask the file system again for each)."""
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except OSError:  # (as os.walk does: what cannot be listed is not looked into)
+        return
+    for entry in entries:
+        link = entry.is_symlink()
+        if entry.is_dir(follow_symlinks=False):
+            yield entry.path, entry.name, False, False
+            yield from _entries(entry.path)
+        else:
+            yield entry.path, entry.name, link, not (link and entry.is_dir())
 
 
 # Pages that are not content: the search page, the 404 page.

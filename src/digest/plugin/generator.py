@@ -70,6 +70,9 @@ class DigestGenerator(Generator):
         return type(cls.__name__, (cls,), {"session": session})
 
     def generate_context(self) -> None:
+        # The theme does not change while a build renders it: without this, every page's
+        # `{% extends %}` and `{% import %}` look at their templates' files again.
+        self.env.auto_reload = False
         lang = self.settings.get("DEFAULT_LANG", "en")
         pattern_url = self.settings.get("ARTICLE_URL") or DEFAULT_PATTERN
         self.pattern_save = self.settings.get("DIGEST_ARTICLE_SAVE_AS") or ""
@@ -360,7 +363,7 @@ class DigestGenerator(Generator):
         if found:
             raise DigestError(f"{name}: {found[0]}: nothing was published")
         path = sanitised_join(self.output_path, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        make_folder(os.path.dirname(path))
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(page)
         signals.content_written.send(path, context=context)
@@ -394,3 +397,15 @@ class DigestGenerator(Generator):
                                      for c in self.index.clippings}
         return found
 
+
+
+def make_folder(folder: str) -> None:
+    """os.makedirs(folder, exist_ok=True) in one call where the parent exists (most pages'
+    folders: os.makedirs asks whether the parent exists first)."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        if not os.path.isdir(folder):
+            raise
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
