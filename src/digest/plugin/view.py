@@ -133,6 +133,8 @@ class SiteView:
         self._related: dict[str, list[Entry]] = {}
         self._neighbours: dict[tuple[str, str], tuple[Entry | None, Entry | None]] = {}
         self._registry = load_registry()
+        self._listing_urls: dict[tuple[str, str], str | None] = {}
+        self._outlets: dict[str, str] = {}
         self.settings = cfg.values
         site = str(cfg.values.get("SITEURL") or "")
         self.site_url = site.rstrip("/") if site.startswith(("http://", "https://")) else ""
@@ -140,9 +142,11 @@ class SiteView:
     # addresses -----------------------------------------------------------------------
     def listing_url(self, kind: str, slug: str) -> str | None:
         """The first page of a listing, or None when that page type is off or absent."""
-        if not self.cfg.values[f"{PREFIX[kind]}_SAVE_AS"]:
-            return None
-        return self.cfg.url(PREFIX[kind], slug=slug)
+        key = (kind, slug)
+        if key not in self._listing_urls:  # (asked for by every link to a listing)
+            self._listing_urls[key] = self.cfg.url(PREFIX[kind], slug=slug) \
+                if self.cfg.values[f"{PREFIX[kind]}_SAVE_AS"] else None
+        return self._listing_urls[key]
 
     def month_url(self, kind: str | None, slug: str, month: str) -> str | None:
         year, mon = month.split("/")
@@ -236,6 +240,12 @@ class SiteView:
 
     def outlet(self, name: str) -> str:
         """A one-line description of an outlet: 'TASS — state news agency, Russia'."""
+        found = self._outlets.get(name)
+        if found is None:
+            found = self._outlets[name] = self._describe(name)
+        return found
+
+    def _describe(self, name: str) -> str:
         match = self._registry.resolve(name)
         if not match:
             return ""
