@@ -17,9 +17,10 @@ Pagefind does not write the same way twice, left out).
 
 `speed` generates a corpus of `--size` clippings and runs, alternating between the
 revisions, `--runs` cold builds and `--plus` +1 rebuilds (search on), then `--plus` +1
-rebuilds with search off; it prints medians of wall time and the peak memory of the largest
-process, and each build's own report of its phases and of the Python build's peak memory
-(`rss_build_mib`, before Pagefind runs).
+rebuilds with search off; it prints medians of wall time, CPU seconds (the build's and its
+children's: workers and Pagefind) and the peak memory of the largest process, the median of
+each alternated pair's ratio, and each build's own report of its phases and of the Python
+build's peak memory (`rss_build_mib`, before Pagefind runs).
 Nothing here is a test: the figures go to docs/performance.md and the issue's note.
 """
 
@@ -55,8 +56,10 @@ def drop_worktree(path: Path) -> None:
                    capture_output=True)
 
 
-def run_build(tree: Path, project: Path, *args: str) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MiB of the largest process, output of `digest build`."""
+def run_build(tree: Path, project: Path, *args: str) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user and system, of the build and the processes it waited
+    for: its workers and Pagefind's), peak RSS in MiB of the largest process, output of
+    `digest build`."""
     env = dict(os.environ, PYTHONPATH=str(tree / "src"), DIGEST_TIMINGS="1")
     start = time.perf_counter()
     proc = subprocess.Popen([str(PYTHON), "-m", "digest.cli", "build", *args], cwd=project,
@@ -65,7 +68,8 @@ def run_build(tree: Path, project: Path, *args: str) -> tuple[float, int, str]:
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"build with {tree.name} failed in {project}:\n{out[-3000:]}")
-    return time.perf_counter() - start, usage.ru_maxrss // 1024, out
+    return (time.perf_counter() - start, usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss // 1024, out)
 
 
 def differing(a: Path, b: Path) -> list[str]:
@@ -225,7 +229,7 @@ def compare_output(old: str, new: str, scratch: Path) -> int:
             a(), b()
             kinds = []
             for tree, project in zip(trees, projects):
-                _, _, out = run_build(tree, project)
+                *_, out = run_build(tree, project)
                 kinds.append("incremental" if "pages rendered" in out else "full")
             found = differing(projects[0] / "output", projects[1] / "output")
             print(f"step {n:2} ({what}; {' / '.join(kinds)}): {len(found)} differing files",
@@ -248,10 +252,10 @@ def compare_speed(old: str, new: str, scratch: Path, size: int, runs: int, plus:
                 project = scratch / f"p-{tree.name}"
                 shutil.rmtree(project, ignore_errors=True)
                 projects[tree.name] = for_revision(base, tree, project)
-                wall, mib, out = run_build(tree, project)
-                figures[tree.name].setdefault("cold", []).append((wall, mib))
-                print(f"cold {tree.name} run {r + 1}: {wall:.1f} s, {mib} MiB; {_timings(out)}",
-                      flush=True)
+                wall, cpu, mib, out = run_build(tree, project)
+                figures[tree.name].setdefault("cold", []).append((wall, cpu, mib))
+                print(f"cold {tree.name} run {r + 1}: {wall:.1f} s, {cpu:.1f} s CPU, {mib} MiB; "
+                      f"{_timings(out)}", flush=True)
         for phase, search in (("+1", True), ("+1 search off", False)):
             if not search:
                 for tree in trees:
@@ -261,17 +265,23 @@ def compare_speed(old: str, new: str, scratch: Path, size: int, runs: int, plus:
             for r in range(plus):
                 for tree in trees:
                     _add_one(projects[tree.name], f"{phase}-{r}")
-                    wall, mib, out = run_build(tree, projects[tree.name])
-                    figures[tree.name].setdefault(phase, []).append((wall, mib))
-                    print(f"{phase} {tree.name} run {r + 1}: {wall:.2f} s, {mib} MiB; "
-                          f"{_timings(out)}", flush=True)
-        print(f"\n{size:,} clippings, medians (wall s, peak MiB of the largest process):")
+                    wall, cpu, mib, out = run_build(tree, projects[tree.name])
+                    figures[tree.name].setdefault(phase, []).append((wall, cpu, mib))
+                    print(f"{phase} {tree.name} run {r + 1}: {wall:.2f} s, {cpu:.2f} s CPU, "
+                          f"{mib} MiB; {_timings(out)}", flush=True)
+        print(f"\n{size:,} clippings, medians (wall s, CPU s, peak MiB of the largest "
+              "process); new/old: the median of each alternated pair's ratio (the machine's "
+              "speed drifts over an invocation), wall and CPU:")
         for phase in ("cold", "+1", "+1 search off"):
             a, b = (figures[t.name][phase] for t in trees)
-            wa, wb = statistics.median(w for w, _ in a), statistics.median(w for w, _ in b)
-            ma, mb = max(m for _, m in a), max(m for _, m in b)
-            print(f"  {phase:14} {trees[0].name}: {wa:7.2f} s {ma:4} MiB   {trees[1].name}: "
-                  f"{wb:7.2f} s {mb:4} MiB   new/old {wb / wa:.3f}")
+            (wa, ca), (wb, cb) = ((statistics.median(w for w, _, _ in x),
+                                   statistics.median(c for _, c, _ in x)) for x in (a, b))
+            ma, mb = max(m for *_, m in a), max(m for *_, m in b)
+            wall = statistics.median(y[0] / x[0] for x, y in zip(a, b))
+            cpu = statistics.median(y[1] / x[1] for x, y in zip(a, b))
+            print(f"  {phase:14} {trees[0].name}: {wa:7.2f} s {ca:6.1f} s CPU {ma:4} MiB   "
+                  f"{trees[1].name}: {wb:7.2f} s {cb:6.1f} s CPU {mb:4} MiB   "
+                  f"new/old {wall:.3f}, CPU {cpu:.3f}")
     finally:
         for tree in trees:
             drop_worktree(tree)
