@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -98,21 +96,28 @@ SHOTS = REPO / "test-output" / "admin"
 
 
 def _publish(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-form.png"), full_page=True)
+    _shot(page, f"{name}-form")
     page.get_by_role("button", name="Publish").first.click()
     page.get_by_text("Publish now").click()
-    time.sleep(2)
-    page.screenshot(path=str(SHOTS / f"{name}-published.png"), full_page=True)
 
 
-def _wait_for(predicate, seconds: float = 30):
+def _shot(page, name: str) -> None:
+    """A screenshot for people to look at (the published one once the test has seen the
+    file saved and the site built)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, timeout=60000)
+
+
+def _wait_for(page, predicate, seconds: float = 30):
+    """Poll `predicate` while the page goes on: Playwright's sync API serves the page's
+    requests (its route handler is Python) only while it is called, so the waiting is the
+    page's own, never a sleep that would hold the editor's saving up."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = predicate()
         if found:
             return found
-        time.sleep(0.3)
+        page.wait_for_timeout(300)
     return predicate()
 
 
@@ -132,7 +137,7 @@ def test_a_clipping_made_in_the_editor_passes_the_check_and_reaches_its_pair(edi
     page.keyboard.type("Border guards of both countries met at Vorukh on Friday.")
     _publish(page, "new")
     folder = root / "content/clippings/2021/08"
-    saved = _wait_for(lambda: (folder / "border-guards-meet-at-vorukh.md").is_file()
+    saved = _wait_for(page, lambda: (folder / "border-guards-meet-at-vorukh.md").is_file()
                       and folder / "border-guards-meet-at-vorukh.md")
     assert saved, sorted(p.name for p in folder.iterdir())
     text = saved.read_text()
@@ -140,9 +145,10 @@ def test_a_clipping_made_in_the_editor_passes_the_check_and_reaches_its_pair(edi
     monkeypatch.chdir(root)
     result = CliRunner().invoke(app, ["check", str(saved)])
     assert result.exit_code == 0, result.output + text
-    built = _wait_for(lambda: "Border guards meet at Vorukh" in (
+    built = _wait_for(page, lambda: "Border guards meet at Vorukh" in (
         root / "output/pairs/kyrgyzstan-tajikistan/index.html").read_text())
     assert built, builds[-1]
+    _shot(page, "new-published")
 
 
 def test_a_clippings_countries_are_edited_in_the_editor(editor, page, monkeypatch):
@@ -153,11 +159,12 @@ def test_a_clippings_countries_are_edited_in_the_editor(editor, page, monkeypatc
     _login(page, base, f"/collections/clippings/entries/{rel}")
     _choose(page, "countries", "Uzbekistan")
     _publish(page, "edit")
-    after = _wait_for(lambda: path.read_text() != before and path.read_text())
+    after = _wait_for(page, lambda: path.read_text() != before and path.read_text())
     assert after and "Uzbekistan" in after, after
     monkeypatch.chdir(root)
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 0, result.output + after
-    assert _wait_for(lambda: "EU" in (root / "output/pairs/tajikistan-uzbekistan/index.html")
+    assert _wait_for(page, lambda: "EU" in (root / "output/pairs/tajikistan-uzbekistan/index.html")
                      .read_text() if (root / "output/pairs/tajikistan-uzbekistan/index.html")
                      .is_file() else False)
+    _shot(page, "edit-published")
