@@ -398,7 +398,6 @@ class DigestGenerator(Generator):
         return found
 
 
-
 def make_folder(folder: str) -> None:
     """os.makedirs(folder, exist_ok=True) in one call where the parent exists (most pages'
     folders: os.makedirs asks whether the parent exists first)."""
