@@ -206,6 +206,56 @@ def test_incremental_search_bundles_hold_a_cold_builds_pages(tmp_path, monkeypat
         (work.root / "output/pagefind/bundles.json").read_text())["bundles"]}
 
 
+def test_a_quarter_grown_past_its_bundles_limit_is_a_bundle_per_month(tmp_path, monkeypatch):
+    """A quarter of more pages than DIGEST_SEARCH_BUNDLE_PAGES is indexed as a bundle per
+    month; an incremental build that takes a quarter past the limit (or back under it) makes
+    the months' bundles (or the quarter's) in place of the other, and the live pages are a
+    cold build's, each once."""
+    from digest.build.search_tiers import fragment_ids
+
+    conf = CONF.replace("DIGEST_SEARCH = False", "DIGEST_SEARCH = True") + \
+        "\nDIGEST_SEARCH_BUNDLE_PAGES = 2\n"
+    work = Site(tmp_path / "work", conf)
+    monkeypatch.chdir(work.root)
+    work.add("2021/04/a.md", title="Alpha", date="2021-04-02")
+    work.add("2021/05/b.md", title="Beta", date="2021-05-02")
+    work.add("2021/08/c.md", title="Gamma", date="2021-08-02")
+    build(work.project)
+    found = work.root / "output/pagefind"
+
+    def listed(site: Site) -> list[str]:
+        data = json.loads((site.root / "output/pagefind/bundles.json").read_text())
+        return [b["name"] for b in data["bundles"]]
+
+    def live(site: Site) -> list[str]:
+        data = json.loads((site.root / "output/pagefind/bundles.json").read_text())
+        pages = []
+        for b in data["bundles"]:
+            ids = fragment_ids(site.root / "output/pagefind" / b["name"])
+            pages += [url for url, fid in ids.items() if fid not in b["dead"]]
+        return sorted(pages)
+
+    assert listed(work) == ["2021-q3", "2021-q2"]
+    q3 = (found / "2021-q3/pagefind.js").stat().st_ino
+    work.add("2021/04/d.md", title="Delta", date="2021-04-20")  # (three pages in the quarter)
+    assert build(work.project).incremental
+    assert listed(work) == ["2021-q3", "2021-05", "2021-04"]
+    assert not (found / "2021-q2").exists()
+    assert (found / "2021-q3/pagefind.js").stat().st_ino == q3
+    cold = Site(tmp_path / "cold", conf)
+    shutil.copytree(work.root / "content", cold.root / "content", dirs_exist_ok=True)
+    monkeypatch.chdir(cold.root)
+    build(cold.project)
+    assert listed(cold) == listed(work) and live(cold) == live(work)
+    assert len(live(work)) == 4
+    monkeypatch.chdir(work.root)
+    (work.root / "content/clippings/2021/05/b.md").unlink()  # (two again: one bundle)
+    assert build(work.project).incremental
+    assert listed(work) == ["2021-q3", "2021-q2"]
+    assert live(work) == sorted(u for u in live(cold) if "/b/" not in u)
+    assert not (found / "2021-04").exists() and not (found / "2021-05").exists()
+
+
 OPERATIONS = ("add", "edit", "delete", "warning on", "warning off", "registry", "gazetteer",
               "page", "template", "setting", "output add", "output remove", "killed")
 

@@ -434,6 +434,14 @@ def test_search_bundles_are_quarters_of_dated_pages_or_one():
     # pages not saved under their year and month: one bundle of them all
     assert search_bundles("{category}/{slug}.html", ["news/a.html"]) == {"all": "*/*.html"}
     assert search_bundles(dated, []) == {"all": "*/*/*/index.html"}
+    # a quarter of more than `most` pages: a bundle per month it has pages in
+    pages = ["2021/04/a/index.html", "2021/04/b/index.html", "2021/06/c/index.html",
+             "2021/07/d/index.html", "2021/13/x/index.html", "news/y/index.html"]
+    assert search_bundles(dated, pages, most=2) == {
+        "2021-04": "2021/04/*/index.html", "2021-06": "2021/06/*/index.html",
+        "2021-q3": "2021/{07,08,09}/*/index.html"}
+    assert search_bundles(dated, pages, most=3) == {
+        "2021-q2": "2021/{04,05,06}/*/index.html", "2021-q3": "2021/{07,08,09}/*/index.html"}
 
 
 def test_the_search_tiers_parts(tmp_path):

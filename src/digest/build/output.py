@@ -19,7 +19,7 @@ from digest.project import Project
 # safety scan) and xml.sax (which loads urllib and http: 20 ms) are imported when first
 # needed, after the fork.
 
-WORK = (".pagefind-new/", ".pagefind-old/", ".pagefind-recent/", ".replaced/")  # the stage's own folders
+WORK = (".pagefind-new/", ".pagefind-old/", ".pagefind-pages/", ".replaced/")  # the stage's own folders
 
 
 def lock(project: Project):

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -20,10 +21,11 @@ from digest.build.search_tiers import (
     same_for_search,
 )
 from digest.errors import BuildError
+from digest.plugin.settings import DEFAULTS
 
 SEARCH = "pagefind"  # the search index's folder in the output
 _NEW = ".pagefind-new"  # where the stage holds the bundles this build made
-_RECENT_SITE = ".pagefind-recent"  # where it links the pages of `recent` for the indexer
+_LINKED = ".pagefind-pages"  # where it links the pages of a bundle for the indexer
 
 
 def search_phase(settings: dict[str, Any], stage: Path, pages: Mapping[str, str],
@@ -45,8 +47,9 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Mapping[str, str]
     pages = dict(pages)
     if not pages:  # a digest with no clippings yet: nothing to index (its pages say so)
         return {}, {}, 0.0
-    globs = search_bundles(settings["DIGEST_ARTICLE_SAVE_AS"], pages)
-    groups: dict[str, dict[str, str]] = {}
+    globs = search_bundles(settings["DIGEST_ARTICLE_SAVE_AS"], pages,
+                           settings.get("DIGEST_SEARCH_BUNDLE_PAGES", BUNDLE_PAGES))
+    groups: dict[str, dict[str, str]] = {}  # bundle → page → day
     for page, day in pages.items():
         name = _bundle_of(page, globs)
         if name is not None:
@@ -65,10 +68,9 @@ def search_phase(settings: dict[str, Any], stage: Path, pages: Mapping[str, str]
         todo = {name: (site, globs[name]) for name in groups}
     new = stage / _NEW
     new.mkdir()
-    if RECENT in todo:  # (the pages of `recent`, linked into a folder of their own)
-        ext = os.path.splitext(settings["DIGEST_ARTICLE_SAVE_AS"])[1] or ".html"
-        todo[RECENT] = (_recent_site(live or stage, stage / _RECENT_SITE, tiers.recent),
-                        f"**/*{ext}")
+    if live is not None or RECENT in todo:
+        _link_pages(todo, live or stage, stage, tiers, groups,
+                    os.path.splitext(settings["DIGEST_ARTICLE_SAVE_AS"])[1] or ".html")
     search_index(todo, new, min(os.cpu_count() or 1, 2))
     tiers.token = new_token()
     # The search page (theme/static/js/search.js) loads every bundle bundles.json lists.
@@ -114,10 +116,15 @@ def _tier_plan(tiers: Tiers, groups: dict[str, dict[str, str]], changed: set[str
         else:
             tiers.recent.pop(name, None)
     merge = {name for name in damaged if name in tiers.base}
+    for name in [name for name in tiers.base if name not in groups]:
+        # A bundle this build does not make (a quarter grown past BUNDLE_PAGES and now a
+        # bundle per month, months joined again, a quarter left empty) goes, and the bundles
+        # now holding its months are made.
+        merge |= {name} | {other for other in groups if _overlap(name, other)}
     limit = search_tiers.RECENT_LIMIT
     if len(tiers.recent) > limit or sum(map(len, tiers.dead.values())) > limit:
         merge |= tiers.to_merge(lambda page: _bundle_of(page, globs), limit // 2)
-    for name in merge:  # made again of every page of its quarter
+    for name in merge:  # made again of every page of its quarter or month
         tiers.dead.pop(name, None)
         for page in groups.get(name, {}):
             tiers.recent.pop(page, None)
@@ -133,8 +140,19 @@ def _tier_plan(tiers: Tiers, groups: dict[str, dict[str, str]], changed: set[str
     return todo
 
 
-def _recent_site(live: Path, folder: Path, pages: Iterable[str]) -> Path:
-    """A folder with the pages of `recent` (links to those of `live`, or copies), so that
+def _link_pages(todo: dict[str, tuple[Path, str]], live: Path, stage: Path, tiers: Tiers,
+                groups: dict[str, dict[str, str]], ext: str) -> None:
+    """Index `recent`, and every bundle of an incremental build, from a folder of links to
+    its pages alone: the output still has the pages the build removes (they go once it is
+    published)."""
+    for name in todo:
+        if name == RECENT or live is not stage:
+            pages = tiers.recent if name == RECENT else groups[name]
+            todo[name] = (_linked_site(live, stage / _LINKED / name, pages), f"**/*{ext}")
+
+
+def _linked_site(live: Path, folder: Path, pages: Iterable[str]) -> Path:
+    """A folder with the pages of a bundle (links to those of `live`, or copies), so that
     Pagefind reads them and nothing else."""
     for page in pages:
         target = folder / page
@@ -190,11 +208,21 @@ _DATED = re.compile(r"(\d{4})/(\d{2})/")
 
 
 _QUARTER_MONTHS = ("01,02,03", "04,05,06", "07,08,09", "10,11,12")
+# The most pages a quarter's bundle holds: a larger quarter is a bundle per month. Pagefind
+# holds about 130 KB a page while it indexes, so a bundle of 5,000 pages needs some 650 MiB.
+BUNDLE_PAGES = DEFAULTS["DIGEST_SEARCH_BUNDLE_PAGES"]
 
 
 def _bundle_of(page: str, globs: Mapping[str, str]) -> str | None:
-    """The base bundle of a page: its quarter, or `all` where there is one bundle."""
-    return "all" if "all" in globs else _quarter_of(page)
+    """The base bundle of a page: its quarter, its month (a quarter split), or `all` where
+    there is one bundle."""
+    if "all" in globs:
+        return "all"
+    quarter = _quarter_of(page)
+    if quarter is None or quarter in globs:
+        return quarter
+    month = page[:4] + "-" + page[5:7]
+    return month if month in globs else quarter
 
 
 def _quarter_of(page: str) -> str | None:
@@ -205,21 +233,47 @@ def _quarter_of(page: str) -> str | None:
     return f"{m.group(1)}-q{(int(m.group(2)) - 1) // 3 + 1}"
 
 
-def search_bundles(pattern: str, pages: Iterable[str]) -> dict[str, str]:
+def _months_of(name: str) -> set[str]:
+    """The months (`2021-04`) a base bundle's pages are of; `all`: every month."""
+    if "-q" in name:
+        year, q = name.split("-q")
+        return {f"{year}-{m}" for m in _QUARTER_MONTHS[int(q) - 1].split(",")}
+    return {"*"} if name == "all" else {name}
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two base bundles hold pages of some month in common."""
+    ma, mb = _months_of(a), _months_of(b)
+    return "*" in ma or "*" in mb or bool(ma & mb)
+
+
+def search_bundles(pattern: str, pages: Iterable[str],
+                   most: int = BUNDLE_PAGES) -> dict[str, str]:
     """The search index's bundles, each with the glob of the clipping pages it indexes (only
     clipping pages are results, so Pagefind reads only them). Where clipping pages are saved
     under their year and month (the default ARTICLE_SAVE_AS), there is one bundle per quarter
-    that has clippings (`2021-q2`): a change re-indexes only its quarter, and the indexer's
-    memory is bounded by a quarter's pages. Otherwise there is one bundle, `all`."""
+    that has clippings (`2021-q2`), or one per month of a quarter of more than `most` pages
+    (`2021-04`): a change re-indexes only its bundle, and the indexer's memory is bounded by
+    a bundle's pages. Otherwise there is one bundle, `all`."""
     glob = re.sub(r"\{[^}]*\}", "*", pattern)
     bundles: dict[str, str] = {}
     if pattern.startswith("{date:%Y}/{date:%m}/"):
         tail = glob[len("*/*/"):]
+        months: Counter[str] = Counter()
         for page in pages:
-            quarter = _quarter_of(page)
-            if quarter is not None and quarter not in bundles:
-                year, q = quarter.split("-q")
+            if _quarter_of(page) is not None:
+                months[page[:7]] += 1
+        quarters: Counter[str] = Counter()
+        for month, n in months.items():
+            quarters[_quarter_of(month + "/")] += n
+        for quarter, n in sorted(quarters.items()):
+            year, q = quarter.split("-q")
+            if n <= most:
                 bundles[quarter] = f"{year}/{{{_QUARTER_MONTHS[int(q) - 1]}}}/{tail}"
+                continue
+            for m in _QUARTER_MONTHS[int(q) - 1].split(","):
+                if months[f"{year}/{m}"]:
+                    bundles[f"{year}-{m}"] = f"{year}/{m}/{tail}"
     return bundles or {"all": glob}
 
 

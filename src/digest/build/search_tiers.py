@@ -178,9 +178,12 @@ class Tiers:
         return chosen
 
     def listing(self) -> dict[str, Any]:
-        """bundles.json: the bundles, `recent` first and then the quarters newest first, each
+        """bundles.json: the bundles, `recent` first and then the base newest first, each
         with its day table and its dead pages (Pagefind id → filters)."""
-        order = ([RECENT] if self.recent else []) + sorted(self.base, reverse=True)
+        order = ([RECENT] if self.recent else []) + sorted(
+            self.base, key=lambda name: (self.base[name]["days"][-1][0]
+                                         if self.base[name]["days"] else "", name),
+            reverse=True)
         bundles = []
         for name in order:
             days = day_table(self.recent.values()) if name == RECENT else self.base[name]["days"]

@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     # The largest site a build publishes, in MB: GitHub Pages' 1 GB (warned of from half of
     # it); 0 for a host with no such limit.
     "DIGEST_SITE_LIMIT_MB": 1000,
+    # The most clipping pages in a quarter's search bundle; a larger quarter has a bundle per
+    # month (the indexer holds about 130 KB a page).
+    "DIGEST_SEARCH_BUNDLE_PAGES": 5000,
     "DIGEST_LISTING_LATEST": 20,
     "DIGEST_FEED_MAX_ITEMS": 20,
     # A listing of at most this many clippings shows them all, by month, on its one page
@@ -80,7 +83,7 @@ for _kind in LISTINGS:
 _INT_KEYS = ("DIGEST_LISTING_ALL", "DIGEST_MATRIX_COUNTRIES", "DIGEST_MONTH_MAX", "DIGEST_PAIR_MIN_CLIPPINGS", "DIGEST_LISTING_LATEST", "DIGEST_FEED_MAX_ITEMS",
              "DIGEST_HOME_LATEST", "DIGEST_HOME_PAIR_DAYS", "DIGEST_RELATED",
              "DIGEST_TREND_MONTHS", "DIGEST_TREND_LEAST", "DIGEST_HOME_RISES",
-             "DIGEST_WEEKLY_FEED_MAX", "DIGEST_SITE_LIMIT_MB")
+             "DIGEST_WEEKLY_FEED_MAX", "DIGEST_SITE_LIMIT_MB", "DIGEST_SEARCH_BUNDLE_PAGES")
 
 
 @dataclass(frozen=True)
