@@ -330,7 +330,9 @@ class DigestGenerator(Generator):
             self._page_job(*job[1:])
 
     def _page_job(self, name: str, template, kwargs: dict[str, Any]) -> None:
-        kwargs.setdefault("relative_urls", self.settings["RELATIVE_URLS"])
+        # (a copy: the job list lives until every page is written, and a clipping's page
+        # holds its excerpt's HTML, read from the store for it alone)
+        kwargs = {"relative_urls": self.settings["RELATIVE_URLS"], **kwargs}
         c = kwargs.pop("clipping", None)
         if c is not None:
             siteurl = (path_to_url(get_relative_path(name)) if kwargs["relative_urls"]
